@@ -1,0 +1,1 @@
+"""Implementations of the domain's ports that talk to the outside world."""

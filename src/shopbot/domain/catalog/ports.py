@@ -1,0 +1,31 @@
+from typing import Protocol
+
+from shopbot.domain.catalog.models import Category, Product
+from shopbot.domain.catalog.spec import CategorySpec, ProductSpec
+
+
+class CatalogRepository(Protocol):
+    async def upsert_category(self, spec: CategorySpec) -> Category: ...
+
+    async def upsert_product(self, spec: ProductSpec, category_id: int | None) -> Product: ...
+
+    async def get_product(self, sku: str) -> Product | None: ...
+
+    async def list_categories(self) -> list[Category]: ...
+
+    async def list_products(
+        self, *, category_id: int | None = None, active_only: bool = True
+    ) -> list[Product]: ...
+
+
+class StockRepository(Protocol):
+    async def add_items(self, product_id: int, items: list[str]) -> int:
+        """Add items; returns how many were added. Raises InvalidInput naming the items
+        that already exist for the product (and then nothing is added)."""
+        ...
+
+    async def available(self, product_id: int) -> int: ...
+
+    async def reserve(self, product_id: int, order_id: int) -> str | None:
+        """Atomically give one unsold item to the order; None when none is left."""
+        ...

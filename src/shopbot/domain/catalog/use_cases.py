@@ -1,0 +1,48 @@
+from dataclasses import dataclass
+
+from shopbot.domain.catalog.models import ProductKind
+from shopbot.domain.catalog.spec import CatalogSpec
+from shopbot.domain.catalog.stock import parse_stock_lines
+from shopbot.domain.errors import InvalidInput, ProductNotFound
+from shopbot.domain.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    categories: int
+    products: int
+
+
+async def import_catalog(uow: UnitOfWork, spec: CatalogSpec) -> ImportSummary:
+    """Create or update categories (by slug) and products (by SKU). Products absent from
+    the file are left as they are; deactivate them with `active: false`."""
+    category_ids: dict[str, int] = {}
+    for category_spec in spec.categories:
+        category = await uow.catalog.upsert_category(category_spec)
+        category_ids[category.slug] = category.id
+    for product_spec in spec.products:
+        existing = await uow.catalog.get_product(product_spec.sku)
+        if existing is not None and existing.kind is not product_spec.kind:
+            raise InvalidInput(
+                f"product {product_spec.sku!r} is {existing.kind}; its kind cannot change "
+                f"to {product_spec.kind} (create a new SKU instead)"
+            )
+        category_id = category_ids.get(product_spec.category_slug or "")
+        await uow.catalog.upsert_product(product_spec, category_id)
+    return ImportSummary(categories=len(spec.categories), products=len(spec.products))
+
+
+@dataclass(frozen=True, slots=True)
+class StockUpload:
+    added: int
+    available: int
+
+
+async def add_stock(uow: UnitOfWork, sku: str, text: str) -> StockUpload:
+    product = await uow.catalog.get_product(sku)
+    if product is None:
+        raise ProductNotFound(sku)
+    if product.kind is not ProductKind.STOCK:
+        raise InvalidInput(f"product {sku!r} is {product.kind}, only stock products take items")
+    added = await uow.stock.add_items(product.id, parse_stock_lines(text))
+    return StockUpload(added=added, available=await uow.stock.available(product.id))

@@ -1,0 +1,67 @@
+"""Domain errors. Their messages are safe to show to operators and users: no secrets."""
+
+
+class DomainError(Exception):
+    """A rule of the shop refused an operation; nothing was changed."""
+
+
+class InvalidAmount(DomainError):
+    pass
+
+
+class InsufficientFunds(DomainError):
+    def __init__(self, account: str) -> None:
+        super().__init__(f"insufficient funds on account {account}")
+        self.account = account
+
+
+class UnbalancedTransaction(DomainError):
+    pass
+
+
+class NotFound(DomainError):
+    pass
+
+
+class UserNotFound(NotFound):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"user {user_id} not found")
+        self.user_id = user_id
+
+
+class ProductNotFound(NotFound):
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"product {sku!r} not found")
+        self.sku = sku
+
+
+class OrderNotFound(NotFound):
+    def __init__(self, order_id: int) -> None:
+        super().__init__(f"order {order_id} not found")
+        self.order_id = order_id
+
+
+class ProductUnavailable(DomainError):
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"product {sku!r} is not on sale")
+        self.sku = sku
+
+
+class OutOfStock(DomainError):
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"product {sku!r} is out of stock")
+        self.sku = sku
+
+
+class OrderStateError(DomainError):
+    """The order is not in a state that allows the requested change (e.g. refunded twice)."""
+
+
+class UserBlocked(DomainError):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"user {user_id} is blocked")
+        self.user_id = user_id
+
+
+class InvalidInput(DomainError):
+    """Operator or user input that fails validation (catalog files, stock files, ...)."""

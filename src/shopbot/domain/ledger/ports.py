@@ -1,0 +1,35 @@
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from shopbot.domain.ledger.movements import Movement
+from shopbot.domain.ledger.verification import LedgerReport
+
+
+@dataclass(frozen=True, slots=True)
+class PostingResult:
+    transaction_id: int
+    created: bool
+    """False when the idempotency key was already used: the movement was a no-op."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    transaction_id: int
+    kind: str
+    amount: Decimal
+    memo: str
+    created_at: str
+
+
+class LedgerRepository(Protocol):
+    async def post(self, movement: Movement) -> PostingResult:
+        """Apply the movement once. Raises InsufficientFunds if a user balance would go
+        negative; the caller's transaction must then be rolled back."""
+        ...
+
+    async def balance(self, account: str) -> Decimal: ...
+
+    async def history(self, account: str, limit: int) -> list[HistoryLine]: ...
+
+    async def verify(self) -> LedgerReport: ...

@@ -1,0 +1,4 @@
+from shopbot.domain.orders.models import Order, OrderStatus
+from shopbot.domain.orders.ports import OrderRepository
+
+__all__ = ["Order", "OrderRepository", "OrderStatus"]

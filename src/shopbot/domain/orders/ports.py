@@ -1,0 +1,38 @@
+from decimal import Decimal
+from typing import Protocol
+
+from shopbot.domain.orders.models import Order, OrderStatus
+
+
+class OrderRepository(Protocol):
+    async def create(
+        self,
+        *,
+        user_id: int,
+        product_id: int,
+        sku: str,
+        price: Decimal,
+        status: OrderStatus,
+        request_key: str,
+    ) -> Order | None:
+        """Insert the order; None when an order with this request key already exists."""
+        ...
+
+    async def get(self, order_id: int) -> Order | None: ...
+
+    async def get_by_request_key(self, request_key: str) -> Order | None: ...
+
+    async def set_delivery(self, order_id: int, delivery: str) -> None: ...
+
+    async def transition(
+        self,
+        order_id: int,
+        *,
+        allowed: frozenset[OrderStatus],
+        to: OrderStatus,
+        note: str | None = None,
+    ) -> Order | None:
+        """Atomically move the order to `to` if its status is in `allowed`, else None."""
+        ...
+
+    async def list_for_user(self, user_id: int, limit: int) -> list[Order]: ...

@@ -1,0 +1,4 @@
+from shopbot.domain.users.models import User
+from shopbot.domain.users.ports import UserRepository
+
+__all__ = ["User", "UserRepository"]

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 persistence: all SQL of the project lives in this package."""

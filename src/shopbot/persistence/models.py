@@ -1,0 +1,175 @@
+"""Tables. Alembic migrations are the only source of the schema; these models must match
+them exactly (a test applies every migration and compares)."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shopbot.persistence.types import BigIntPK, Money, UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class UserRow(Timestamps, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    username: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    referrer_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    is_blocked: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (CheckConstraint("referrer_id IS NULL OR referrer_id <> id", name="no_self_referral"),)
+
+
+class AccountRow(Timestamps, Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), unique=True)
+    balance: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+    __table_args__ = (
+        CheckConstraint("kind <> 'user' OR balance >= 0", name="user_balance_not_negative"),
+        CheckConstraint(
+            "kind IN ('user', 'provider', 'revenue', 'refunds', 'adjustments')", name="kind"
+        ),
+        CheckConstraint("(kind = 'user') = (user_id IS NOT NULL)", name="user_link"),
+    )
+
+
+class LedgerTransactionRow(Base):
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    memo: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerEntryRow(Base):
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_transactions.id", ondelete="RESTRICT")
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        UniqueConstraint("transaction_id", "account_id", name="uq_ledger_entries_transaction_account"),
+    )
+
+
+class CategoryRow(Timestamps, Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title_ru: Mapped[str] = mapped_column(String(128))
+    title_en: Mapped[str] = mapped_column(String(128))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProductRow(Timestamps, Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    title_ru: Mapped[str] = mapped_column(String(128))
+    title_en: Mapped[str] = mapped_column(String(128))
+    description_ru: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[Decimal] = mapped_column(Money)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    content: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("kind IN ('stock', 'unlimited', 'manual')", name="kind"),
+        CheckConstraint("(kind = 'unlimited') = (content IS NOT NULL)", name="content_for_unlimited"),
+    )
+
+
+class OrderRow(Timestamps, Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    price: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(32))
+    request_key: Mapped[str] = mapped_column(String(200), unique=True)
+    delivery: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint(
+            "status IN ('delivered', 'awaiting_fulfilment', 'fulfilled', 'refunded')", name="status"
+        ),
+    )
+
+
+class StockItemRow(Base):
+    __tablename__ = "stock_items"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # UNIQUE: an item belongs to at most one order, and an order gets at most one item.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("product_id", "content_hash", name="uq_stock_items_product_content"),
+        Index(
+            "ix_stock_items_available",
+            "product_id",
+            "id",
+            postgresql_where=text("order_id IS NULL"),
+            sqlite_where=text("order_id IS NULL"),
+        ),
+    )

@@ -1,0 +1,155 @@
+from decimal import Decimal
+
+from sqlalchemy import func, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopbot.domain.errors import InsufficientFunds
+from shopbot.domain.ledger.accounts import AccountKind, account_kind, user_id_of
+from shopbot.domain.ledger.movements import Entry, Movement
+from shopbot.domain.ledger.ports import HistoryLine, PostingResult
+from shopbot.domain.ledger.verification import BalanceMismatch, LedgerReport
+from shopbot.persistence.models import AccountRow, LedgerEntryRow, LedgerTransactionRow
+from shopbot.persistence.repositories._sql import insert_or_ignore
+from shopbot.persistence.types import Money, utcnow
+
+
+class SqlLedgerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def post(self, movement: Movement) -> PostingResult:
+        claim = (
+            insert_or_ignore(self._session, LedgerTransactionRow, conflict_on=["idempotency_key"])
+            .values(
+                idempotency_key=movement.idempotency_key,
+                kind=movement.kind.value,
+                memo=movement.memo,
+                actor=movement.actor,
+                created_at=utcnow(),
+            )
+            .returning(LedgerTransactionRow.id)
+        )
+        transaction_id = (await self._session.execute(claim)).scalar_one_or_none()
+        if transaction_id is None:
+            existing = await self._session.scalar(
+                select(LedgerTransactionRow.id).where(
+                    LedgerTransactionRow.idempotency_key == movement.idempotency_key
+                )
+            )
+            if existing is None:
+                raise RuntimeError("idempotency key conflicted but no transaction holds it")
+            return PostingResult(transaction_id=existing, created=False)
+        rows = []
+        for entry in movement.in_lock_order():
+            account_id = await self._apply(entry)
+            rows.append(
+                {"transaction_id": transaction_id, "account_id": account_id, "amount": entry.amount}
+            )
+        await self._session.execute(insert(LedgerEntryRow), rows)
+        return PostingResult(transaction_id=transaction_id, created=True)
+
+    async def _apply(self, entry: Entry) -> int:
+        """Add the entry to the stored balance; a user balance may not go below zero.
+
+        The condition is evaluated on the locked, latest row version, so concurrent
+        debits of one balance serialize here and none can overdraw it.
+        """
+        change = (
+            update(AccountRow)
+            .where(
+                AccountRow.code == entry.account,
+                or_(AccountRow.kind != AccountKind.USER.value, AccountRow.balance + entry.amount >= 0),
+            )
+            .values(balance=AccountRow.balance + entry.amount, updated_at=utcnow())
+            .returning(AccountRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        account_id = (await self._session.execute(change)).scalar_one_or_none()
+        if account_id is None:
+            if not await self._create_account(entry.account):
+                raise InsufficientFunds(entry.account)
+            account_id = (await self._session.execute(change)).scalar_one_or_none()
+            if account_id is None:
+                raise InsufficientFunds(entry.account)
+        return account_id
+
+    async def _create_account(self, code: str) -> bool:
+        kind = account_kind(code)
+        create = (
+            insert_or_ignore(self._session, AccountRow, conflict_on=["code"])
+            .values(
+                code=code,
+                kind=kind.value,
+                user_id=user_id_of(code),
+                balance=Decimal(0),
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+            .returning(AccountRow.id)
+        )
+        return (await self._session.execute(create)).scalar_one_or_none() is not None
+
+    async def balance(self, account: str) -> Decimal:
+        value = await self._session.scalar(select(AccountRow.balance).where(AccountRow.code == account))
+        return value if value is not None else Decimal("0.00")
+
+    async def history(self, account: str, limit: int) -> list[HistoryLine]:
+        query = (
+            select(
+                LedgerTransactionRow.id,
+                LedgerTransactionRow.kind,
+                LedgerEntryRow.amount,
+                LedgerTransactionRow.memo,
+                LedgerTransactionRow.created_at,
+            )
+            .join(LedgerEntryRow, LedgerEntryRow.transaction_id == LedgerTransactionRow.id)
+            .join(AccountRow, AccountRow.id == LedgerEntryRow.account_id)
+            .where(AccountRow.code == account)
+            .order_by(LedgerTransactionRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            HistoryLine(
+                transaction_id=row.id,
+                kind=row.kind,
+                amount=row.amount,
+                memo=row.memo,
+                created_at=row.created_at.isoformat(timespec="seconds"),
+            )
+            for row in await self._session.execute(query)
+        ]
+
+    async def verify(self) -> LedgerReport:
+        s = self._session
+        entry_sum = func.coalesce(func.sum(LedgerEntryRow.amount), literal(Decimal(0), Money()))
+        unbalanced = await s.scalars(
+            select(LedgerTransactionRow.idempotency_key)
+            .outerjoin(LedgerEntryRow, LedgerEntryRow.transaction_id == LedgerTransactionRow.id)
+            .group_by(LedgerTransactionRow.id, LedgerTransactionRow.idempotency_key)
+            .having(or_(entry_sum != 0, func.count(LedgerEntryRow.id) < 2))
+            .order_by(LedgerTransactionRow.id)
+        )
+        mismatched = await s.execute(
+            select(AccountRow.code, AccountRow.balance, entry_sum.label("from_entries"))
+            .outerjoin(LedgerEntryRow, LedgerEntryRow.account_id == AccountRow.id)
+            .group_by(AccountRow.id, AccountRow.code, AccountRow.balance)
+            .having(AccountRow.balance != entry_sum)
+            .order_by(AccountRow.code)
+        )
+        negative = await s.scalars(
+            select(AccountRow.code)
+            .where(AccountRow.kind == AccountKind.USER.value, AccountRow.balance < 0)
+            .order_by(AccountRow.code)
+        )
+        return LedgerReport(
+            accounts=await s.scalar(select(func.count(AccountRow.id))) or 0,
+            transactions=await s.scalar(select(func.count(LedgerTransactionRow.id))) or 0,
+            entries=await s.scalar(select(func.count(LedgerEntryRow.id))) or 0,
+            total=await s.scalar(select(entry_sum)) or Decimal("0.00"),
+            unbalanced_transactions=list(unbalanced),
+            mismatched_balances=[
+                BalanceMismatch(account=r.code, stored=r.balance, from_entries=r.from_entries)
+                for r in mismatched
+            ],
+            negative_user_balances=list(negative),
+        )

@@ -1,0 +1,50 @@
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shopbot.persistence.repositories.catalog import SqlCatalogRepository, SqlStockRepository
+from shopbot.persistence.repositories.ledger import SqlLedgerRepository
+from shopbot.persistence.repositories.orders import SqlOrderRepository
+from shopbot.persistence.repositories.users import SqlUserRepository
+
+
+class SqlUnitOfWork:
+    """One session and transaction. Leaving the block without `commit()` rolls back."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        self.users = SqlUserRepository(self.session)
+        self.ledger = SqlLedgerRepository(self.session)
+        self.catalog = SqlCatalogRepository(self.session)
+        self.stock = SqlStockRepository(self.session)
+        self.orders = SqlOrderRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+class UnitOfWorkFactory:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._session_factory)

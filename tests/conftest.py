@@ -1,0 +1,146 @@
+"""Shared fixtures. PostgreSQL is a real server (`TEST_POSTGRES_URL`, by default the local
+one that .ci/run starts); each test run gets its own fresh database built by the
+Alembic migrations, never by `create_all`."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shopbot.domain.catalog.models import LocalizedText, ProductKind
+from shopbot.domain.catalog.spec import ProductSpec
+from shopbot.domain.ledger import SystemAccount
+from shopbot.domain.ledger.use_cases import credit_topup
+from shopbot.persistence import migrate
+from shopbot.persistence.engine import create_engine, create_session_factory
+from shopbot.persistence.models import Base
+from shopbot.persistence.uow import UnitOfWorkFactory
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+
+
+def _plain(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def create_database() -> str:
+    """A new empty PostgreSQL database; returns its SQLAlchemy URL."""
+    name = f"shopbot_test_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(_plain(ADMIN_URL))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(url: str) -> None:
+    name = make_url(url).database
+    connection = await asyncpg.connect(_plain(ADMIN_URL))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def pg_url() -> AsyncIterator[str]:
+    url = await create_database()
+    await asyncio.to_thread(migrate.upgrade, url)
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+async def pg_engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(pg_url, pool_size=20)
+    yield engine
+    await engine.dispose()
+
+
+async def truncate_all(engine: AsyncEngine) -> None:
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def pg_uow(pg_engine: AsyncEngine) -> UnitOfWorkFactory:
+    """A unit-of-work factory on a freshly emptied PostgreSQL database."""
+    await truncate_all(pg_engine)
+    return UnitOfWorkFactory(create_session_factory(pg_engine))
+
+
+@pytest.fixture
+async def sqlite_uow(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    engine = create_engine(url)
+    yield UnitOfWorkFactory(create_session_factory(engine))
+    await engine.dispose()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_uow(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
+    """Both supported databases, for behaviour that must not differ between them."""
+    fixture = "pg_uow" if request.param == "postgresql" else "sqlite_uow"
+    factory: UnitOfWorkFactory = request.getfixturevalue(fixture)
+    return factory
+
+
+def product_spec(
+    sku: str, kind: ProductKind = ProductKind.STOCK, price: str = "10.00", active: bool = True
+) -> ProductSpec:
+    return ProductSpec(
+        sku=sku,
+        kind=kind,
+        title=LocalizedText(ru=f"Товар {sku}", en=f"Product {sku}"),
+        description=LocalizedText(ru="", en=""),
+        price=Decimal(price),
+        is_active=active,
+        content=f"content of {sku}" if kind is ProductKind.UNLIMITED else None,
+        category_slug=None,
+    )
+
+
+async def add_user(uow_factory: UnitOfWorkFactory, user_id: int, balance: str = "0") -> None:
+    async with uow_factory() as uow:
+        await uow.users.register(user_id, username=f"user{user_id}", language="en")
+        if Decimal(balance) > 0:
+            await credit_topup(
+                uow,
+                user_id=user_id,
+                amount=Decimal(balance),
+                provider=SystemAccount.HELEKET,
+                idempotency_key=f"test-topup:{user_id}:{uuid.uuid4()}",
+                memo="test top-up",
+            )
+        await uow.commit()
+
+
+async def add_product(
+    uow_factory: UnitOfWorkFactory,
+    sku: str,
+    kind: ProductKind = ProductKind.STOCK,
+    price: str = "10.00",
+    stock: list[str] | None = None,
+) -> int:
+    async with uow_factory() as uow:
+        product = await uow.catalog.upsert_product(product_spec(sku, kind, price), None)
+        if stock:
+            await uow.stock.add_items(product.id, stock)
+        await uow.commit()
+        return product.id
+
+
+@pytest.fixture
+def repo_root() -> Iterator[Path]:
+    yield Path(__file__).resolve().parents[1]
