@@ -24,7 +24,9 @@ from shopbot.persistence.engine import create_engine, create_session_factory
 from shopbot.persistence.models import Base
 from shopbot.persistence.uow import UnitOfWorkFactory
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _plain(url: str) -> str:
@@ -143,4 +145,4 @@ async def add_product(
 
 @pytest.fixture
 def repo_root() -> Iterator[Path]:
-    yield Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[1]

@@ -12,8 +12,21 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDERS = frozenset(
-    {"", "changeme", "change-me", "change_me", "replace-me", "replaceme", "secret", "xxx",
-     "todo", "your-token-here", "placeholder", "none", "null"}
+    {
+        "",
+        "changeme",
+        "change-me",
+        "change_me",
+        "replace-me",
+        "replaceme",
+        "secret",
+        "xxx",
+        "todo",
+        "your-token-here",
+        "placeholder",
+        "none",
+        "null",
+    }
 )
 
 

@@ -99,9 +99,10 @@ async def test_insufficient_balance_changes_nothing(any_uow: UnitOfWorkFactory) 
     assert await count(any_uow, OrderRow.id) == orders_before
     assert await count(any_uow, LedgerTransactionRow.id) == transactions_before
     async with any_uow() as uow:
-        assert await uow.session.scalar(
-            select(func.count()).where(StockItemRow.order_id.is_not(None))
-        ) == 0
+        assert (
+            await uow.session.scalar(select(func.count()).where(StockItemRow.order_id.is_not(None)))
+            == 0
+        )
     await assert_sound(any_uow)
 
 
@@ -120,7 +121,8 @@ async def test_same_request_key_buys_once(any_uow: UnitOfWorkFactory) -> None:
     first = await buy(any_uow, 1, "key", "confirm:42")
     again = await buy(any_uow, 1, "key", "confirm:42")
 
-    assert first.created and not again.created
+    assert first.created
+    assert not again.created
     assert again.order.id == first.order.id
     assert again.order.delivery == "K-1"
     assert await balance_of(any_uow, user_account(1)) == Decimal("40.00")
@@ -181,7 +183,9 @@ async def test_verify_detects_tampering(any_uow: UnitOfWorkFactory) -> None:
         from shopbot.persistence.models import AccountRow
 
         await uow.session.execute(
-            update(AccountRow).where(AccountRow.code == user_account(1)).values(balance=Decimal("11"))
+            update(AccountRow)
+            .where(AccountRow.code == user_account(1))
+            .values(balance=Decimal("11"))
         )
         await uow.commit()
         report = await uow.ledger.verify()

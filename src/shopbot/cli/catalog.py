@@ -1,3 +1,4 @@
+import asyncio
 from pathlib import Path
 
 import click
@@ -55,7 +56,7 @@ def stock() -> None:
 async def add(sku: str, file: Path) -> None:
     """Add items from FILE (one per line) to product SKU; duplicates are refused."""
     try:
-        text = file.read_text(encoding="utf-8")
+        text = await asyncio.to_thread(file.read_text, encoding="utf-8")
     except UnicodeDecodeError:
         raise InvalidInput(f"{file} is not UTF-8 text") from None
     async with database(load_settings()) as uow_factory, uow_factory() as uow:

@@ -18,12 +18,19 @@ def config() -> None:
 
 
 @config.command()
-@click.option("--for", "process", type=click.Choice(sorted(REQUIRED)), multiple=True,
-              help="also require the secrets of this process")
+@click.option(
+    "--for",
+    "process",
+    type=click.Choice(sorted(REQUIRED)),
+    multiple=True,
+    help="also require the secrets of this process",
+)
 def check(process: tuple[str, ...]) -> None:
     """Validate the settings; exit 2 naming the first missing or placeholder secret."""
     settings = load_settings()
     for name in process:
         require_secrets(settings, *REQUIRED[name])
-    click.echo(f"settings ok: environment={settings.environment} "
-               f"database={safe_url(settings.database_url)} currency={settings.shop_currency}")
+    click.echo(
+        f"settings ok: environment={settings.environment} "
+        f"database={safe_url(settings.database_url)} currency={settings.shop_currency}"
+    )

@@ -47,8 +47,10 @@ async def adjust(
         now = await uow.ledger.balance(user_account(user_id))
     verb = "took" if debit else "added"
     note = "" if result.created else " (already applied earlier under this key; nothing changed)"
-    click.echo(f"{verb} {value} {settings.shop_currency}; balance of {user_id} is {now} "
-               f"{settings.shop_currency}; posting #{result.transaction_id}{note}")
+    click.echo(
+        f"{verb} {value} {settings.shop_currency}; balance of {user_id} is {now} "
+        f"{settings.shop_currency}; posting #{result.transaction_id}{note}"
+    )
 
 
 @click.group()
@@ -62,13 +64,17 @@ async def verify() -> None:
     """Check that postings sum to zero and stored balances equal their postings."""
     async with database(load_settings()) as uow_factory, uow_factory() as uow:
         report = await uow.ledger.verify()
-    click.echo(f"accounts {report.accounts}, transactions {report.transactions}, "
-               f"entries {report.entries}, sum of all entries {report.total}")
+    click.echo(
+        f"accounts {report.accounts}, transactions {report.transactions}, "
+        f"entries {report.entries}, sum of all entries {report.total}"
+    )
     for key in report.unbalanced_transactions:
         click.echo(f"UNBALANCED transaction {key}")
     for mismatch in report.mismatched_balances:
-        click.echo(f"MISMATCH account {mismatch.account}: stored {mismatch.stored}, "
-                   f"postings {mismatch.from_entries}")
+        click.echo(
+            f"MISMATCH account {mismatch.account}: stored {mismatch.stored}, "
+            f"postings {mismatch.from_entries}"
+        )
     for account in report.negative_user_balances:
         click.echo(f"NEGATIVE user balance {account}")
     if not report.sound:

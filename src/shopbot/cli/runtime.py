@@ -33,4 +33,3 @@ def run_async(func: Callable[P, Awaitable[T]]) -> Callable[P, T]:
 
 def load_settings() -> Settings:
     return Settings()
-

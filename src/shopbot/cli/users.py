@@ -33,9 +33,13 @@ async def show(user_id: int, history: int) -> None:
     click.echo(f"balance   {balance} {currency}")
     click.echo("ledger:" if lines else "ledger:   (empty)")
     for line in lines:
-        click.echo(f"  #{line.transaction_id:<6} {line.created_at}  {line.kind:<11} "
-                   f"{line.amount:>+12} {currency}  {line.memo}")
+        click.echo(
+            f"  #{line.transaction_id:<6} {line.created_at}  {line.kind:<11} "
+            f"{line.amount:>+12} {currency}  {line.memo}"
+        )
     click.echo("orders:" if orders else "orders:   (none)")
     for order in orders:
-        click.echo(f"  #{order.id:<6} {order.created_at.isoformat(timespec='seconds')}  "
-                   f"{order.sku:<24} {order.price:>10} {currency}  {order.status}")
+        click.echo(
+            f"  #{order.id:<6} {order.created_at.isoformat(timespec='seconds')}  "
+            f"{order.sku:<24} {order.price:>10} {currency}  {order.status}"
+        )

@@ -17,7 +17,7 @@ def parse_amount(value: object) -> Decimal:
     Accepts at most two decimal places and rejects NaN, infinities and values beyond the
     storage range. The result is quantized to the minor unit (e.g. ``Decimal("5.00")``).
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise InvalidAmount(f"amount {value!r} must be given as text or an integer, not a float")
     if isinstance(value, Decimal):
         number = value

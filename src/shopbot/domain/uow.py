@@ -10,11 +10,16 @@ class UnitOfWork(Protocol):
     """One database transaction. Use cases work inside it and never commit: the caller
     (a CLI command, a bot handler, a webhook request) owns the transaction."""
 
-    users: UserRepository
-    ledger: LedgerRepository
-    catalog: CatalogRepository
-    stock: StockRepository
-    orders: OrderRepository
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def catalog(self) -> CatalogRepository: ...
+    @property
+    def stock(self) -> StockRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
 
     async def commit(self) -> None: ...
 

@@ -49,7 +49,9 @@ class UserRow(Timestamps, Base):
     )
     is_blocked: Mapped[bool] = mapped_column(default=False)
 
-    __table_args__ = (CheckConstraint("referrer_id IS NULL OR referrer_id <> id", name="no_self_referral"),)
+    __table_args__ = (
+        CheckConstraint("referrer_id IS NULL OR referrer_id <> id", name="no_self_referral"),
+    )
 
 
 class AccountRow(Timestamps, Base):
@@ -88,12 +90,16 @@ class LedgerEntryRow(Base):
     transaction_id: Mapped[int] = mapped_column(
         ForeignKey("ledger_transactions.id", ondelete="RESTRICT")
     )
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="RESTRICT"), index=True
+    )
     amount: Mapped[Decimal] = mapped_column(Money)
 
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
-        UniqueConstraint("transaction_id", "account_id", name="uq_ledger_entries_transaction_account"),
+        UniqueConstraint(
+            "transaction_id", "account_id", name="uq_ledger_entries_transaction_account"
+        ),
     )
 
 
@@ -127,7 +133,9 @@ class ProductRow(Timestamps, Base):
     __table_args__ = (
         CheckConstraint("price > 0", name="price_positive"),
         CheckConstraint("kind IN ('stock', 'unlimited', 'manual')", name="kind"),
-        CheckConstraint("(kind = 'unlimited') = (content IS NOT NULL)", name="content_for_unlimited"),
+        CheckConstraint(
+            "(kind = 'unlimited') = (content IS NOT NULL)", name="content_for_unlimited"
+        ),
     )
 
 

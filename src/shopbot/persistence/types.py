@@ -58,9 +58,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        if value is None:
+            return None
+        moment: datetime = value
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def utcnow() -> datetime:

@@ -53,7 +53,9 @@ class _Errors:
         self.items.append(f"{where}: {message}")
 
 
-def _text(value: Any, where: str, errors: _Errors, *, max_len: int, required: bool) -> LocalizedText:
+def _text(
+    value: Any, where: str, errors: _Errors, *, max_len: int, required: bool
+) -> LocalizedText:
     if value is None and not required:
         return LocalizedText(ru="", en="")
     if isinstance(value, str):
@@ -113,8 +115,11 @@ def _product(raw: Any, where: str, category: str | None, errors: _Errors) -> Pro
         kind=kind,
         title=_text(raw.get("title"), f"{where}.title", errors, max_len=MAX_TITLE, required=True),
         description=_text(
-            raw.get("description"), f"{where}.description", errors,
-            max_len=MAX_DESCRIPTION, required=False,
+            raw.get("description"),
+            f"{where}.description",
+            errors,
+            max_len=MAX_DESCRIPTION,
+            required=False,
         ),
         price=price,
         is_active=active,
@@ -129,7 +134,9 @@ def parse_catalog(document: Any) -> CatalogSpec:
     categories: list[CategorySpec] = []
     products: list[ProductSpec] = []
     if not isinstance(document, Mapping):
-        raise InvalidInput("catalog: the file must hold a mapping with 'categories' and/or 'products'")
+        raise InvalidInput(
+            "catalog: the file must hold a mapping with 'categories' and/or 'products'"
+        )
     for key in sorted(set(document) - {"categories", "products"}):
         errors.add(key, "unknown top-level field")
     raw_categories = document.get("categories") or []

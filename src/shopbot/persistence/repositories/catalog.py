@@ -57,9 +57,9 @@ class SqlCatalogRepository:
             .execution_options(synchronize_session=False)
         )
         row = await self._session.scalar(
-            select(CategoryRow).where(CategoryRow.slug == spec.slug).execution_options(
-                populate_existing=True
-            )
+            select(CategoryRow)
+            .where(CategoryRow.slug == spec.slug)
+            .execution_options(populate_existing=True)
         )
         if row is None:
             raise RuntimeError(f"category {spec.slug} vanished")
@@ -96,7 +96,9 @@ class SqlCatalogRepository:
 
     async def get_product(self, sku: str) -> Product | None:
         row = await self._session.scalar(
-            select(ProductRow).where(ProductRow.sku == sku).execution_options(populate_existing=True)
+            select(ProductRow)
+            .where(ProductRow.sku == sku)
+            .execution_options(populate_existing=True)
         )
         return _product(row) if row else None
 

@@ -58,7 +58,10 @@ class SqlLedgerRepository:
             update(AccountRow)
             .where(
                 AccountRow.code == entry.account,
-                or_(AccountRow.kind != AccountKind.USER.value, AccountRow.balance + entry.amount >= 0),
+                or_(
+                    AccountRow.kind != AccountKind.USER.value,
+                    AccountRow.balance + entry.amount >= 0,
+                ),
             )
             .values(balance=AccountRow.balance + entry.amount, updated_at=utcnow())
             .returning(AccountRow.id)
@@ -66,31 +69,30 @@ class SqlLedgerRepository:
         )
         account_id = (await self._session.execute(change)).scalar_one_or_none()
         if account_id is None:
-            if not await self._create_account(entry.account):
-                raise InsufficientFunds(entry.account)
+            # Either the account does not exist yet (create it; a concurrent creator may
+            # win, which is fine) or the balance does not cover the entry.
+            await self._create_account(entry.account)
             account_id = (await self._session.execute(change)).scalar_one_or_none()
             if account_id is None:
                 raise InsufficientFunds(entry.account)
         return account_id
 
-    async def _create_account(self, code: str) -> bool:
+    async def _create_account(self, code: str) -> None:
         kind = account_kind(code)
-        create = (
-            insert_or_ignore(self._session, AccountRow, conflict_on=["code"])
-            .values(
-                code=code,
-                kind=kind.value,
-                user_id=user_id_of(code),
-                balance=Decimal(0),
-                created_at=utcnow(),
-                updated_at=utcnow(),
-            )
-            .returning(AccountRow.id)
+        create = insert_or_ignore(self._session, AccountRow, conflict_on=["code"]).values(
+            code=code,
+            kind=kind.value,
+            user_id=user_id_of(code),
+            balance=Decimal(0),
+            created_at=utcnow(),
+            updated_at=utcnow(),
         )
-        return (await self._session.execute(create)).scalar_one_or_none() is not None
+        await self._session.execute(create)
 
     async def balance(self, account: str) -> Decimal:
-        value = await self._session.scalar(select(AccountRow.balance).where(AccountRow.code == account))
+        value = await self._session.scalar(
+            select(AccountRow.balance).where(AccountRow.code == account)
+        )
         return value if value is not None else Decimal("0.00")
 
     async def history(self, account: str, limit: int) -> list[HistoryLine]:

@@ -1,7 +1,7 @@
+from decimal import Decimal
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from decimal import Decimal
 
 from shopbot.domain.orders.models import Order, OrderStatus
 from shopbot.persistence.models import OrderRow

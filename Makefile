@@ -1,0 +1,43 @@
+# Everything runs from a project virtualenv in .venv, built from the pinned lock file.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: help install test lint format typecheck check services clean
+
+help:
+	@echo "make test       install what is needed, start PostgreSQL/Redis, run the whole suite"
+	@echo "make lint       ruff (lint + format check)"
+	@echo "make typecheck  mypy (strict for the domain)"
+	@echo "make check      lint + typecheck + test"
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+services:
+	./scripts/ensure-services.sh
+
+test: install services
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: install
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-results

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Make sure the servers the test suite talks to are running on loopback:
+# PostgreSQL 15 on 127.0.0.1:5432 (trust auth for the `postgres` user) and Redis on 6379.
+# Installs them from Debian packages when missing (needs root, as in CI).
+set -euo pipefail
+
+log() { printf 'ensure-services: %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+postgres_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+redis_up() { [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = "PONG" ]; }
+
+if ! postgres_up; then
+  if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    log "installing PostgreSQL"; apt_install postgresql-15 postgresql-client-15
+  fi
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  log "starting PostgreSQL $version"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 30); do postgres_up && break; sleep 1; done
+fi
+postgres_up || { log "PostgreSQL is not reachable on 127.0.0.1:5432"; exit 1; }
+if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
+  log "PostgreSQL runs but refuses user postgres without a password on 127.0.0.1;"
+  log "tests need trust auth for 127.0.0.1 (pg_hba.conf) or TEST_POSTGRES_URL with a password"
+  [ -n "${TEST_POSTGRES_URL:-}" ] || exit 1
+fi
+
+if ! redis_up; then
+  command -v redis-server >/dev/null || { log "installing Redis"; apt_install redis-server redis-tools; }
+  log "starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 30); do redis_up && break; sleep 0.5; done
+fi
+redis_up || { log "Redis is not reachable on 127.0.0.1:6379"; exit 1; }
+log "PostgreSQL and Redis are up"

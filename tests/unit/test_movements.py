@@ -1,0 +1,190 @@
+"""Ledger movements: balanced entries, one key, and one global lock order."""
+
+from decimal import Decimal
+from itertools import permutations
+
+import pytest
+
+from shopbot.domain.errors import InvalidAmount, UnbalancedTransaction
+from shopbot.domain.ledger import Entry, Movement, MovementKind, SystemAccount, transfer
+from shopbot.domain.ledger.movements import MAX_KEY_LENGTH
+
+
+def movement(*entries: tuple[str, str], key: str = "key-1") -> Movement:
+    return Movement(
+        idempotency_key=key,
+        kind=MovementKind.ADJUSTMENT,
+        entries=tuple(Entry(account, Decimal(amount)) for account, amount in entries),
+    )
+
+
+def test_balanced_movement_is_accepted() -> None:
+    made = movement(("provider:heleket", "-10.00"), ("user:1", "10.00"))
+
+    assert made.idempotency_key == "key-1"
+    assert made.kind is MovementKind.ADJUSTMENT
+    assert made.entries == (
+        Entry("provider:heleket", Decimal("-10.00")),
+        Entry("user:1", Decimal("10.00")),
+    )
+    assert made.memo == ""
+    assert made.actor == "system"
+
+
+def test_three_way_balanced_movement_is_accepted() -> None:
+    made = movement(("user:1", "-10"), ("revenue", "7.50"), ("refunds", "2.50"))
+
+    assert sum(entry.amount for entry in made.entries) == 0
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        (("user:1", "-10.00"), ("revenue", "9.99")),
+        (("user:1", "10.00"), ("revenue", "10.00")),
+        (("user:1", "-0.01"), ("revenue", "0.02")),
+        (("user:1", "-5"), ("revenue", "3"), ("refunds", "1")),
+    ],
+)
+def test_unbalanced_entries_are_refused(entries: tuple[tuple[str, str], ...]) -> None:
+    with pytest.raises(UnbalancedTransaction, match="sum to zero"):
+        movement(*entries)
+
+
+def test_single_entry_is_refused() -> None:
+    with pytest.raises(UnbalancedTransaction, match="at least two entries"):
+        movement(("user:1", "0.00"))
+    with pytest.raises(UnbalancedTransaction, match="at least two entries"):
+        movement(("user:1", "5.00"))
+
+
+def test_no_entries_are_refused() -> None:
+    with pytest.raises(UnbalancedTransaction, match="at least two entries"):
+        movement()
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        (("user:1", "0"), ("revenue", "0")),
+        (("user:1", "0.00"), ("revenue", "-0.00")),
+        (("user:1", "-5"), ("revenue", "5"), ("refunds", "0")),
+    ],
+)
+def test_zero_amounts_are_refused(entries: tuple[tuple[str, str], ...]) -> None:
+    with pytest.raises(UnbalancedTransaction, match="non-zero"):
+        movement(*entries)
+
+
+def test_duplicate_accounts_are_refused() -> None:
+    with pytest.raises(UnbalancedTransaction, match="only once"):
+        movement(("user:1", "-5"), ("user:1", "5"))
+    with pytest.raises(UnbalancedTransaction, match="only once"):
+        movement(("user:1", "-5"), ("revenue", "2"), ("revenue", "3"))
+
+
+def test_empty_key_is_refused() -> None:
+    with pytest.raises(UnbalancedTransaction, match="idempotency key"):
+        movement(("user:1", "-5"), ("revenue", "5"), key="")
+
+
+def test_key_length_limit() -> None:
+    longest = "k" * MAX_KEY_LENGTH
+    assert movement(("user:1", "-5"), ("revenue", "5"), key=longest).idempotency_key == longest
+    with pytest.raises(UnbalancedTransaction, match="idempotency key"):
+        movement(("user:1", "-5"), ("revenue", "5"), key=longest + "k")
+
+
+def test_sub_cent_entry_amounts_are_refused() -> None:
+    with pytest.raises(InvalidAmount, match="more than two decimal places"):
+        movement(("user:1", "-0.005"), ("revenue", "0.005"))
+
+
+def test_transfer_builds_balanced_entries() -> None:
+    made = transfer(
+        "topup:42",
+        MovementKind.TOPUP,
+        source=SystemAccount.HELEKET,
+        destination="user:7",
+        amount=Decimal("12.5"),
+        memo="invoice 42",
+        actor="webhook",
+    )
+
+    assert made.idempotency_key == "topup:42"
+    assert made.kind is MovementKind.TOPUP
+    assert made.entries == (
+        Entry("provider:heleket", Decimal("-12.50")),
+        Entry("user:7", Decimal("12.50")),
+    )
+    assert [str(entry.amount) for entry in made.entries] == ["-12.50", "12.50"]
+    assert sum(entry.amount for entry in made.entries) == 0
+    assert made.memo == "invoice 42"
+    assert made.actor == "webhook"
+
+
+@pytest.mark.parametrize("amount", [Decimal(0), Decimal("-1.00"), Decimal("0.001")])
+def test_transfer_refuses_non_positive_or_inexact_amounts(amount: Decimal) -> None:
+    with pytest.raises(InvalidAmount):
+        transfer("k", MovementKind.PURCHASE, source="user:1", destination="revenue", amount=amount)
+
+
+def test_transfer_refuses_float() -> None:
+    with pytest.raises(InvalidAmount, match="float"):
+        transfer("k", MovementKind.PURCHASE, source="user:1", destination="revenue", amount=1.5)
+
+
+def test_transfer_to_the_same_account_is_refused() -> None:
+    with pytest.raises(UnbalancedTransaction, match="only once"):
+        transfer("k", MovementKind.ADJUSTMENT, source="user:1", destination="user:1", amount=1)
+
+
+def test_lock_order_puts_users_first_then_system_accounts_sorted() -> None:
+    made = movement(
+        ("revenue", "1"),
+        ("user:2", "5"),
+        ("provider:heleket", "-5"),
+        ("user:10", "5"),
+        ("adjustments", "-6"),
+    )
+
+    ordered = made.in_lock_order()
+
+    assert [entry.account for entry in ordered] == [
+        "user:10",
+        "user:2",
+        "adjustments",
+        "provider:heleket",
+        "revenue",
+    ]
+    # Same entries, only reordered; the movement itself is unchanged.
+    assert sorted(ordered, key=lambda e: e.account) == sorted(made.entries, key=lambda e: e.account)
+    assert [entry.account for entry in made.entries][0] == "revenue"
+
+
+def test_lock_order_is_the_same_whatever_the_entry_order() -> None:
+    entries = [
+        ("refunds", "-3"),
+        ("user:5", "1"),
+        ("provider:stars", "-1"),
+        ("user:3", "2"),
+        ("revenue", "1"),
+    ]
+    orders = {
+        tuple(entry.account for entry in movement(*perm).in_lock_order())
+        for perm in permutations(entries)
+    }
+
+    assert orders == {("user:3", "user:5", "provider:stars", "refunds", "revenue")}
+
+
+def test_lock_order_of_a_purchase() -> None:
+    made = transfer(
+        "buy:1", MovementKind.PURCHASE, source="user:9", destination="revenue", amount=Decimal(3)
+    )
+    reverse = transfer(
+        "refund:1", MovementKind.REFUND, source="refunds", destination="user:9", amount=Decimal(3)
+    )
+
+    assert [entry.account for entry in made.in_lock_order()] == ["user:9", "revenue"]
+    assert [entry.account for entry in reverse.in_lock_order()] == ["user:9", "refunds"]
