@@ -50,8 +50,9 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
 
     # Storage and coordination
-    database_url: str = "sqlite+aiosqlite:///./shopbot.db"
-    redis_url: str | None = None
+    # URLs may carry passwords: kept out of reprs; log them through `safe_url`.
+    database_url: str = Field(default="sqlite+aiosqlite:///./shopbot.db", repr=False)
+    redis_url: str | None = Field(default=None, repr=False)
     redis_cluster_nodes: CommaList = Field(default_factory=list)
 
     # The shop

@@ -258,7 +258,7 @@ def test_yaml_loader_reads_prices_as_exact_decimals(tmp_path: Path) -> None:
     assert loaded["a"].as_tuple() == Decimal("9.99").as_tuple()
     # A binary float would not be exactly 0.1.
     assert loaded["b"] == Decimal("0.1")
-    assert loaded["b"] != Decimal(0.1)
+    assert loaded["b"] != Decimal.from_float(0.1)
 
 
 def test_yaml_price_flows_into_the_spec_exactly(tmp_path: Path) -> None:
@@ -303,3 +303,20 @@ def test_yaml_loader_is_safe(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInput, match="is not valid YAML"):
         load_yaml(path)
+
+
+@pytest.mark.parametrize("price", [".inf", "-.inf", ".nan", "190:20:30.15"])
+def test_non_finite_yaml_numbers_are_refused(tmp_path: Path, price: str) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(f"products:\n  - sku: a\n    price: {price}\n    title: A\n")
+    with pytest.raises(InvalidInput, match="not valid YAML"):
+        load_yaml(path)
+
+
+def test_unknown_keys_of_mixed_types_are_reported() -> None:
+    with pytest.raises(InvalidInput) as error:
+        parse_catalog(
+            {1: 2, "x": 3, "products": [{"sku": "a", "price": "1", "title": "A", 5: 1, "zz": 2}]}
+        )
+    assert "1: unknown top-level field" in str(error.value)
+    assert "products[0].zz: unknown field" in str(error.value)

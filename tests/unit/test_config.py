@@ -1,6 +1,5 @@
 """Settings from the environment, and the refusal to start without real secrets."""
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,13 +12,12 @@ REAL_TOKEN = "7312345678:AAHd9xQ2v-real-looking_token_ZpT4"
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No setting from the developer's environment or .env may leak into a test."""
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
     monkeypatch.chdir(tmp_path)
-    yield
 
 
 def settings() -> Settings:

@@ -159,7 +159,7 @@ def test_lock_order_puts_users_first_then_system_accounts_sorted() -> None:
     ]
     # Same entries, only reordered; the movement itself is unchanged.
     assert sorted(ordered, key=lambda e: e.account) == sorted(made.entries, key=lambda e: e.account)
-    assert [entry.account for entry in made.entries][0] == "revenue"
+    assert made.entries[0].account == "revenue"
 
 
 def test_lock_order_is_the_same_whatever_the_entry_order() -> None:

@@ -1,6 +1,6 @@
 """Reading operators' catalog files (YAML) with exact prices."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,16 @@ class _ExactLoader(yaml.SafeLoader):
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
-    return Decimal(str(loader.construct_scalar(node)).replace("_", ""))  # type: ignore[arg-type]
+    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+    try:
+        number = Decimal(text)
+    except InvalidOperation:  # .inf, .nan, sexagesimal 1:30.5
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not a finite decimal number", node.start_mark
+        )
+    return number
 
 
 _ExactLoader.add_constructor("tag:yaml.org,2002:float", _decimal)

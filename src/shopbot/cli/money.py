@@ -15,7 +15,8 @@ def balance() -> None:
     """User balances."""
 
 
-@balance.command()
+# ignore_unknown_options lets "-5" reach AMOUNT, so it gets the helpful message below.
+@balance.command(context_settings={"ignore_unknown_options": True})
 @click.argument("user_id", type=int)
 @click.argument("amount")
 @click.option("--reason", required=True, help="why; stored with the ledger posting")

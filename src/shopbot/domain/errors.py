@@ -65,3 +65,10 @@ class UserBlocked(DomainError):
 
 class InvalidInput(DomainError):
     """Operator or user input that fails validation (catalog files, stock files, ...)."""
+
+
+class StockItemsExist(InvalidInput):
+    def __init__(self, positions: list[int]) -> None:
+        super().__init__(f"{len(positions)} item(s) are already in stock for this product")
+        self.positions = positions
+        """0-based positions, in the uploaded list, of the items already stored."""

@@ -33,11 +33,12 @@ def parse_amount(value: object) -> Decimal:
         raise InvalidAmount(f"{value!r} is not an amount")
     if not number.is_finite():
         raise InvalidAmount(f"{value!r} is not a finite number")
+    # Compare magnitudes before any arithmetic: huge exponents overflow the context.
+    if number.adjusted() > MAX_AMOUNT.adjusted() or abs(number) > MAX_AMOUNT:
+        raise InvalidAmount(f"{value!r} is too large")
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and number != number.quantize(MINOR_UNIT):
         raise InvalidAmount(f"{value!r} has more than two decimal places")
-    if abs(number) > MAX_AMOUNT:
-        raise InvalidAmount(f"{value!r} is too large")
     return number.quantize(MINOR_UNIT)
 
 

@@ -20,8 +20,8 @@ class CatalogRepository(Protocol):
 
 class StockRepository(Protocol):
     async def add_items(self, product_id: int, items: list[str]) -> int:
-        """Add items; returns how many were added. Raises InvalidInput naming the items
-        that already exist for the product (and then nothing is added)."""
+        """Add items; returns how many were added. Raises StockItemsExist with the
+        positions of items the product already has (and then nothing is added)."""
         ...
 
     async def available(self, product_id: int) -> int: ...

@@ -74,7 +74,7 @@ def _text(
         texts[language] = text.strip()
     unknown = set(value) - set(LANGUAGES)
     if unknown:
-        errors.add(where, f"unknown languages {sorted(unknown)}")
+        errors.add(where, f"unknown languages {sorted(unknown, key=str)}")
     return LocalizedText(ru=texts["ru"], en=texts["en"])
 
 
@@ -83,7 +83,7 @@ def _product(raw: Any, where: str, category: str | None, errors: _Errors) -> Pro
         errors.add(where, "must be a mapping")
         return None
     known = {"sku", "kind", "title", "description", "price", "active", "content"}
-    for key in sorted(set(raw) - known):
+    for key in sorted(set(raw) - known, key=str):
         errors.add(f"{where}.{key}", "unknown field")
     sku = raw.get("sku")
     if not isinstance(sku, str) or not SKU_PATTERN.match(sku):
@@ -137,7 +137,7 @@ def parse_catalog(document: Any) -> CatalogSpec:
         raise InvalidInput(
             "catalog: the file must hold a mapping with 'categories' and/or 'products'"
         )
-    for key in sorted(set(document) - {"categories", "products"}):
+    for key in sorted(set(document) - {"categories", "products"}, key=str):
         errors.add(key, "unknown top-level field")
     raw_categories = document.get("categories") or []
     if not isinstance(raw_categories, list):
@@ -148,7 +148,7 @@ def parse_catalog(document: Any) -> CatalogSpec:
         if not isinstance(raw, Mapping):
             errors.add(where, "must be a mapping")
             continue
-        for key in sorted(set(raw) - {"slug", "title", "products"}):
+        for key in sorted(set(raw) - {"slug", "title", "products"}, key=str):
             errors.add(f"{where}.{key}", "unknown field")
         slug = raw.get("slug")
         if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):

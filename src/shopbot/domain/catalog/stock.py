@@ -1,16 +1,28 @@
 """Parsing of stock files: one secret item per line."""
 
+from dataclasses import dataclass
+
 from shopbot.domain.errors import InvalidInput
 
 MAX_ITEM_LENGTH = 4000
 
 
+@dataclass(frozen=True, slots=True)
+class StockLine:
+    number: int
+    item: str
+
+
 def parse_stock_lines(text: str) -> list[str]:
+    return [line.item for line in parse_stock_file(text)]
+
+
+def parse_stock_file(text: str) -> list[StockLine]:
     """Items in file order; blank lines are ignored, duplicates and oversized lines refused.
 
     Error messages name line numbers, never the items: stock items are secrets.
     """
-    items: list[str] = []
+    items: list[StockLine] = []
     first_seen: dict[str, int] = {}
     problems: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -23,7 +35,7 @@ def parse_stock_lines(text: str) -> list[str]:
             problems.append(f"line {number}: duplicate of line {first_seen[item]}")
         else:
             first_seen[item] = number
-            items.append(item)
+            items.append(StockLine(number, item))
     if problems:
         raise InvalidInput("invalid stock file:\n  " + "\n  ".join(problems))
     if not items:

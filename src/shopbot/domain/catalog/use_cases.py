@@ -2,8 +2,8 @@ from dataclasses import dataclass
 
 from shopbot.domain.catalog.models import ProductKind
 from shopbot.domain.catalog.spec import CatalogSpec
-from shopbot.domain.catalog.stock import parse_stock_lines
-from shopbot.domain.errors import InvalidInput, ProductNotFound
+from shopbot.domain.catalog.stock import parse_stock_file
+from shopbot.domain.errors import InvalidInput, ProductNotFound, StockItemsExist
 from shopbot.domain.uow import UnitOfWork
 
 
@@ -44,5 +44,14 @@ async def add_stock(uow: UnitOfWork, sku: str, text: str) -> StockUpload:
         raise ProductNotFound(sku)
     if product.kind is not ProductKind.STOCK:
         raise InvalidInput(f"product {sku!r} is {product.kind}, only stock products take items")
-    added = await uow.stock.add_items(product.id, parse_stock_lines(text))
+    lines = parse_stock_file(text)
+    try:
+        added = await uow.stock.add_items(product.id, [line.item for line in lines])
+    except StockItemsExist as exc:
+        # Line numbers, never the items: stock items are secrets.
+        numbers = ", ".join(str(lines[p].number) for p in sorted(exc.positions)[:20])
+        raise InvalidInput(
+            f"{len(exc.positions)} item(s) already in stock for {sku!r} (lines {numbers}); "
+            "nothing was added"
+        ) from None
     return StockUpload(added=added, available=await uow.stock.available(product.id))

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopbot.domain.catalog.models import Category, LocalizedText, Product, ProductKind
 from shopbot.domain.catalog.spec import CategorySpec, ProductSpec
-from shopbot.domain.errors import InvalidInput
+from shopbot.domain.errors import StockItemsExist
 from shopbot.persistence.models import CategoryRow, ProductRow, StockItemRow
 from shopbot.persistence.repositories._sql import insert_or_ignore
 from shopbot.persistence.types import utcnow
@@ -128,31 +128,31 @@ class SqlStockRepository:
         self._session = session
 
     async def add_items(self, product_id: int, items: list[str]) -> int:
-        hashes = {content_hash(item): index for index, item in enumerate(items, start=1)}
+        positions = {content_hash(item): index for index, item in enumerate(items)}
+        hashes = list(positions)
         clashes: list[int] = []
-        chunk = list(hashes)
-        for start in range(0, len(chunk), 500):
+        for start in range(0, len(hashes), 500):
             existing = await self._session.scalars(
                 select(StockItemRow.content_hash).where(
                     StockItemRow.product_id == product_id,
-                    StockItemRow.content_hash.in_(chunk[start : start + 500]),
+                    StockItemRow.content_hash.in_(hashes[start : start + 500]),
                 )
             )
-            clashes.extend(hashes[h] for h in existing)
+            clashes.extend(positions[h] for h in existing)
         if clashes:
-            # Item numbers, not items: stock items are secrets.
-            listed = ", ".join(str(n) for n in sorted(clashes)[:20])
-            raise InvalidInput(
-                f"{len(clashes)} item(s) already in stock for this product (items #{listed}); "
-                "nothing was added"
-            )
+            raise StockItemsExist(sorted(clashes))
         now = utcnow()
         # A concurrent upload of the same item fails on the UNIQUE constraint instead.
         await self._session.execute(
             insert(StockItemRow),
             [
-                {"product_id": product_id, "content": item, "content_hash": h, "created_at": now}
-                for h, item in zip(hashes, items, strict=True)
+                {
+                    "product_id": product_id,
+                    "content": item,
+                    "content_hash": content_hash(item),
+                    "created_at": now,
+                }
+                for item in items
             ],
         )
         return len(items)
