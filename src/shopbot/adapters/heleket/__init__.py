@@ -1,0 +1,1 @@
+"""Heleket crypto payment gateway: PHP-compatible signatures, the API client, schemas."""

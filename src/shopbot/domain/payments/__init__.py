@@ -1,0 +1,1 @@
+"""Top-ups through payment providers (Heleket crypto invoices, Telegram Stars)."""
