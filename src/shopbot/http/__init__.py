@@ -1,0 +1,1 @@
+"""Small helpers shared by the project's HTTP services (webhook service, emulators)."""
