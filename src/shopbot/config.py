@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     """Where Telegram and Heleket reach us from outside, e.g. https://shop.example.com."""
 
+    @property
+    def heleket_callback_url(self) -> str:
+        require_secrets(self, "public_base_url")
+        return f"{str(self.public_base_url).rstrip('/')}/webhook/heleket"
+
     # Heleket
     heleket_merchant_id: str | None = None
     heleket_api_key: SecretStr | None = None
@@ -78,6 +83,9 @@ class Settings(BaseSettings):
     heleket_api_url: str = "https://api.heleket.com"
     heleket_allowed_ips: CommaList = Field(default_factory=lambda: ["31.133.220.8"])
     trusted_proxies: CommaList = Field(default_factory=list)
+    heleket_invoice_lifetime: int = Field(default=3600, ge=300, le=43200)
+    reconcile_interval_seconds: float = Field(default=60, ge=0)
+    reconcile_after_seconds: int = Field(default=300, ge=0)
 
     # Webhook service
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the service runs in a container behind nginx

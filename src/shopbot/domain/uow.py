@@ -1,8 +1,11 @@
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from shopbot.domain.catalog.ports import CatalogRepository, StockRepository
 from shopbot.domain.ledger.ports import LedgerRepository
 from shopbot.domain.orders.ports import OrderRepository
+from shopbot.domain.payments.ports import TopupRepository
 from shopbot.domain.users.ports import UserRepository
 
 
@@ -20,7 +23,13 @@ class UnitOfWork(Protocol):
     def stock(self) -> StockRepository: ...
     @property
     def orders(self) -> OrderRepository: ...
+    @property
+    def topups(self) -> TopupRepository: ...
 
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+"""Opens a new unit of work; for use cases that must commit around network calls."""

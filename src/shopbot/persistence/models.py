@@ -181,3 +181,62 @@ class StockItemRow(Base):
             sqlite_where=text("order_id IS NULL"),
         ),
     )
+
+
+class TopupInvoiceRow(Timestamps, Base):
+    __tablename__ = "topup_invoices"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    order_id: Mapped[str] = mapped_column(String(128), unique=True)
+    request_key: Mapped[str] = mapped_column(String(200), unique=True)
+    uuid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(16))
+    gateway_status: Mapped[str | None] = mapped_column(String(32))
+    url: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    credited_amount: Mapped[Decimal | None] = mapped_column(Money)
+    refund_state: Mapped[str] = mapped_column(String(16), default="none")
+    refund_amount: Mapped[Decimal | None] = mapped_column(Money)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("state IN ('pending', 'credited', 'closed', 'quarantined')", name="state"),
+        CheckConstraint(
+            "refund_state IN ('none', 'requested', 'paid', 'failed')", name="refund_state"
+        ),
+        CheckConstraint("(state = 'credited') = (credited_amount IS NOT NULL)", name="credited"),
+        Index(
+            "ix_topup_invoices_open",
+            "created_at",
+            postgresql_where=text("state = 'pending' OR refund_state = 'requested'"),
+            sqlite_where=text("state = 'pending' OR refund_state = 'requested'"),
+        ),
+    )
+
+
+class PaymentEventRow(Base):
+    """Every status report received, once per (uuid, status): the webhook inbox."""
+
+    __tablename__ = "payment_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    uuid: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    order_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "provider", "uuid", "status", name="uq_payment_events_provider_uuid_status"
+        ),
+    )

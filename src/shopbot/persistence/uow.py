@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shopbot.persistence.repositories.catalog import SqlCatalogRepository, SqlStockRepository
 from shopbot.persistence.repositories.ledger import SqlLedgerRepository
 from shopbot.persistence.repositories.orders import SqlOrderRepository
+from shopbot.persistence.repositories.topups import SqlTopupRepository
 from shopbot.persistence.repositories.users import SqlUserRepository
 
 
@@ -22,6 +23,7 @@ class SqlUnitOfWork:
         self.catalog = SqlCatalogRepository(self.session)
         self.stock = SqlStockRepository(self.session)
         self.orders = SqlOrderRepository(self.session)
+        self.topups = SqlTopupRepository(self.session)
         return self
 
     async def __aexit__(

@@ -15,6 +15,8 @@ USER_PREFIX = "user:"
 
 class SystemAccount(StrEnum):
     HELEKET = "provider:heleket"
+    HELEKET_REFUNDS = "provider:heleket-refunds"
+    """Balances held for crypto refunds that Heleket has not confirmed yet."""
     STARS = "provider:stars"
     REVENUE = "revenue"
     REFUNDS = "refunds"

@@ -1,0 +1,176 @@
+"""Applying Heleket status reports (webhooks and reconciliation polls) exactly once.
+
+Policy (docs/payments.md): `paid` credits the invoice amount; `paid_over` and
+`wrong_amount` credit what actually arrived, converted to the shop currency; waiting
+statuses only update the invoice; cancel/fail/system_fail close it; refund statuses
+settle a refund the shop requested. A report whose order, amount or currency does not
+match the stored invoice is quarantined for an operator and credits nothing.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from shopbot.domain.ledger import MovementKind, SystemAccount, transfer, user_account
+from shopbot.domain.payments.conversion import received_value
+from shopbot.domain.payments.models import (
+    CLOSING,
+    CREDITING,
+    GatewayStatus,
+    InvoiceState,
+    PaymentEvent,
+    RefundState,
+    TopupInvoice,
+)
+from shopbot.domain.uow import UnitOfWork
+
+CREDITABLE = frozenset({InvoiceState.PENDING, InvoiceState.CLOSED})
+"""A late payment on an invoice we closed is still real money: it is credited."""
+
+
+class Outcome(StrEnum):
+    DUPLICATE = "duplicate"
+    APPLIED = "applied"
+    IGNORED = "ignored"
+    QUARANTINED = "quarantined"
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    outcome: Outcome
+    invoice: TopupInvoice | None = None
+    credited: Decimal | None = None
+    """Money credited to the user by this event (for the payment notification)."""
+    underpaid: bool = False
+    refund: RefundState | None = None
+    note: str | None = None
+
+
+async def handle_payment_event(uow: UnitOfWork, event: PaymentEvent) -> EventResult:
+    event_id = await uow.topups.record_event(event)
+    if event_id is None:
+        return EventResult(Outcome.DUPLICATE)
+    result = await _apply(uow, event)
+    await uow.topups.set_event_outcome(event_id, result.outcome.value, result.note)
+    return result
+
+
+async def _apply(uow: UnitOfWork, event: PaymentEvent) -> EventResult:
+    invoice = await uow.topups.get_by_uuid(event.uuid)
+    if invoice is None and event.order_id:
+        invoice = await uow.topups.get_by_order_id(event.order_id)
+    if invoice is None:
+        return EventResult(Outcome.QUARANTINED, note="no invoice with this uuid or order_id")
+    mismatch = _mismatch(invoice, event)
+    if mismatch:
+        quarantined = await uow.topups.transition(
+            invoice.id,
+            allowed=frozenset(InvoiceState) - {InvoiceState.CREDITED},
+            to=InvoiceState.QUARANTINED,
+            note=mismatch,
+        )
+        return EventResult(Outcome.QUARANTINED, quarantined or invoice, note=mismatch)
+    try:
+        status = GatewayStatus(event.status)
+    except ValueError:
+        await uow.topups.set_gateway_status(invoice.id, event.status)
+        return EventResult(Outcome.IGNORED, invoice, note=f"unknown status {event.status!r}")
+    if status in CREDITING:
+        return await _credit(uow, invoice, event, status)
+    if status in (GatewayStatus.REFUND_PAID, GatewayStatus.REFUND_FAIL):
+        return await _settle_refund(uow, invoice, status)
+    if invoice.state is InvoiceState.PENDING:
+        await uow.topups.set_gateway_status(invoice.id, status.value)
+    if status in CLOSING:
+        closed = await uow.topups.transition(
+            invoice.id, allowed=frozenset({InvoiceState.PENDING}), to=InvoiceState.CLOSED
+        )
+        if closed is not None:
+            return EventResult(Outcome.APPLIED, closed)
+        return EventResult(Outcome.IGNORED, invoice, note=f"invoice is {invoice.state}")
+    return EventResult(Outcome.APPLIED, invoice)
+
+
+def _mismatch(invoice: TopupInvoice, event: PaymentEvent) -> str | None:
+    if invoice.uuid is not None and event.uuid != invoice.uuid:
+        return f"uuid {event.uuid} differs from the invoice's {invoice.uuid}"
+    if event.order_id is not None and event.order_id != invoice.order_id:
+        return f"order_id {event.order_id!r} differs from the invoice's {invoice.order_id!r}"
+    if event.currency is not None and event.currency != invoice.currency:
+        return f"currency {event.currency} differs from the invoice's {invoice.currency}"
+    if event.amount is not None and event.amount != invoice.amount:
+        return f"amount {event.amount} differs from the invoice's {invoice.amount}"
+    return None
+
+
+async def _credit(
+    uow: UnitOfWork, invoice: TopupInvoice, event: PaymentEvent, status: GatewayStatus
+) -> EventResult:
+    if invoice.state not in CREDITABLE:
+        return EventResult(Outcome.IGNORED, invoice, note=f"invoice is already {invoice.state}")
+    if status is GatewayStatus.PAID:
+        value: Decimal | None = invoice.amount
+    else:
+        value = received_value(event, invoice.amount, invoice.currency)
+    if value is None or value <= 0:
+        unknown = f"{status}: cannot tell how much arrived in {invoice.currency}"
+        quarantined = await uow.topups.transition(
+            invoice.id, allowed=CREDITABLE, to=InvoiceState.QUARANTINED, note=unknown
+        )
+        return EventResult(Outcome.QUARANTINED, quarantined or invoice, note=unknown)
+    underpaid = status is GatewayStatus.WRONG_AMOUNT
+    note = (
+        f"underpaid: {value} of {invoice.amount} {invoice.currency} arrived" if underpaid else None
+    )
+    credited = await uow.topups.transition(
+        invoice.id, allowed=CREDITABLE, to=InvoiceState.CREDITED, credited_amount=value, note=note
+    )
+    if credited is None:  # a concurrent report credited it first
+        return EventResult(Outcome.IGNORED, invoice, note="credited concurrently")
+    await uow.topups.set_gateway_status(invoice.id, status.value)
+    await uow.ledger.post(
+        transfer(
+            f"heleket:{invoice.uuid or event.uuid}:credit",
+            MovementKind.TOPUP,
+            source=SystemAccount.HELEKET,
+            destination=user_account(invoice.user_id),
+            amount=value,
+            memo=f"Heleket {status} {invoice.order_id}",
+        )
+    )
+    return EventResult(Outcome.APPLIED, credited, credited=value, underpaid=underpaid, note=note)
+
+
+async def _settle_refund(
+    uow: UnitOfWork, invoice: TopupInvoice, status: GatewayStatus
+) -> EventResult:
+    paid = status is GatewayStatus.REFUND_PAID
+    target = RefundState.PAID if paid else RefundState.FAILED
+    settled = await uow.topups.set_refund(
+        invoice.id, allowed=frozenset({RefundState.REQUESTED}), to=target
+    )
+    if settled is None or settled.refund_amount is None:
+        note = f"{status} without a refund requested through the shop"
+        return EventResult(Outcome.QUARANTINED, invoice, note=note)
+    await uow.topups.set_gateway_status(invoice.id, status.value)
+    amount = settled.refund_amount
+    if paid:  # the held money has left for the payer's wallet
+        movement = transfer(
+            f"heleket:{invoice.uuid}:refund",
+            MovementKind.PROVIDER_REFUND,
+            source=SystemAccount.HELEKET_REFUNDS,
+            destination=SystemAccount.HELEKET,
+            amount=amount,
+            memo=f"Heleket refund of {invoice.order_id} paid",
+        )
+    else:  # the hold goes back to the user's balance
+        movement = transfer(
+            f"heleket:{invoice.uuid}:refund-release",
+            MovementKind.PROVIDER_REFUND,
+            source=SystemAccount.HELEKET_REFUNDS,
+            destination=user_account(invoice.user_id),
+            amount=amount,
+            memo=f"Heleket refund of {invoice.order_id} failed; balance restored",
+        )
+    await uow.ledger.post(movement)
+    return EventResult(Outcome.APPLIED, settled, refund=target)

@@ -1,0 +1,103 @@
+"""Heleket top-up invoices and the events that move them."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class InvoiceState(StrEnum):
+    """The shop's view of a top-up invoice (Heleket's own status is kept beside it)."""
+
+    PENDING = "pending"
+    """Created; no final payment status yet."""
+    CREDITED = "credited"
+    """Money arrived and was credited to the user's balance (exactly once)."""
+    CLOSED = "closed"
+    """Expired, cancelled or failed without payment."""
+    QUARANTINED = "quarantined"
+    """An event did not match the stored invoice; an operator must look at it."""
+
+
+class RefundState(StrEnum):
+    NONE = "none"
+    REQUESTED = "requested"
+    """The user's balance is held; Heleket has not confirmed the refund yet."""
+    PAID = "paid"
+    FAILED = "failed"
+
+
+class GatewayStatus(StrEnum):
+    """Heleket payment statuses (SPEC §3)."""
+
+    PAID = "paid"
+    PAID_OVER = "paid_over"
+    WRONG_AMOUNT = "wrong_amount"
+    WRONG_AMOUNT_WAITING = "wrong_amount_waiting"
+    CHECK = "check"
+    CONFIRM_CHECK = "confirm_check"
+    PROCESS = "process"
+    FAIL = "fail"
+    CANCEL = "cancel"
+    SYSTEM_FAIL = "system_fail"
+    REFUND_PROCESS = "refund_process"
+    REFUND_FAIL = "refund_fail"
+    REFUND_PAID = "refund_paid"
+    LOCKED = "locked"
+
+
+CREDITING = frozenset({GatewayStatus.PAID, GatewayStatus.PAID_OVER, GatewayStatus.WRONG_AMOUNT})
+WAITING = frozenset(
+    {
+        GatewayStatus.CHECK,
+        GatewayStatus.CONFIRM_CHECK,
+        GatewayStatus.PROCESS,
+        GatewayStatus.WRONG_AMOUNT_WAITING,
+        GatewayStatus.LOCKED,
+        GatewayStatus.REFUND_PROCESS,
+    }
+)
+CLOSING = frozenset({GatewayStatus.CANCEL, GatewayStatus.FAIL, GatewayStatus.SYSTEM_FAIL})
+
+
+@dataclass(frozen=True, slots=True)
+class TopupInvoice:
+    id: int
+    user_id: int
+    order_id: str
+    request_key: str
+    amount: Decimal
+    currency: str
+    state: InvoiceState
+    uuid: str | None
+    gateway_status: str | None
+    url: str | None
+    expires_at: datetime | None
+    credited_amount: Decimal | None
+    refund_state: RefundState
+    refund_amount: Decimal | None
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """A status report about an invoice: a verified webhook or a reconciliation poll."""
+
+    uuid: str
+    status: str
+    order_id: str | None
+    amount: Decimal | None
+    currency: str | None
+    payment_amount: Decimal | None
+    payment_amount_usd: Decimal | None
+    payer_amount: Decimal | None
+    payer_currency: str | None
+    is_final: bool
+    kind: str
+    """payment, wallet or payout."""
+    source: str
+    """webhook or reconcile."""
+    body: str
+    """The raw report, kept for audit."""

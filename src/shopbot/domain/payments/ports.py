@@ -1,0 +1,66 @@
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from shopbot.domain.payments.models import InvoiceState, PaymentEvent, RefundState, TopupInvoice
+
+
+class TopupRepository(Protocol):
+    async def create(
+        self, *, user_id: int, order_id: str, request_key: str, amount: Decimal, currency: str
+    ) -> TopupInvoice | None:
+        """Insert a pending invoice; None when `request_key` was used before."""
+        ...
+
+    async def get_by_request_key(self, request_key: str) -> TopupInvoice | None: ...
+
+    async def get_by_uuid(self, uuid: str) -> TopupInvoice | None: ...
+
+    async def get_by_order_id(self, order_id: str) -> TopupInvoice | None: ...
+
+    async def attach_gateway(
+        self,
+        invoice_id: int,
+        *,
+        uuid: str,
+        url: str | None,
+        expires_at: datetime | None,
+        status: str,
+    ) -> None: ...
+
+    async def set_gateway_status(self, invoice_id: int, status: str) -> None: ...
+
+    async def transition(
+        self,
+        invoice_id: int,
+        *,
+        allowed: frozenset[InvoiceState],
+        to: InvoiceState,
+        credited_amount: Decimal | None = None,
+        note: str | None = None,
+    ) -> TopupInvoice | None:
+        """Atomically move the invoice to `to` if its state is in `allowed`, else None."""
+        ...
+
+    async def set_refund(
+        self,
+        invoice_id: int,
+        *,
+        allowed: frozenset[RefundState],
+        to: RefundState,
+        amount: Decimal | None = None,
+    ) -> TopupInvoice | None:
+        """Atomically change the refund state if it is in `allowed`, else None."""
+        ...
+
+    async def needing_reconciliation(
+        self, *, created_before: datetime, limit: int
+    ) -> list[TopupInvoice]:
+        """Pending invoices and unconfirmed refunds older than the cut-off."""
+        ...
+
+    async def record_event(self, event: PaymentEvent) -> int | None:
+        """Store the event under its UNIQUE (uuid, status); None if it was seen before."""
+        ...
+
+    async def set_event_outcome(self, event_id: int, outcome: str, note: str | None) -> None: ...

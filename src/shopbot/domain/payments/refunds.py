@@ -1,0 +1,92 @@
+"""Refunding a crypto top-up to the payer's wallet through Heleket.
+
+The user's balance is held first (user → heleket-refunds), so money that was already
+spent cannot be refunded too. Heleket's `refund_paid` report then moves the hold out of
+the shop; `refund_fail`, or a refusal of the request itself, releases it back.
+
+One refund per invoice goes through the shop: Heleket reports each refund status once
+per invoice, so a second attempt could never be settled by its reports. After a failed
+refund the balance is restored and an operator settles by hand.
+"""
+
+from decimal import Decimal
+
+from shopbot.domain.errors import InvalidInput, NotFound, OrderStateError
+from shopbot.domain.ledger import MovementKind, SystemAccount, transfer, user_account
+from shopbot.domain.money import parse_positive_amount
+from shopbot.domain.payments.gateway import GatewayRejected, GatewayUnauthorized, PaymentGateway
+from shopbot.domain.payments.models import InvoiceState, RefundState, TopupInvoice
+from shopbot.domain.uow import UnitOfWorkFactory
+
+REFUNDABLE = frozenset({RefundState.NONE})
+
+
+async def request_refund(
+    uow_factory: UnitOfWorkFactory,
+    gateway: PaymentGateway,
+    *,
+    order_id: str,
+    address: str,
+    amount: object | None = None,
+) -> TopupInvoice:
+    if not address.strip():
+        raise InvalidInput("a refund needs the payer's wallet address")
+    async with uow_factory() as uow:
+        invoice = await uow.topups.get_by_order_id(order_id)
+        if invoice is None:
+            raise NotFound(f"top-up {order_id!r} not found")
+        if invoice.state is not InvoiceState.CREDITED or invoice.credited_amount is None:
+            raise OrderStateError(
+                f"top-up {order_id} is {invoice.state}; only credited ones refund"
+            )
+        value = invoice.credited_amount if amount is None else parse_positive_amount(amount)
+        if value > invoice.credited_amount:
+            raise InvalidInput(
+                f"cannot refund {value}: only {invoice.credited_amount} was credited"
+            )
+        held = await uow.topups.set_refund(
+            invoice.id, allowed=REFUNDABLE, to=RefundState.REQUESTED, amount=value
+        )
+        if held is None:
+            raise OrderStateError(f"a refund of {order_id} was already {invoice.refund_state}")
+        await uow.ledger.post(
+            transfer(
+                f"heleket:{invoice.uuid}:refund-hold",
+                MovementKind.PROVIDER_REFUND,
+                source=user_account(invoice.user_id),
+                destination=SystemAccount.HELEKET_REFUNDS,
+                amount=value,
+                memo=f"refund of {order_id} to the payer's wallet requested",
+            )
+        )
+        await uow.commit()
+    partial = value if value != invoice.credited_amount else None
+    try:
+        await gateway.refund(
+            address=address.strip(), is_subtract=True, uuid=invoice.uuid, amount=partial
+        )
+    except (GatewayRejected, GatewayUnauthorized):
+        await _release(uow_factory, invoice, value)
+        raise
+    # GatewayUnavailable propagates with the hold in place: the request may have reached
+    # Heleket, so only its refund_paid / refund_fail report (or reconciliation) settles it.
+    return held
+
+
+async def _release(uow_factory: UnitOfWorkFactory, invoice: TopupInvoice, value: Decimal) -> None:
+    async with uow_factory() as uow:
+        released = await uow.topups.set_refund(
+            invoice.id, allowed=frozenset({RefundState.REQUESTED}), to=RefundState.FAILED
+        )
+        if released is not None:
+            await uow.ledger.post(
+                transfer(
+                    f"heleket:{invoice.uuid}:refund-release",
+                    MovementKind.PROVIDER_REFUND,
+                    source=SystemAccount.HELEKET_REFUNDS,
+                    destination=user_account(invoice.user_id),
+                    amount=value,
+                    memo=f"refund of {invoice.order_id} refused by Heleket; balance restored",
+                )
+            )
+        await uow.commit()

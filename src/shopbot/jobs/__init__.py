@@ -1,0 +1,1 @@
+"""Periodic jobs that run once across all instances (PostgreSQL advisory locks)."""

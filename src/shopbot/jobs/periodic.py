@@ -1,0 +1,27 @@
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shopbot.persistence.locks import exclusive
+
+log = logging.getLogger(__name__)
+
+
+async def run_periodically(
+    engine: AsyncEngine, name: str, interval: float, job: Callable[[], Awaitable[object]]
+) -> None:
+    """Run `job` every `interval` seconds on whichever instance holds the lock; a failing
+    run is logged and retried at the next tick. Cancel the task to stop."""
+    while True:
+        try:
+            async with exclusive(engine, name) as held:
+                if held:
+                    result = await job()
+                    log.info("job %s finished: %s", name, result)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job %s failed; retrying in %s s", name, interval)
+        await asyncio.sleep(interval)

@@ -1,0 +1,184 @@
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopbot.domain.payments.models import (
+    InvoiceState,
+    PaymentEvent,
+    RefundState,
+    TopupInvoice,
+)
+from shopbot.persistence.models import PaymentEventRow, TopupInvoiceRow
+from shopbot.persistence.repositories._sql import insert_or_ignore
+from shopbot.persistence.types import utcnow
+
+
+def _invoice(row: TopupInvoiceRow) -> TopupInvoice:
+    return TopupInvoice(
+        id=row.id,
+        user_id=row.user_id,
+        order_id=row.order_id,
+        request_key=row.request_key,
+        amount=row.amount,
+        currency=row.currency,
+        state=InvoiceState(row.state),
+        uuid=row.uuid,
+        gateway_status=row.gateway_status,
+        url=row.url,
+        expires_at=row.expires_at,
+        credited_amount=row.credited_amount,
+        refund_state=RefundState(row.refund_state),
+        refund_amount=row.refund_amount,
+        note=row.note,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlTopupRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(
+        self, *, user_id: int, order_id: str, request_key: str, amount: Decimal, currency: str
+    ) -> TopupInvoice | None:
+        now = utcnow()
+        created = await self._session.execute(
+            insert_or_ignore(self._session, TopupInvoiceRow, conflict_on=["request_key"])
+            .values(
+                user_id=user_id,
+                order_id=order_id,
+                request_key=request_key,
+                amount=amount,
+                currency=currency,
+                state=InvoiceState.PENDING.value,
+                refund_state=RefundState.NONE.value,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(TopupInvoiceRow.id)
+        )
+        invoice_id = created.scalar_one_or_none()
+        return None if invoice_id is None else await self._get(TopupInvoiceRow.id == invoice_id)
+
+    async def _get(self, condition: object) -> TopupInvoice | None:
+        row = await self._session.scalar(
+            select(TopupInvoiceRow).where(condition).execution_options(populate_existing=True)  # type: ignore[arg-type]
+        )
+        return _invoice(row) if row else None
+
+    async def get_by_request_key(self, request_key: str) -> TopupInvoice | None:
+        return await self._get(TopupInvoiceRow.request_key == request_key)
+
+    async def get_by_uuid(self, uuid: str) -> TopupInvoice | None:
+        return await self._get(TopupInvoiceRow.uuid == uuid)
+
+    async def get_by_order_id(self, order_id: str) -> TopupInvoice | None:
+        return await self._get(TopupInvoiceRow.order_id == order_id)
+
+    async def _update(self, invoice_id: int, *conditions: object, **values: object) -> bool:
+        changed = await self._session.execute(
+            update(TopupInvoiceRow)
+            .where(TopupInvoiceRow.id == invoice_id, *conditions)  # type: ignore[arg-type]
+            .values(**values, updated_at=utcnow())
+            .returning(TopupInvoiceRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return changed.scalar_one_or_none() is not None
+
+    async def attach_gateway(
+        self,
+        invoice_id: int,
+        *,
+        uuid: str,
+        url: str | None,
+        expires_at: datetime | None,
+        status: str,
+    ) -> None:
+        await self._update(
+            invoice_id, uuid=uuid, url=url, expires_at=expires_at, gateway_status=status
+        )
+
+    async def set_gateway_status(self, invoice_id: int, status: str) -> None:
+        await self._update(invoice_id, gateway_status=status)
+
+    async def transition(
+        self,
+        invoice_id: int,
+        *,
+        allowed: frozenset[InvoiceState],
+        to: InvoiceState,
+        credited_amount: Decimal | None = None,
+        note: str | None = None,
+    ) -> TopupInvoice | None:
+        values: dict[str, object] = {"state": to.value}
+        if credited_amount is not None:
+            values["credited_amount"] = credited_amount
+        if note is not None:
+            values["note"] = note
+        states = [state.value for state in allowed]
+        if not await self._update(invoice_id, TopupInvoiceRow.state.in_(states), **values):
+            return None
+        return await self._get(TopupInvoiceRow.id == invoice_id)
+
+    async def set_refund(
+        self,
+        invoice_id: int,
+        *,
+        allowed: frozenset[RefundState],
+        to: RefundState,
+        amount: Decimal | None = None,
+    ) -> TopupInvoice | None:
+        values: dict[str, object] = {"refund_state": to.value}
+        if amount is not None:
+            values["refund_amount"] = amount
+        states = [state.value for state in allowed]
+        if not await self._update(invoice_id, TopupInvoiceRow.refund_state.in_(states), **values):
+            return None
+        return await self._get(TopupInvoiceRow.id == invoice_id)
+
+    async def needing_reconciliation(
+        self, *, created_before: datetime, limit: int
+    ) -> list[TopupInvoice]:
+        rows = await self._session.scalars(
+            select(TopupInvoiceRow)
+            .where(
+                or_(
+                    TopupInvoiceRow.state == InvoiceState.PENDING.value,
+                    TopupInvoiceRow.refund_state == RefundState.REQUESTED.value,
+                ),
+                TopupInvoiceRow.created_at < created_before,
+            )
+            .order_by(TopupInvoiceRow.created_at)
+            .limit(limit)
+        )
+        return [_invoice(row) for row in rows]
+
+    async def record_event(self, event: PaymentEvent) -> int | None:
+        recorded = await self._session.execute(
+            insert_or_ignore(
+                self._session, PaymentEventRow, conflict_on=["provider", "uuid", "status"]
+            )
+            .values(
+                provider="heleket",
+                uuid=event.uuid,
+                status=event.status,
+                kind=event.kind,
+                order_id=event.order_id,
+                source=event.source,
+                body=event.body,
+                received_at=utcnow(),
+            )
+            .returning(PaymentEventRow.id)
+        )
+        return recorded.scalar_one_or_none()
+
+    async def set_event_outcome(self, event_id: int, outcome: str, note: str | None) -> None:
+        await self._session.execute(
+            update(PaymentEventRow)
+            .where(PaymentEventRow.id == event_id)
+            .values(outcome=outcome, note=note)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,1 @@
+"""The webhook service: Heleket payment callbacks, health checks (port 8001)."""

@@ -1,0 +1,57 @@
+"""A throwaway PostgreSQL cluster on a free loopback port, for tests that stop and restart
+the database (the shared server must never be stopped). Runs the server binaries as the
+`postgres` user, as the machine's own cluster does."""
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from shopbot.http.serve import free_port
+
+
+def _bin(name: str) -> str:
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not candidates:
+        raise RuntimeError(f"PostgreSQL server binary {name} not found (install postgresql-15)")
+    return candidates[-1]
+
+
+def _as_postgres(*args: str) -> None:
+    command = list(args)
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+
+class PgCluster:
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="shopbot-pg-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        _as_postgres(_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off"
+        _as_postgres(
+            _bin("pg_ctl"), "-D", str(self.data), "-o", options,
+            "-l", str(self.root / "log"), "-w", "start",
+        )
+
+    def stop(self) -> None:
+        _as_postgres(_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def destroy(self) -> None:
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.root, ignore_errors=True)
