@@ -22,6 +22,9 @@ async def serve(
 ) -> AsyncIterator[str]:
     """Serve `app` until the block exits; yields its base URL (http://host:port)."""
     port = port or free_port(host)
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback
+    # peers; the services judge forwarded headers themselves (TRUSTED_PROXIES).
+    options.setdefault("proxy_headers", False)
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", lifespan="on", **options
     )
