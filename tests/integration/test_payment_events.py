@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from shopbot.domain.ledger import SystemAccount, user_account
+from shopbot.domain.ledger import user_account
 from shopbot.domain.payments.events import Outcome, handle_payment_event
 from shopbot.domain.payments.models import InvoiceState, PaymentEvent, TopupInvoice
 from shopbot.persistence.uow import UnitOfWorkFactory

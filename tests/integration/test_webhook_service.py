@@ -108,7 +108,9 @@ async def test_payout_webhooks_need_the_payout_key(pg_url: str, pg_uow: UnitOfWo
     await open_invoice(pg_uow)
     payout = paid_payload(type="payout")
     async with webhook_service(webhook_settings(pg_url)) as client:
-        with_payment_key = await client.post("/webhook/heleket", content=signed(payout), headers=JSON)
+        with_payment_key = await client.post(
+            "/webhook/heleket", content=signed(payout), headers=JSON
+        )
         with_payout_key = await client.post(
             "/webhook/heleket", content=signed(payout, PAYOUT_KEY), headers=JSON
         )
@@ -154,7 +156,9 @@ async def test_source_address_is_checked(pg_url: str, pg_uow: UnitOfWorkFactory)
     assert await balance(pg_uow) == Decimal("25.00")
 
 
-async def test_cloudflare_header_from_a_trusted_proxy(pg_url: str, pg_uow: UnitOfWorkFactory) -> None:
+async def test_cloudflare_header_from_a_trusted_proxy(
+    pg_url: str, pg_uow: UnitOfWorkFactory
+) -> None:
     await open_invoice(pg_uow)
     settings = webhook_settings(
         pg_url, heleket_allowed_ips=["31.133.220.8"], trusted_proxies=["127.0.0.1"]

@@ -35,13 +35,17 @@ def _text(payload: Mapping[str, Any], name: str, *, required: bool = False) -> s
     return value
 
 
+def _required(payload: Mapping[str, Any], name: str) -> str:
+    value = _text(payload, name, required=True)
+    if value is None:
+        raise MalformedWebhook(f"{name} is required")
+    return value
+
+
 def payment_event(payload: Mapping[str, Any], raw_body: bytes) -> PaymentEvent:
-    uuid = _text(payload, "uuid", required=True)
-    status = _text(payload, "status", required=True)
-    assert uuid is not None and status is not None
     return PaymentEvent(
-        uuid=uuid,
-        status=status,
+        uuid=_required(payload, "uuid"),
+        status=_required(payload, "status"),
         order_id=_text(payload, "order_id"),
         amount=_decimal(payload, "amount"),
         currency=_text(payload, "currency"),
