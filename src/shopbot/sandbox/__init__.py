@@ -1,0 +1,1 @@
+"""Local emulators of Telegram and Heleket for the demo and the tests."""
