@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the servers the test suite talks to are running on loopback:
-# PostgreSQL 15 on 127.0.0.1:5432 (trust auth for the `postgres` user) and Redis on 6379.
-# Installs them from Debian packages when missing (needs root, as in CI).
+# PostgreSQL 15 on 127.0.0.1:5432 (trust auth for the `postgres` user) and Redis on 6379,
+# plus the PHP CLI. Installs them from Debian packages when missing (needs root, as in CI).
 set -euo pipefail
 
 log() { printf 'ensure-services: %s\n' "$*" >&2; }
@@ -41,4 +41,8 @@ if ! redis_up; then
   for _ in $(seq 1 30); do redis_up && break; sleep 0.5; done
 fi
 redis_up || { log "Redis is not reachable on 127.0.0.1:6379"; exit 1; }
-log "PostgreSQL and Redis are up"
+
+# PHP is the reference for Heleket json_encode (tests/integration/test_php_json_differential.py).
+command -v php >/dev/null || { log "installing php-cli"; apt_install php-cli; }
+command -v php >/dev/null || { log "php is not on PATH after installing php-cli"; exit 1; }
+log "PostgreSQL and Redis are up; $(php -r 'echo "PHP ", PHP_VERSION;') is installed"

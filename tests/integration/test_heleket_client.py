@@ -29,99 +29,12 @@ from shopbot.domain.payments.gateway import (
 )
 from shopbot.http.serve import free_port
 from tests.heleket_script_server import Recorded, Reply, ScriptedHeleket, scripted_heleket
+from tests.heleket_vectors import REQUEST_CASES
 
 MERCHANT = "c26b80a8-9549-4a66-bb53-774f12809249"
 PAYMENT_KEY = "PaymentKey0h6QpZ2vXw8N4rT1yL5sK9mB3dF7gJ0cV2xE6uA4iO8pW1qR5tY9zU3"
 PAYOUT_KEY = "PayoutKey7Gf2Hk9Lm4Nq1Rs6Tv3Wx8Yz5Ab0Cd2Ef7Gh4Ij9Kl1Mn6Op3Qr8St5U"
 SECRETS = (PAYMENT_KEY, PAYOUT_KEY)
-
-# `request_cases` of /work/shared/heleket/vectors_public.json (made by PHP 8.2), copied here
-# so the suite runs without the shared folder.
-REQUEST_CASES: list[dict[str, Any]] = [
-    {
-        "id": "pub-req-1-create-invoice",
-        "url": "https://api.heleket.com/v1/payment",
-        "merchant": "c26b80a8-9549-4a66-bb53-774f12809249",
-        "api_key": (
-            "uQ4LFWCBE3dT84uQnt7ycL7p9WcSwjkSPQaZbik3ChoWO0egw51f4EAaZQKmefhPP0F1cX8OpRcl2c3Hex"
-            "NedoR7FGEYGA1mTgMPI8lzKl7Ct2I43R6SSC3gVDS3rkGX"
-        ),
-        "body": (
-            '{"amount":"10.50","currency":"USD","order_id":"tg-100234-7f3a","to_cu'
-            'rrency":"USDT","network":"tron","url_callback":"https:\\/\\/shop.example'
-            '.com\\/heleket\\/webhook","url_return":"https:\\/\\/t.me\\/my_shop_bot","url'
-            '_success":"https:\\/\\/t.me\\/my_shop_bot?start=paid_42","lifetime":3600,"is'
-            '_payment_multiple":false,"additional_data":"tg_user=123456789","subtract":0'
-            ',"accuracy_payment_percent":0}'
-        ),
-        "expected_sign": "05d96142f595c523d59f30e82247b328",
-        "params": {
-            "amount": "10.50",
-            "currency": "USD",
-            "order_id": "tg-100234-7f3a",
-            "to_currency": "USDT",
-            "network": "tron",
-            "url_callback": "https://shop.example.com/heleket/webhook",
-            "url_return": "https://t.me/my_shop_bot",
-            "url_success": "https://t.me/my_shop_bot?start=paid_42",
-            "lifetime": 3600,
-            "is_payment_multiple": False,
-            "additional_data": "tg_user=123456789",
-            "subtract": 0,
-            "accuracy_payment_percent": 0,
-        },
-    },
-    {
-        "id": "pub-req-2-payment-info",
-        "url": "https://api.heleket.com/v1/payment/info",
-        "merchant": "c26b80a8-9549-4a66-bb53-774f12809249",
-        "api_key": (
-            "m2wXvRgPsMIPwDvcQSwXPCbsdB0lPpay8LWx7HGi5GuwqwUVkhLVY6NTqWAdFDGBIEjge8Ul6qDy3X6EgH"
-            "AuzuqfNWZGzh7NerP1hDhJ4Q9Avm5j18rnMP1WX0dvenN0"
-        ),
-        "body": '{"order_id":"tg-100234-7f3a"}',
-        "expected_sign": "61721598c336f3d6bdb868580609cdc1",
-        "params": {"order_id": "tg-100234-7f3a"},
-    },
-    {
-        "id": "pub-req-3-services-empty-body",
-        "url": "https://api.heleket.com/v1/payment/services",
-        "merchant": "c26b80a8-9549-4a66-bb53-774f12809249",
-        "api_key": (
-            "G04lWuv10hIrN1HnDCMEfoie7QI2Nq63Xcdf5dZat0wQRsfVTQGiIq1ybHohGL5K6hOrE58Lz6paUxKAQs"
-            "z21i7bORbb159DtlOIHn9Z11SqKhLrUhaZQsfm9nKWMmMR"
-        ),
-        "body": "",
-        "expected_sign": "010621142c8e2191d93aaa3176051160",
-        "params": {},
-    },
-    {
-        "id": "pub-req-4-services-literal-braces",
-        "url": "https://api.heleket.com/v1/payment/services",
-        "merchant": "c26b80a8-9549-4a66-bb53-774f12809249",
-        "api_key": (
-            "G04lWuv10hIrN1HnDCMEfoie7QI2Nq63Xcdf5dZat0wQRsfVTQGiIq1ybHohGL5K6hOrE58Lz6paUxKAQs"
-            "z21i7bORbb159DtlOIHn9Z11SqKhLrUhaZQsfm9nKWMmMR"
-        ),
-        "body": "{}",
-        "expected_sign": "d1a0c98b058d4d790a5d0c5aaebd4359",
-    },
-    {
-        "id": "pub-req-5-python-json-dumps-literal",
-        "url": "https://api.heleket.com/v1/payment",
-        "merchant": "c26b80a8-9549-4a66-bb53-774f12809249",
-        "api_key": (
-            "yZyTJZllEhnnYbQGvrxsnkv4enLzF9Duo6v4U1868E5cqFKBpA1fSkGW11IHQurRpbK21Sv0GcgWLMT3iJ"
-            "AYM1GQFfhO4D3sJkjTJhHGuwJYKGVOJuUrtEh8528OdNKy"
-        ),
-        "body": (
-            '{"amount": "5.00", "currency": "USDT", "order_id": "tg-1001", "url_ca'
-            'llback": "https://shop.example.com/cb", "additional_data": "\\u0417\\u0430\\'
-            'u043a\\u0430\\u0437 1001"}'
-        ),
-        "expected_sign": "30a355838364b2afc3480278c8d48c00",
-    },
-]
 
 INVOICE: dict[str, Any] = {  # the shape of SPEC §2.1's result
     "uuid": "26109ba0-b05b-4ee0-93d1-fd62c822ce95",

@@ -8,8 +8,11 @@ from pydantic import ValidationError
 from shopbot.cli.catalog import catalog, stock
 from shopbot.cli.config import config
 from shopbot.cli.db import db
+from shopbot.cli.heleket import heleket
 from shopbot.cli.money import balance, ledger
+from shopbot.cli.payments import payments, topup
 from shopbot.cli.users import users
+from shopbot.cli.webhook import webhook
 from shopbot.config import MissingSecret
 from shopbot.domain.errors import DomainError
 
@@ -23,7 +26,19 @@ def cli() -> None:
     """shopbot: a Telegram shop for digital goods."""
 
 
-for command in (db, catalog, stock, users, balance, ledger, config):
+for command in (
+    db,
+    catalog,
+    stock,
+    users,
+    balance,
+    ledger,
+    config,
+    topup,
+    payments,
+    webhook,
+    heleket,
+):
     cli.add_command(command)
 
 

@@ -72,7 +72,10 @@ def clean_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-async def shopbot(cwd: Path, database_url: str, *args: str, **env: str) -> Run:
+async def shopbot(
+    cwd: Path, database_url: str, *args: str, stdin: bytes | None = None, **env: str
+) -> Run:
+    """Run `shopbot *args`; `stdin`, when given, is written to its standard input."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -80,10 +83,11 @@ async def shopbot(cwd: Path, database_url: str, *args: str, **env: str) -> Run:
         *args,
         cwd=cwd,
         env=clean_env(database_url, **env),
+        stdin=None if stdin is None else asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    stdout, stderr = await asyncio.wait_for(process.communicate(stdin), timeout=120)
     assert process.returncode is not None
     run = Run(process.returncode, stdout.decode(), stderr.decode())
     # Whatever happens, an operator gets a message, never a stack trace.
