@@ -1,22 +1,28 @@
 """Webhook throughput and latency against the real service on PostgreSQL.
 
-    python bench/webhook.py [--requests 2000] [--concurrency 32]
+    python bench/webhook.py [--invoices 30000] [--seconds 8] [--connections 32]
 
-Starts, each in its own process: the webhook service (`shopbot webhook`, uvicorn, one
+Starts, each in its own process: the webhook service (`shopbot webhook`: uvicorn, one
 worker) on a fresh PostgreSQL database, and a bare FastAPI endpoint of the same stack.
-Then, from this process, sends signed `paid` webhooks for distinct invoices (each one a
-real ledger transaction), then the same webhooks again (duplicates), then the same
-number of requests to the bare endpoint, and prints a table. Client and servers share
-the machine, so the ratio to the bare endpoint is the figure that travels.
+Load comes from wrk (one thread, Lua script bench/bodies.lua):
+
+1. first-time `paid` webhooks for distinct invoices, each verified and applied as a real
+   ledger transaction (the run stops before the bodies run out);
+2. the same webhooks again: duplicates, answered 200 after the (uuid, status) claim;
+3. the bare endpoint with the same bodies.
+
+wrk, the servers and PostgreSQL share this machine, so the ratio to the bare endpoint is
+the figure that travels. Needs `wrk` (apt-get install wrk).
 """
 
 import argparse
 import asyncio
 import os
-import statistics
+import re
+import shutil
 import subprocess
 import sys
-import time
+import tempfile
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,12 +30,15 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 
 from shopbot.adapters.heleket.signature import signed_webhook_body
 from shopbot.http.serve import free_port
 from shopbot.persistence import migrate
 from shopbot.persistence.engine import create_engine, create_session_factory
+from shopbot.persistence.models import AccountRow, TopupInvoiceRow, UserRow
+from shopbot.persistence.types import utcnow
 from shopbot.persistence.uow import UnitOfWorkFactory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,21 +52,14 @@ KEY = "bench-payment-key-" + "x" * 40
 class Result:
     name: str
     requests: int
-    concurrency: int
     seconds: float
-    latencies: list[float]
-    statuses: dict[int, int]
+    p50_ms: float
+    p99_ms: float
+    errors: str
 
-    def row(self) -> str:
-        ordered = sorted(self.latencies)
-        p50 = statistics.median(ordered) * 1000
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-        rate = self.requests / self.seconds
-        codes = ",".join(f"{code}x{count}" for code, count in sorted(self.statuses.items()))
-        return (
-            f"| {self.name:<32} | {self.requests:>6} | {self.concurrency:>3} | {rate:>8.0f} "
-            f"| {p50:>7.1f} | {p99:>7.1f} | {codes} |"
-        )
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
 
 
 async def fresh_database() -> str:
@@ -71,54 +73,65 @@ async def fresh_database() -> str:
     return url
 
 
-async def seed(url: str, count: int) -> list[bytes]:
-    """One user and one pending invoice per webhook; returns the signed bodies."""
+async def seed(url: str, count: int, bodies_file: Path) -> None:
+    """One user and one pending invoice per webhook; writes the signed bodies, one a line."""
     engine = create_engine(url)
     uows = UnitOfWorkFactory(create_session_factory(engine))
-    bodies = []
+    now = utcnow()
+    users, invoices, lines = [], [], []
+    for n in range(count):
+        user_id, invoice_uuid = 10_000 + n, str(uuid.uuid4())
+        users.append(
+            {
+                "id": user_id,
+                "language": "en",
+                "is_blocked": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        invoices.append(
+            {
+                "user_id": user_id,
+                "order_id": f"bench-{n}",
+                "request_key": f"b-{n}",
+                "uuid": invoice_uuid,
+                "amount": Decimal("10.00"),
+                "currency": "USD",
+                "state": "pending",
+                "refund_state": "none",
+                "gateway_status": "check",
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        payload = {
+            "type": "payment",
+            "uuid": invoice_uuid,
+            "order_id": f"bench-{n}",
+            "amount": "10.00",
+            "payment_amount": "10.00",
+            "payment_amount_usd": "10",
+            "is_final": True,
+            "status": "paid",
+            "currency": "USD",
+            "payer_currency": "USDT",
+            "payer_amount": "10.00",
+            "additional_data": f"user:{user_id}",
+        }
+        lines.append(signed_webhook_body(payload, KEY).decode())
     async with uows() as uow:
-        for n in range(count):
-            user_id = 10_000 + n
-            await uow.users.register(user_id, username=None, language="en")
-            invoice = await uow.topups.create(
-                user_id=user_id,
-                order_id=f"bench-{n}",
-                request_key=f"bench-{n}",
-                amount=Decimal("10.00"),
-                currency="USD",
-            )
-            assert invoice is not None
-            invoice_uuid = str(uuid.uuid4())
-            await uow.topups.attach_gateway(
-                invoice.id, uuid=invoice_uuid, url=None, expires_at=None, status="check"
-            )
-            bodies.append(
-                signed_webhook_body(
-                    {
-                        "type": "payment",
-                        "uuid": invoice_uuid,
-                        "order_id": f"bench-{n}",
-                        "amount": "10.00",
-                        "payment_amount": "10.00",
-                        "payment_amount_usd": "10",
-                        "is_final": True,
-                        "status": "paid",
-                        "currency": "USD",
-                        "payer_currency": "USDT",
-                        "payer_amount": "10.00",
-                        "additional_data": f"user:{user_id}",
-                    },
-                    KEY,
-                )
-            )
+        for start in range(0, count, 5000):
+            await uow.session.execute(insert(UserRow), users[start : start + 5000])
+            await uow.session.execute(insert(TopupInvoiceRow), invoices[start : start + 5000])
         await uow.commit()
     await engine.dispose()
-    return bodies
+    await asyncio.to_thread(bodies_file.write_text, "\n".join(lines) + "\n")
 
 
 async def wait_ready(url: str) -> None:
     async with httpx.AsyncClient() as client:
-        for _ in range(200):
+        for _ in range(400):
             try:
                 await client.get(url)
                 return
@@ -127,46 +140,80 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def load(name: str, url: str, bodies: list[bytes], concurrency: int) -> Result:
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+def milliseconds(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    number, unit = match.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
 
-        async def worker() -> None:
-            while not queue.empty():
-                body = queue.get_nowait()
-                started = time.perf_counter()
-                response = await client.post(
-                    url, content=body, headers={"Content-Type": "application/json"}
-                )
-                latencies.append(time.perf_counter() - started)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return Result(name, len(bodies), concurrency, elapsed, latencies, statuses)
+def wrk(name: str, url: str, bodies: Path, seconds: int, connections: int) -> Result:
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "bench" / "bodies.lua"),
+            url,
+            "--",
+            str(bodies),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    requests, elapsed = re.search(r"(\d+) requests in ([\d.]+)(s|m)", output).groups()[:2]  # type: ignore[union-attr]
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    problems = ", ".join(
+        part
+        for part in (
+            f"{errors.group(1)} non-2xx" if errors else "",
+            socket_errors.group(1) if socket_errors else "",
+        )
+        if part
+    )
+    return Result(
+        name,
+        int(requests),
+        float(elapsed),
+        milliseconds(p50),
+        milliseconds(p99),
+        problems or "none",
+    )
 
 
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        args, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        args,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--invoices", type=int, default=30000)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
     options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/webhook.py needs wrk: apt-get install wrk")
 
     url = await fresh_database()
-    bodies = await seed(url, options.requests)
+    workdir = Path(tempfile.mkdtemp(prefix="shopbot-bench-"))
+    bodies = workdir / "bodies.jsonl"
+    await seed(url, options.invoices, bodies)
     service_port, bare_port = free_port(), free_port()
     service = start(
         [
@@ -208,36 +255,49 @@ async def main() -> None:
         await wait_ready(f"http://127.0.0.1:{service_port}/health")
         await wait_ready(f"http://127.0.0.1:{bare_port}/docs")
         webhook_url = f"http://127.0.0.1:{service_port}/webhook/heleket"
-        results = [
-            await load(
-                "first-time paid (ledger tx each)", webhook_url, bodies, options.concurrency
-            ),
-            await load("duplicate deliveries", webhook_url, bodies, options.concurrency),
-            await load(
-                "bare FastAPI endpoint",
-                f"http://127.0.0.1:{bare_port}/bare",
-                bodies,
-                options.concurrency,
-            ),
-        ]
+        args = (options.seconds, options.connections)
+        first = wrk("first-time `paid` (ledger tx each)", webhook_url, bodies, *args)
+        # Only bodies the first run delivered, so every request here is a duplicate.
+        sent = bodies.read_text().splitlines(keepends=True)[: first.requests]
+        duplicates = workdir / "duplicates.jsonl"
+        duplicates.write_text("".join(sent))
+        duplicate = wrk("duplicate deliveries", webhook_url, duplicates, *args)
+        baseline = wrk("bare FastAPI endpoint", f"http://127.0.0.1:{bare_port}/bare", bodies, *args)
     finally:
         for process in (service, bare):
             process.terminate()
             process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
     engine = create_engine(url)
     async with UnitOfWorkFactory(create_session_factory(engine))() as uow:
         report = await uow.ledger.verify()
+        credited = await uow.session.scalar(
+            select(func.count()).where(TopupInvoiceRow.state == "credited")
+        )
+        balances = await uow.session.scalar(
+            select(func.sum(AccountRow.balance)).where(AccountRow.kind == "user")
+        )
     await engine.dispose()
 
-    print("| scenario | requests | concurrency | req/s | p50 ms | p99 ms | answers |")
-    print("|---|---:|---:|---:|---:|---:|---|")
-    for result in results:
-        print(result.row())
-    bare_rate = results[2].requests / results[2].seconds
-    for result in results[:2]:
-        ratio = result.requests / result.seconds / bare_rate
-        print(f"{result.name}: {ratio:.2f} of the bare endpoint's throughput")
-    print(f"ledger after the run: {report.transactions} transactions, sound={report.sound}")
+    print(
+        f"wrk -t1 -c{options.connections} -d{options.seconds}s; "
+        f"{options.invoices} invoices seeded; {os.cpu_count()} CPUs shared by everything"
+    )
+    print("| scenario | requests | req/s | p50 ms | p99 ms | errors | vs bare |")
+    print("|---|---:|---:|---:|---:|---|---:|")
+    for result in (first, duplicate, baseline):
+        print(
+            f"| {result.name} | {result.requests} | {result.rate:.0f} | {result.p50_ms:.2f} "
+            f"| {result.p99_ms:.2f} | {result.errors} | {result.rate / baseline.rate:.2f} |"
+        )
+    once = report.transactions == credited and balances == Decimal("10.00") * (credited or 0)
+    print(
+        f"ledger: {credited} invoices credited by {report.transactions} postings, user balances "
+        f"{balances}: exactly once={once}, sound={report.sound}"
+    )
+    if first.requests >= options.invoices:
+        print("warning: the first run used up the seeded invoices; raise --invoices")
 
 
 if __name__ == "__main__":

@@ -125,11 +125,15 @@ async def _credit(
         f"underpaid: {value} of {invoice.amount} {invoice.currency} arrived" if underpaid else None
     )
     credited = await uow.topups.transition(
-        invoice.id, allowed=CREDITABLE, to=InvoiceState.CREDITED, credited_amount=value, note=note
+        invoice.id,
+        allowed=CREDITABLE,
+        to=InvoiceState.CREDITED,
+        credited_amount=value,
+        note=note,
+        gateway_status=status.value,
     )
     if credited is None:  # a concurrent report credited it first
         return EventResult(Outcome.IGNORED, invoice, note="credited concurrently")
-    await uow.topups.set_gateway_status(invoice.id, status.value)
     await uow.ledger.post(
         transfer(
             f"heleket:{invoice.uuid or event.uuid}:credit",

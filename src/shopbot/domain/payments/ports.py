@@ -38,6 +38,7 @@ class TopupRepository(Protocol):
         to: InvoiceState,
         credited_amount: Decimal | None = None,
         note: str | None = None,
+        gateway_status: str | None = None,
     ) -> TopupInvoice | None:
         """Atomically move the invoice to `to` if its state is in `allowed`, else None."""
         ...

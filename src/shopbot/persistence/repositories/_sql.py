@@ -13,3 +13,10 @@ def insert_or_ignore(session: AsyncSession, table: Any, *, conflict_on: list[str
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict_on)
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict_on)
+
+
+def upsert(session: AsyncSession, table: Any) -> Any:
+    """INSERT for the session's database, ready for `.on_conflict_do_update(...)`."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

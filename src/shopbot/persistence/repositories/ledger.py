@@ -9,7 +9,7 @@ from shopbot.domain.ledger.movements import Entry, Movement
 from shopbot.domain.ledger.ports import HistoryLine, PostingResult
 from shopbot.domain.ledger.verification import BalanceMismatch, LedgerReport
 from shopbot.persistence.models import AccountRow, LedgerEntryRow, LedgerTransactionRow
-from shopbot.persistence.repositories._sql import insert_or_ignore
+from shopbot.persistence.repositories._sql import insert_or_ignore, upsert
 from shopbot.persistence.types import Money, utcnow
 
 
@@ -49,45 +49,48 @@ class SqlLedgerRepository:
         return PostingResult(transaction_id=transaction_id, created=True)
 
     async def _apply(self, entry: Entry) -> int:
-        """Add the entry to the stored balance; a user balance may not go below zero.
+        """Add the entry to the stored balance in one statement.
 
-        The condition is evaluated on the locked, latest row version, so concurrent
-        debits of one balance serialize here and none can overdraw it.
+        A user debit is a conditional UPDATE: PostgreSQL evaluates the condition on the
+        locked, latest row version, so concurrent debits of one balance serialize here and
+        none can overdraw it (a missing account has nothing to debit). Everything else
+        (credits, system accounts, which may go negative) is an upsert that creates the
+        account on first use; racing creators are settled by the UNIQUE code.
         """
-        change = (
-            update(AccountRow)
-            .where(
-                AccountRow.code == entry.account,
-                or_(
-                    AccountRow.kind != AccountKind.USER.value,
-                    AccountRow.balance + entry.amount >= 0,
-                ),
+        if account_kind(entry.account) is AccountKind.USER and entry.amount < 0:
+            debit = (
+                update(AccountRow)
+                .where(AccountRow.code == entry.account, AccountRow.balance + entry.amount >= 0)
+                .values(balance=AccountRow.balance + entry.amount, updated_at=utcnow())
+                .returning(AccountRow.id)
+                .execution_options(synchronize_session=False)
             )
-            .values(balance=AccountRow.balance + entry.amount, updated_at=utcnow())
-            .returning(AccountRow.id)
-            .execution_options(synchronize_session=False)
-        )
-        account_id = (await self._session.execute(change)).scalar_one_or_none()
-        if account_id is None:
-            # Either the account does not exist yet (create it; a concurrent creator may
-            # win, which is fine) or the balance does not cover the entry.
-            await self._create_account(entry.account)
-            account_id = (await self._session.execute(change)).scalar_one_or_none()
+            account_id = (await self._session.execute(debit)).scalar_one_or_none()
             if account_id is None:
                 raise InsufficientFunds(entry.account)
-        return account_id
-
-    async def _create_account(self, code: str) -> None:
-        kind = account_kind(code)
-        create = insert_or_ignore(self._session, AccountRow, conflict_on=["code"]).values(
-            code=code,
-            kind=kind.value,
-            user_id=user_id_of(code),
-            balance=Decimal(0),
-            created_at=utcnow(),
-            updated_at=utcnow(),
+            return account_id
+        now = utcnow()
+        statement = upsert(self._session, AccountRow)
+        credit = (
+            statement.values(
+                code=entry.account,
+                kind=account_kind(entry.account).value,
+                user_id=user_id_of(entry.account),
+                balance=entry.amount,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_update(
+                index_elements=["code"],
+                set_={
+                    "balance": AccountRow.balance + statement.excluded.balance,
+                    "updated_at": now,
+                },
+            )
+            .returning(AccountRow.id)
         )
-        await self._session.execute(create)
+        credited: int = (await self._session.execute(credit)).scalar_one()
+        return credited
 
     async def balance(self, account: str) -> Decimal:
         value = await self._session.scalar(

@@ -78,15 +78,19 @@ class SqlTopupRepository:
     async def get_by_order_id(self, order_id: str) -> TopupInvoice | None:
         return await self._get(TopupInvoiceRow.order_id == order_id)
 
-    async def _update(self, invoice_id: int, *conditions: object, **values: object) -> bool:
-        changed = await self._session.execute(
+    async def _update(
+        self, invoice_id: int, *conditions: object, **values: object
+    ) -> TopupInvoice | None:
+        """One conditional UPDATE returning the changed invoice, or None if none matched."""
+        changed = await self._session.scalars(
             update(TopupInvoiceRow)
             .where(TopupInvoiceRow.id == invoice_id, *conditions)  # type: ignore[arg-type]
             .values(**values, updated_at=utcnow())
-            .returning(TopupInvoiceRow.id)
-            .execution_options(synchronize_session=False)
+            .returning(TopupInvoiceRow)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        return changed.scalar_one_or_none() is not None
+        row = changed.one_or_none()
+        return _invoice(row) if row else None
 
     async def attach_gateway(
         self,
@@ -112,16 +116,17 @@ class SqlTopupRepository:
         to: InvoiceState,
         credited_amount: Decimal | None = None,
         note: str | None = None,
+        gateway_status: str | None = None,
     ) -> TopupInvoice | None:
         values: dict[str, object] = {"state": to.value}
         if credited_amount is not None:
             values["credited_amount"] = credited_amount
         if note is not None:
             values["note"] = note
+        if gateway_status is not None:
+            values["gateway_status"] = gateway_status
         states = [state.value for state in allowed]
-        if not await self._update(invoice_id, TopupInvoiceRow.state.in_(states), **values):
-            return None
-        return await self._get(TopupInvoiceRow.id == invoice_id)
+        return await self._update(invoice_id, TopupInvoiceRow.state.in_(states), **values)
 
     async def set_refund(
         self,
@@ -135,9 +140,7 @@ class SqlTopupRepository:
         if amount is not None:
             values["refund_amount"] = amount
         states = [state.value for state in allowed]
-        if not await self._update(invoice_id, TopupInvoiceRow.refund_state.in_(states), **values):
-            return None
-        return await self._get(TopupInvoiceRow.id == invoice_id)
+        return await self._update(invoice_id, TopupInvoiceRow.refund_state.in_(states), **values)
 
     async def needing_reconciliation(
         self, *, created_before: datetime, limit: int
