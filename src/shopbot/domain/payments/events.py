@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from shopbot.domain.ledger import MovementKind, SystemAccount, transfer, user_account
+from shopbot.domain.ledger import Movement, MovementKind, SystemAccount, transfer, user_account
 from shopbot.domain.payments.conversion import received_value
 from shopbot.domain.payments.models import (
     CLOSING,
@@ -50,19 +50,27 @@ async def handle_payment_event(uow: UnitOfWork, event: PaymentEvent) -> EventRes
     event_id = await uow.topups.record_event(event)
     if event_id is None:
         return EventResult(Outcome.DUPLICATE)
-    result = await _apply(uow, event)
+    result, movement = await _apply(uow, event)
     await uow.topups.set_event_outcome(event_id, result.outcome.value, result.note)
+    if movement is not None:
+        # Money moves last: the shared provider account row stays locked only from this
+        # statement to the commit.
+        await uow.ledger.post(movement)
     return result
 
 
-async def _apply(uow: UnitOfWork, event: PaymentEvent) -> EventResult:
+Decision = tuple[EventResult, Movement | None]
+"""What an event does to the invoice, and the money movement it calls for, if any."""
+
+
+async def _apply(uow: UnitOfWork, event: PaymentEvent) -> Decision:
     if event.kind == "payout":  # the shop makes no payouts; refunds report as payments
-        return EventResult(Outcome.IGNORED, note="payout report: the shop makes no payouts")
+        return EventResult(Outcome.IGNORED, note="payout report: the shop makes no payouts"), None
     invoice = await uow.topups.get_by_uuid(event.uuid)
     if invoice is None and event.order_id:
         invoice = await uow.topups.get_by_order_id(event.order_id)
     if invoice is None:
-        return EventResult(Outcome.QUARANTINED, note="no invoice with this uuid or order_id")
+        return EventResult(Outcome.QUARANTINED, note="no invoice with this uuid or order_id"), None
     mismatch = _mismatch(invoice, event)
     if mismatch:
         quarantined = await uow.topups.transition(
@@ -71,12 +79,12 @@ async def _apply(uow: UnitOfWork, event: PaymentEvent) -> EventResult:
             to=InvoiceState.QUARANTINED,
             note=mismatch,
         )
-        return EventResult(Outcome.QUARANTINED, quarantined or invoice, note=mismatch)
+        return EventResult(Outcome.QUARANTINED, quarantined or invoice, note=mismatch), None
     try:
         status = GatewayStatus(event.status)
     except ValueError:
         await uow.topups.set_gateway_status(invoice.id, event.status)
-        return EventResult(Outcome.IGNORED, invoice, note=f"unknown status {event.status!r}")
+        return EventResult(Outcome.IGNORED, invoice, note=f"unknown status {event.status!r}"), None
     if status in CREDITING:
         return await _credit(uow, invoice, event, status)
     if status in (GatewayStatus.REFUND_PAID, GatewayStatus.REFUND_FAIL):
@@ -88,9 +96,9 @@ async def _apply(uow: UnitOfWork, event: PaymentEvent) -> EventResult:
             invoice.id, allowed=frozenset({InvoiceState.PENDING}), to=InvoiceState.CLOSED
         )
         if closed is not None:
-            return EventResult(Outcome.APPLIED, closed)
-        return EventResult(Outcome.IGNORED, invoice, note=f"invoice is {invoice.state}")
-    return EventResult(Outcome.APPLIED, invoice)
+            return EventResult(Outcome.APPLIED, closed), None
+        return EventResult(Outcome.IGNORED, invoice, note=f"invoice is {invoice.state}"), None
+    return EventResult(Outcome.APPLIED, invoice), None
 
 
 def _mismatch(invoice: TopupInvoice, event: PaymentEvent) -> str | None:
@@ -107,9 +115,11 @@ def _mismatch(invoice: TopupInvoice, event: PaymentEvent) -> str | None:
 
 async def _credit(
     uow: UnitOfWork, invoice: TopupInvoice, event: PaymentEvent, status: GatewayStatus
-) -> EventResult:
+) -> Decision:
     if invoice.state not in CREDITABLE:
-        return EventResult(Outcome.IGNORED, invoice, note=f"invoice is already {invoice.state}")
+        return EventResult(
+            Outcome.IGNORED, invoice, note=f"invoice is already {invoice.state}"
+        ), None
     if status is GatewayStatus.PAID:
         value: Decimal | None = invoice.amount
     else:
@@ -119,7 +129,7 @@ async def _credit(
         quarantined = await uow.topups.transition(
             invoice.id, allowed=CREDITABLE, to=InvoiceState.QUARANTINED, note=unknown
         )
-        return EventResult(Outcome.QUARANTINED, quarantined or invoice, note=unknown)
+        return EventResult(Outcome.QUARANTINED, quarantined or invoice, note=unknown), None
     underpaid = status is GatewayStatus.WRONG_AMOUNT
     note = (
         f"underpaid: {value} of {invoice.amount} {invoice.currency} arrived" if underpaid else None
@@ -133,23 +143,20 @@ async def _credit(
         gateway_status=status.value,
     )
     if credited is None:  # a concurrent report credited it first
-        return EventResult(Outcome.IGNORED, invoice, note="credited concurrently")
-    await uow.ledger.post(
-        transfer(
-            f"heleket:{invoice.uuid or event.uuid}:credit",
-            MovementKind.TOPUP,
-            source=SystemAccount.HELEKET,
-            destination=user_account(invoice.user_id),
-            amount=value,
-            memo=f"Heleket {status} {invoice.order_id}",
-        )
+        return EventResult(Outcome.IGNORED, invoice, note="credited concurrently"), None
+    movement = transfer(
+        f"heleket:{invoice.uuid or event.uuid}:credit",
+        MovementKind.TOPUP,
+        source=SystemAccount.HELEKET,
+        destination=user_account(invoice.user_id),
+        amount=value,
+        memo=f"Heleket {status} {invoice.order_id}",
     )
-    return EventResult(Outcome.APPLIED, credited, credited=value, underpaid=underpaid, note=note)
+    result = EventResult(Outcome.APPLIED, credited, credited=value, underpaid=underpaid, note=note)
+    return result, movement
 
 
-async def _settle_refund(
-    uow: UnitOfWork, invoice: TopupInvoice, status: GatewayStatus
-) -> EventResult:
+async def _settle_refund(uow: UnitOfWork, invoice: TopupInvoice, status: GatewayStatus) -> Decision:
     paid = status is GatewayStatus.REFUND_PAID
     target = RefundState.PAID if paid else RefundState.FAILED
     settled = await uow.topups.set_refund(
@@ -157,7 +164,7 @@ async def _settle_refund(
     )
     if settled is None or settled.refund_amount is None:
         note = f"{status} without a refund requested through the shop"
-        return EventResult(Outcome.QUARANTINED, invoice, note=note)
+        return EventResult(Outcome.QUARANTINED, invoice, note=note), None
     await uow.topups.set_gateway_status(invoice.id, status.value)
     amount = settled.refund_amount
     if paid:  # the held money has left for the payer's wallet
@@ -178,5 +185,4 @@ async def _settle_refund(
             amount=amount,
             memo=f"Heleket refund of {invoice.order_id} failed; balance restored",
         )
-    await uow.ledger.post(movement)
-    return EventResult(Outcome.APPLIED, settled, refund=target)
+    return EventResult(Outcome.APPLIED, settled, refund=target), movement

@@ -39,14 +39,48 @@ class SqlLedgerRepository:
             if existing is None:
                 raise RuntimeError("idempotency key conflicted but no transaction holds it")
             return PostingResult(transaction_id=existing, created=False)
-        rows = []
-        for entry in movement.in_lock_order():
-            account_id = await self._apply(entry)
-            rows.append(
-                {"transaction_id": transaction_id, "account_id": account_id, "amount": entry.amount}
-            )
+        ordered = movement.in_lock_order()
+        shared = [e for e in ordered if account_kind(e.account) is not AccountKind.USER]
+        account_ids = {}
+        for entry in ordered:
+            if entry in shared:
+                account_ids[entry.account] = await self._account_id(entry.account)
+            else:
+                account_ids[entry.account] = await self._apply(entry)
+        rows = [
+            {
+                "transaction_id": transaction_id,
+                "account_id": account_ids[e.account],
+                "amount": e.amount,
+            }
+            for e in ordered
+        ]
         await self._session.execute(insert(LedgerEntryRow), rows)
+        # The shared system rows (revenue, provider clearing) are what every movement
+        # touches: they are updated last, so each stays locked only until the commit.
+        for entry in shared:
+            await self._apply(entry)
         return PostingResult(transaction_id=transaction_id, created=True)
+
+    async def _account_id(self, code: str) -> int:
+        """The account's id without locking its row; created (balance 0) on first use."""
+        query = select(AccountRow.id).where(AccountRow.code == code)
+        account_id = await self._session.scalar(query)
+        if account_id is None:
+            await self._session.execute(
+                insert_or_ignore(self._session, AccountRow, conflict_on=["code"]).values(
+                    code=code,
+                    kind=account_kind(code).value,
+                    user_id=user_id_of(code),
+                    balance=Decimal(0),
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
+            account_id = await self._session.scalar(query)
+        if account_id is None:
+            raise RuntimeError(f"account {code} could not be created")
+        return account_id
 
     async def _apply(self, entry: Entry) -> int:
         """Add the entry to the stored balance in one statement.
