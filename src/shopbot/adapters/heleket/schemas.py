@@ -12,21 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from shopbot.domain.payments.gateway import GatewayInvoice, GatewayUnavailable, HistoryPage
-
-FINAL_STATUSES = frozenset(
-    {
-        "paid",
-        "paid_over",
-        "wrong_amount",
-        "fail",
-        "cancel",
-        "system_fail",
-        "refund_fail",
-        "refund_paid",
-        "locked",
-    }
-)
-"""Used only when a result has no `is_final` (SPEC §3: the SDKs trust `is_final` if present)."""
+from shopbot.domain.payments.models import FINAL_STATUSES
 
 
 class HeleketBadResponse(GatewayUnavailable):
@@ -125,6 +111,7 @@ def parse_invoice(value: Any) -> GatewayInvoice:
         amount=amount,
         currency=_required(result, "currency"),
         status=status,
+        # SPEC §3: the SDKs trust `is_final` when present, else the status table.
         is_final=bool(is_final) if is_final is not None else status in FINAL_STATUSES,
         url=_text(result, "url"),
         expired_at=timestamp_or_none(result.get("expired_at"), "expired_at"),

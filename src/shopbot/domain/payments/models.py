@@ -46,6 +46,20 @@ class GatewayStatus(StrEnum):
     LOCKED = "locked"
 
 
+FINAL_STATUSES = frozenset(
+    {
+        GatewayStatus.PAID,
+        GatewayStatus.PAID_OVER,
+        GatewayStatus.WRONG_AMOUNT,
+        GatewayStatus.FAIL,
+        GatewayStatus.CANCEL,
+        GatewayStatus.SYSTEM_FAIL,
+        GatewayStatus.REFUND_FAIL,
+        GatewayStatus.REFUND_PAID,
+        GatewayStatus.LOCKED,
+    }
+)
+"""Final in the SDKs' view (SPEC §3); a report's own `is_final` wins where present."""
 CREDITING = frozenset({GatewayStatus.PAID, GatewayStatus.PAID_OVER, GatewayStatus.WRONG_AMOUNT})
 WAITING = frozenset(
     {

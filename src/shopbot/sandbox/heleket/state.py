@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any, Literal
 
+from shopbot.domain.payments.models import FINAL_STATUSES
 from shopbot.sandbox.heleket import payloads
 from shopbot.sandbox.heleket.config import EmulatorConfig
 from shopbot.sandbox.heleket.payloads import CRYPTO_PLACES
@@ -20,17 +21,7 @@ from shopbot.sandbox.heleket.payloads import CRYPTO_PLACES
 UUID_NAMESPACE = uuid_lib.UUID("6f0b8f4e-3c1a-4e59-9d55-5a1c0de0e1e7")
 PAYABLE = ("check", "wrong_amount_waiting")
 REFUNDABLE = ("paid", "paid_over", "wrong_amount")
-FINAL = {
-    "paid",
-    "paid_over",
-    "wrong_amount",
-    "fail",
-    "cancel",
-    "system_fail",
-    "refund_fail",
-    "refund_paid",
-    "locked",
-}
+FINAL = FINAL_STATUSES
 
 
 class BusinessError(Exception):
