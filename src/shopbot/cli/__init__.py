@@ -5,6 +5,7 @@ import sys
 import click
 from pydantic import ValidationError
 
+from shopbot.cli.bot import bot
 from shopbot.cli.catalog import catalog, stock
 from shopbot.cli.config import config
 from shopbot.cli.db import db
@@ -27,6 +28,7 @@ def cli() -> None:
 
 
 for command in (
+    bot,
     db,
     catalog,
     stock,

@@ -102,6 +102,23 @@ class SqlCatalogRepository:
         )
         return _product(row) if row else None
 
+    async def get_product_by_id(self, product_id: int) -> Product | None:
+        row = await self._session.get(ProductRow, product_id, populate_existing=True)
+        return _product(row) if row else None
+
+    async def products_in(
+        self, category_id: int | None, *, active_only: bool = True
+    ) -> list[Product]:
+        """Products of a category; None: those without a category."""
+        query = select(ProductRow).order_by(ProductRow.id)
+        if category_id is None:
+            query = query.where(ProductRow.category_id.is_(None))
+        else:
+            query = query.where(ProductRow.category_id == category_id)
+        if active_only:
+            query = query.where(ProductRow.is_active.is_(True))
+        return [_product(row) for row in await self._session.scalars(query)]
+
     async def list_categories(self) -> list[Category]:
         rows = await self._session.scalars(
             select(CategoryRow).order_by(CategoryRow.position, CategoryRow.id)

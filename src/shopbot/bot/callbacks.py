@@ -1,0 +1,48 @@
+"""Typed callback data. Every button the bot shows is one of these, and each has a
+handler; prefixes are short because Telegram allows 64 bytes of callback data."""
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class MenuCB(CallbackData, prefix="m"):
+    to: str
+    """catalog | balance | topup | orders | support | language | home"""
+
+
+class LanguageCB(CallbackData, prefix="lang"):
+    code: str
+
+
+class CategoryCB(CallbackData, prefix="cat"):
+    category_id: int
+    """0: products without a category."""
+    page: int = 0
+
+
+class ProductCB(CallbackData, prefix="prod"):
+    product_id: int
+    category_id: int = 0
+    page: int = 0
+
+
+class BuyCB(CallbackData, prefix="buy"):
+    product_id: int
+    nonce: str = ""
+    """Set on the confirm button: the purchase's request key, so a double tap buys once."""
+
+
+class TopupCB(CallbackData, prefix="top"):
+    amount_cents: int = 0
+    """0: ask for the amount."""
+    product_id: int = 0
+    """Buy this product automatically once the top-up is credited."""
+
+
+class OrderCB(CallbackData, prefix="ord"):
+    order_id: int
+
+
+class FulfilCB(CallbackData, prefix="ful"):
+    """An admin's "mark fulfilled" button on a manual order."""
+
+    order_id: int

@@ -1,0 +1,38 @@
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from shopbot.bot.callbacks import LanguageCB, MenuCB
+from shopbot.bot.texts import LANGUAGES, Texts
+
+
+def button(text: str, callback: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=callback.pack())  # type: ignore[attr-defined]
+
+
+def rows(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
+
+
+def main_menu(t: Texts) -> InlineKeyboardMarkup:
+    return rows(
+        [button(t("menu.catalog"), MenuCB(to="catalog"))],
+        [
+            button(t("menu.balance"), MenuCB(to="balance")),
+            button(t("menu.topup"), MenuCB(to="topup")),
+        ],
+        [
+            button(t("menu.orders"), MenuCB(to="orders")),
+            button(t("menu.support"), MenuCB(to="support")),
+        ],
+        [button(t("menu.language"), MenuCB(to="language"))],
+    )
+
+
+def back_to_menu(t: Texts) -> InlineKeyboardMarkup:
+    return rows([button(t("common.menu"), MenuCB(to="home"))])
+
+
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+
+
+def languages() -> InlineKeyboardMarkup:
+    return rows([button(LANGUAGE_NAMES[code], LanguageCB(code=code)) for code in LANGUAGES])

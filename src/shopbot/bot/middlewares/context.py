@@ -1,0 +1,51 @@
+"""Registers the user of every update and hands handlers `user`, `t` (texts) and `ctx`."""
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Message, TelegramObject, Update
+from aiogram.types import User as TelegramUser
+
+from shopbot.bot.context import BotContext
+from shopbot.bot.texts import Texts, pick_language
+
+REFERRAL = re.compile(r"^/start(?:@\w+)?\s+(?:ref_?)?(\d{1,20})$")
+
+
+def referrer_of(update: Update) -> int | None:
+    message: Message | None = update.message
+    if message is None or not message.text:
+        return None
+    match = REFERRAL.match(message.text.strip())
+    return int(match.group(1)) if match else None
+
+
+class ShopContextMiddleware(BaseMiddleware):
+    def __init__(self, ctx: BotContext) -> None:
+        self.ctx = ctx
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        sender: TelegramUser | None = data.get("event_from_user")
+        data["ctx"] = self.ctx
+        if sender is None or sender.is_bot:
+            data["t"] = Texts(pick_language(None))
+            return await handler(event, data)
+        async with self.ctx.uows() as uow:
+            user = await uow.users.register(
+                sender.id,
+                username=sender.username,
+                language=pick_language(sender.language_code),
+                referrer_id=referrer_of(event) if isinstance(event, Update) else None,
+            )
+            await uow.commit()
+        data["user"] = user
+        data["t"] = Texts(user.language)
+        data["is_admin"] = self.ctx.is_admin(user.id)
+        return await handler(event, data)

@@ -1,0 +1,221 @@
+"""Catalog: categories → products (paginated) → product card → Buy → confirm."""
+
+import secrets
+from decimal import Decimal
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from shopbot.bot.callbacks import BuyCB, CategoryCB, MenuCB, ProductCB, TopupCB
+from shopbot.bot.context import BotContext
+from shopbot.bot.keyboards import button, rows
+from shopbot.bot.notifications import announce_manual_order
+from shopbot.bot.rendering import delivery, money
+from shopbot.bot.texts import Texts
+from shopbot.domain.catalog.models import Product, ProductKind
+from shopbot.domain.errors import InsufficientFunds, OutOfStock, ProductUnavailable
+from shopbot.domain.ledger import user_account
+from shopbot.domain.orders.use_cases import purchase
+from shopbot.domain.users import User
+
+PAGE_SIZE = 6
+
+
+async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+async def categories(query: CallbackQuery, t: Texts, ctx: BotContext) -> None:
+    async with ctx.uows() as uow:
+        listed = await uow.catalog.list_categories()
+        loose = await uow.catalog.products_in(None)
+    buttons = [[button(c.title.get(t.language), CategoryCB(category_id=c.id))] for c in listed]
+    if loose:
+        buttons.append([button(t("catalog.other"), CategoryCB(category_id=0))])
+    text = t("catalog.categories") if buttons else t("catalog.empty")
+    await _show(query, text, rows(*buttons, [button(t("common.menu"), MenuCB(to="home"))]))
+
+
+async def products(
+    query: CallbackQuery, callback_data: CategoryCB, t: Texts, ctx: BotContext
+) -> None:
+    category_id = callback_data.category_id or None
+    async with ctx.uows() as uow:
+        found = await uow.catalog.products_in(category_id)
+        names = {c.id: c.title.get(t.language) for c in await uow.catalog.list_categories()}
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    page = min(max(callback_data.page, 0), pages - 1)
+    shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    buttons = [
+        [
+            button(
+                f"{p.title.get(t.language)} · {money(p.price)} {ctx.currency}",
+                ProductCB(product_id=p.id, category_id=callback_data.category_id, page=page),
+            )
+        ]
+        for p in shown
+    ]
+    navigation = []
+    if page > 0:
+        navigation.append(
+            button(
+                t("common.prev"), CategoryCB(category_id=callback_data.category_id, page=page - 1)
+            )
+        )
+    if page < pages - 1:
+        navigation.append(
+            button(
+                t("common.next"), CategoryCB(category_id=callback_data.category_id, page=page + 1)
+            )
+        )
+    category = names.get(category_id or 0, t("catalog.other"))
+    text = (
+        t("catalog.products", category=category, page=page + 1, pages=pages)
+        if found
+        else t("catalog.no_products")
+    )
+    await _show(
+        query, text, rows(*buttons, navigation, [button(t("common.back"), MenuCB(to="catalog"))])
+    )
+
+
+async def _availability(t: Texts, ctx: BotContext, product: Product) -> tuple[str, bool]:
+    if product.kind is ProductKind.STOCK:
+        async with ctx.uows() as uow:
+            left = await uow.stock.available(product.id)
+        return (
+            (t("product.in_stock", count=left), True)
+            if left
+            else (t("product.out_of_stock"), False)
+        )
+    if product.kind is ProductKind.MANUAL:
+        return t("product.made_to_order"), True
+    return t("product.always_available"), True
+
+
+async def card(query: CallbackQuery, callback_data: ProductCB, t: Texts, ctx: BotContext) -> None:
+    async with ctx.uows() as uow:
+        product = await uow.catalog.get_product_by_id(callback_data.product_id)
+    back = button(
+        t("common.back"), CategoryCB(category_id=callback_data.category_id, page=callback_data.page)
+    )
+    if product is None or not product.is_active:
+        await _show(query, t("product.unavailable"), rows([back]))
+        return
+    availability, can_buy = await _availability(t, ctx, product)
+    text = t(
+        "product.card",
+        title=product.title.get(t.language),
+        description=product.description.get(t.language),
+        price=money(product.price),
+        currency=ctx.currency,
+        availability=availability,
+    )
+    buy = [
+        button(
+            t("product.buy", price=money(product.price), currency=ctx.currency),
+            BuyCB(product_id=product.id),
+        )
+    ]
+    await _show(query, text, rows(buy if can_buy else [], [back]))
+
+
+async def confirm(
+    query: CallbackQuery, callback_data: BuyCB, user: User, t: Texts, ctx: BotContext
+) -> None:
+    async with ctx.uows() as uow:
+        product = await uow.catalog.get_product_by_id(callback_data.product_id)
+        balance = await uow.ledger.balance(user_account(user.id))
+    if product is None or not product.is_active:
+        await _show(
+            query, t("product.unavailable"), rows([button(t("common.menu"), MenuCB(to="home"))])
+        )
+        return
+    if balance < product.price:
+        await _show(query, *_insufficient(t, ctx, product, balance))
+        return
+    nonce = secrets.token_hex(6)  # the purchase's request key: a double tap buys once
+    text = t(
+        "buy.confirm",
+        title=product.title.get(t.language),
+        price=money(product.price),
+        currency=ctx.currency,
+        balance=money(balance),
+    )
+    markup = rows(
+        [button(t("buy.confirm_button"), BuyCB(product_id=product.id, nonce=nonce))],
+        [button(t("common.cancel"), ProductCB(product_id=product.id))],
+    )
+    await _show(query, text, markup)
+
+
+def _insufficient(
+    t: Texts, ctx: BotContext, product: Product, balance: Decimal
+) -> tuple[str, InlineKeyboardMarkup]:
+    missing = product.price - balance
+    text = t(
+        "buy.insufficient",
+        price=money(product.price),
+        balance=money(balance),
+        missing=money(missing),
+        currency=ctx.currency,
+    )
+    markup = rows(
+        [
+            button(
+                t("buy.topup_missing", missing=money(missing), currency=ctx.currency),
+                TopupCB(amount_cents=int(missing * 100), product_id=product.id),
+            )
+        ],
+        [button(t("common.back"), ProductCB(product_id=product.id))],
+    )
+    return text, markup
+
+
+async def buy(
+    query: CallbackQuery, callback_data: BuyCB, user: User, t: Texts, ctx: BotContext
+) -> None:
+    home = rows([button(t("common.menu"), MenuCB(to="home"))])
+    async with ctx.uows() as uow:
+        product = await uow.catalog.get_product_by_id(callback_data.product_id)
+    if product is None:
+        await _show(query, t("product.unavailable"), home)
+        return
+    try:
+        async with ctx.uows() as uow:
+            result = await purchase(
+                uow,
+                user_id=user.id,
+                sku=product.sku,
+                request_key=f"tg:{user.id}:{callback_data.nonce}",
+            )
+            await uow.commit()
+    except InsufficientFunds:
+        async with ctx.uows() as uow:
+            balance = await uow.ledger.balance(user_account(user.id))
+        await _show(query, *_insufficient(t, ctx, product, balance))
+        return
+    except OutOfStock:
+        await _show(query, t("buy.out_of_stock"), home)
+        return
+    except ProductUnavailable:
+        await _show(query, t("product.unavailable"), home)
+        return
+    text = delivery(t, result.order, product)
+    if not result.created:
+        text = t("buy.already", order_id=result.order.id) + "\n\n" + text
+    await _show(query, text, home)
+    if result.created and product.kind is ProductKind.MANUAL and query.bot is not None:
+        await announce_manual_order(query.bot, ctx, result.order, product, user)
+
+
+def build() -> Router:
+    router = Router(name="catalog")
+    router.callback_query.register(categories, MenuCB.filter(F.to == "catalog"))
+    router.callback_query.register(products, CategoryCB.filter())
+    router.callback_query.register(card, ProductCB.filter())
+    router.callback_query.register(confirm, BuyCB.filter(F.nonce == ""))
+    router.callback_query.register(buy, BuyCB.filter(F.nonce != ""))
+    return router

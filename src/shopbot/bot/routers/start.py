@@ -1,0 +1,56 @@
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.types import CallbackQuery, Message
+
+from shopbot.bot.callbacks import LanguageCB, MenuCB
+from shopbot.bot.context import BotContext
+from shopbot.bot.keyboards import languages, main_menu
+from shopbot.bot.texts import Texts
+from shopbot.domain.users import User
+
+
+async def start(message: Message, user: User, t: Texts) -> None:
+    name = message.from_user.first_name if message.from_user else ""
+    await message.answer(t("start.welcome", name=name), reply_markup=main_menu(t))
+
+
+async def help_(message: Message, t: Texts) -> None:
+    await message.answer(t("help.text"), reply_markup=main_menu(t))
+
+
+async def home(query: CallbackQuery, t: Texts) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(t("menu.title"), reply_markup=main_menu(t))
+
+
+async def language_menu(event: Message | CallbackQuery, t: Texts) -> None:
+    if isinstance(event, CallbackQuery):
+        await event.answer()
+        if isinstance(event.message, Message):
+            await event.message.edit_text(t("language.choose"), reply_markup=languages())
+        return
+    await event.answer(t("language.choose"), reply_markup=languages())
+
+
+async def set_language(
+    query: CallbackQuery, callback_data: LanguageCB, user: User, ctx: BotContext
+) -> None:
+    t = Texts(callback_data.code)
+    async with ctx.uows() as uow:
+        await uow.users.set_language(user.id, t.language)
+        await uow.commit()
+    await query.answer(t("language.set"))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(t("menu.title"), reply_markup=main_menu(t))
+
+
+def build() -> Router:
+    router = Router(name="start")
+    router.message.register(start, CommandStart())
+    router.message.register(help_, Command("help"))
+    router.message.register(language_menu, Command("language"))
+    router.callback_query.register(home, MenuCB.filter(F.to == "home"))
+    router.callback_query.register(language_menu, MenuCB.filter(F.to == "language"))
+    router.callback_query.register(set_language, LanguageCB.filter())
+    return router

@@ -1,0 +1,24 @@
+import asyncio
+
+import click
+
+from shopbot.adapters.heleket.client import HeleketClient
+from shopbot.bot.runtime import run_polling, run_webhook
+from shopbot.cli.runtime import load_settings
+from shopbot.config import MissingSecret
+
+
+@click.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="webhook mode only")  # noqa: S104
+@click.option("--port", default=8080, show_default=True, type=int, help="webhook mode only")
+def bot(host: str, port: int) -> None:
+    """Run the Telegram bot (BOT_MODE=polling or webhook)."""
+    settings = load_settings()
+    try:
+        gateway: HeleketClient | None = HeleketClient.from_settings(settings)
+    except MissingSecret:
+        gateway = None  # crypto top-ups are off without Heleket keys; Stars still work
+    if settings.bot_mode == "webhook":
+        asyncio.run(run_webhook(settings, host, port, gateway))
+    else:
+        asyncio.run(run_polling(settings, gateway))
