@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     topup_max: Decimal = Decimal("10000.00")
     stars_per_unit: Decimal = Decimal("50")
     """Telegram Stars charged per one unit of the shop currency."""
+    support_chat_id: int | None = None
+    """Chat that receives customers' support messages; default: the first admin."""
+    broadcast_per_second: int = Field(default=25, ge=1, le=30)
 
     # Telegram
     telegram_token: SecretStr | None = None

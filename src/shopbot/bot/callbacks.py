@@ -46,3 +46,43 @@ class FulfilCB(CallbackData, prefix="ful"):
     """An admin's "mark fulfilled" button on a manual order."""
 
     order_id: int
+
+
+class TopupMethodCB(CallbackData, prefix="tpm"):
+    """Pay an amount (in cents) with `method`: heleket | stars."""
+
+    method: str
+    amount_cents: int
+    product_id: int = 0
+
+
+class CheckPaymentCB(CallbackData, prefix="chk"):
+    """Ask Heleket about a top-up invoice now."""
+
+    invoice_id: int
+
+
+class AdminCB(CallbackData, prefix="adm"):
+    """Admin menu sections: stats | products | users | payments | broadcast | home."""
+
+    to: str
+
+
+class AdminProductCB(CallbackData, prefix="admp"):
+    product_id: int
+    action: str
+    """show | toggle | edit | stock"""
+
+
+class AdminUserCB(CallbackData, prefix="admu"):
+    user_id: int
+    action: str
+    """show | adjust | orders"""
+
+
+class RefundCB(CallbackData, prefix="rf"):
+    """An admin's refund button: kind order | stars | heleket, `ref` the order id, Stars
+    charge id row id, or top-up invoice id."""
+
+    kind: str
+    ref: int

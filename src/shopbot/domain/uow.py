@@ -6,6 +6,8 @@ from shopbot.domain.catalog.ports import CatalogRepository, StockRepository
 from shopbot.domain.ledger.ports import LedgerRepository
 from shopbot.domain.orders.ports import OrderRepository
 from shopbot.domain.payments.ports import TopupRepository
+from shopbot.domain.payments.stars import StarPaymentRepository
+from shopbot.domain.stats import StatsRepository
 from shopbot.domain.users.ports import UserRepository
 
 
@@ -25,6 +27,10 @@ class UnitOfWork(Protocol):
     def orders(self) -> OrderRepository: ...
     @property
     def topups(self) -> TopupRepository: ...
+    @property
+    def stars(self) -> StarPaymentRepository: ...
+    @property
+    def stats(self) -> StatsRepository: ...
 
     async def commit(self) -> None: ...
 

@@ -6,6 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shopbot.persistence.repositories.catalog import SqlCatalogRepository, SqlStockRepository
 from shopbot.persistence.repositories.ledger import SqlLedgerRepository
 from shopbot.persistence.repositories.orders import SqlOrderRepository
+from shopbot.persistence.repositories.stars import SqlStarPaymentRepository
+from shopbot.persistence.repositories.stats import SqlStatsRepository
 from shopbot.persistence.repositories.topups import SqlTopupRepository
 from shopbot.persistence.repositories.users import SqlUserRepository
 
@@ -24,6 +26,8 @@ class SqlUnitOfWork:
         self.stock = SqlStockRepository(self.session)
         self.orders = SqlOrderRepository(self.session)
         self.topups = SqlTopupRepository(self.session)
+        self.stars = SqlStarPaymentRepository(self.session)
+        self.stats = SqlStatsRepository(self.session)
         return self
 
     async def __aexit__(

@@ -1,4 +1,5 @@
-"""Translations: one YAML file per language; handlers never hold user-facing text.
+"""Translations: a folder per language, one YAML file per feature (merged; a key may be
+defined once); handlers never hold user-facing text.
 
 Parameters are HTML-escaped when substituted (messages use parse mode HTML), so user
 input can never inject markup; templates themselves may contain Telegram's HTML tags.
@@ -23,9 +24,14 @@ class Raw(str):
 
 @cache
 def _catalog(language: str) -> dict[str, str]:
-    path = Path(__file__).with_name(f"{language}.yaml")
-    data: dict[str, str] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return data
+    merged: dict[str, str] = {}
+    for path in sorted((Path(__file__).parent / language).glob("*.yaml")):
+        part: dict[str, str] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        clash = set(part) & set(merged)
+        if clash:
+            raise ValueError(f"{path.name} redefines {sorted(clash)}")
+        merged.update(part)
+    return merged
 
 
 def pick_language(code: str | None) -> str:

@@ -1,0 +1,5 @@
+from aiogram import Router
+
+
+def build() -> Router:
+    return Router(name="admin")

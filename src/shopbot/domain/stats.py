@@ -1,0 +1,7 @@
+"""Figures for the admin's dashboard."""
+
+from typing import Protocol
+
+
+class StatsRepository(Protocol):
+    pass
