@@ -48,6 +48,9 @@ class UserRow(Timestamps, Base):
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )
     is_blocked: Mapped[bool] = mapped_column(default=False)
+    """Blocked by the shop (an admin's decision)."""
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The user blocked the bot (Telegram answered 403); cleared when they come back."""
 
     __table_args__ = (
         CheckConstraint("referrer_id IS NULL OR referrer_id <> id", name="no_self_referral"),
@@ -201,6 +204,8 @@ class TopupInvoiceRow(Timestamps, Base):
     refund_state: Mapped[str] = mapped_column(String(16), default="none")
     refund_amount: Mapped[Decimal | None] = mapped_column(Money)
     note: Mapped[str | None] = mapped_column(Text)
+    then_buy_product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    """A purchase the customer could not afford: completed once this top-up is credited."""
 
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
