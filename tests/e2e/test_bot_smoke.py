@@ -1,0 +1,33 @@
+"""The harness itself, and the first journey through the real bot in both modes."""
+
+import pytest
+
+from shopbot.domain.catalog.models import ProductKind
+from shopbot.persistence.uow import UnitOfWorkFactory
+from tests.conftest import add_product, add_user
+from tests.e2e.bot_stack import bot_stack
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_start_catalog_and_buy(pg_url: str, pg_uow: UnitOfWorkFactory, mode: str) -> None:
+    await add_product(pg_uow, "key", price="3.50", stock=["KEY-<1>&"])
+    await add_product(pg_uow, "guide", ProductKind.UNLIMITED, price="1.00")
+    async with bot_stack(pg_url, mode=mode) as stack:
+        alice = stack.user(1001, "Alice <b>", language="en")
+        await alice.send("/start")
+        assert "Welcome to the shop, Alice &lt;b&gt;" not in alice.last_text()  # stored parsed
+        assert "Alice <b>" in alice.last_text()
+        await add_user(pg_uow, 1001, balance="5.00")  # credited outside the bot
+
+        await alice.press("Catalog")
+        await alice.press("Other")
+        await alice.press("Product key")
+        assert "In stock: 1" in alice.last_text()
+        await alice.press("Buy for 3.50 USD")
+        assert "Your balance: 5.00 USD" in alice.last_text()
+        await alice.press("Confirm")
+
+        assert "KEY-<1>&" in alice.last_text()
+        async with pg_uow() as uow:
+            orders = await uow.orders.list_for_user(1001, 10)
+        assert [o.delivery for o in orders] == ["KEY-<1>&"]
