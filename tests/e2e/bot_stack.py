@@ -136,8 +136,8 @@ class BotStack:
         )
         return self.users.setdefault(user_id, ChatUser(self, user_id))
 
-    async def idle(self, timeout: float = IDLE_TIMEOUT) -> None:
-        await self.emulator.wait_idle(timeout)
+    async def idle(self, seconds: float = IDLE_TIMEOUT) -> None:
+        await self.emulator.wait_idle(seconds)
 
 
 @dataclass
@@ -174,7 +174,8 @@ async def _heleket(
     settings = Settings(_env_file=None, database_url=database_url, **stack_settings)  # type: ignore[call-arg]
     gateway = HeleketClient.from_settings(settings, retry_attempts=2, backoff_base=0.05)
     notify = None
-    with contextlib.suppress(ImportError):  # the Telegram notifier, once it exists
+    with contextlib.suppress(ImportError):
+        # Contract: notifier_from_settings(settings) -> a PaymentNotifier with `aclose()`.
         from shopbot.adapters.telegram.notifier import notifier_from_settings  # type: ignore
 
         notify = notifier_from_settings(settings)
