@@ -118,6 +118,19 @@ class BotStack:
     """With `heleket=True`: an object with `emulator` (httpx client to the Heleket
     emulator), `gateway` (HeleketClient) and `webhook_url` (the real webhook service)."""
     users: dict[int, ChatUser] = field(default_factory=dict)
+    finished: set[int] = field(default_factory=set)
+    """Update ids the dispatcher has finished handling (successfully or not)."""
+
+    def __post_init__(self) -> None:
+        feed_update = self.dispatcher.feed_update
+
+        async def counted(bot: Bot, update: Any, **kwargs: Any) -> Any:
+            try:
+                return await feed_update(bot, update, **kwargs)
+            finally:
+                self.finished.add(update.update_id)
+
+        self.dispatcher.feed_update = counted  # type: ignore[method-assign]
 
     @property
     def uows(self) -> UnitOfWorkFactory:
@@ -137,6 +150,11 @@ class BotStack:
         return self.users.setdefault(user_id, ChatUser(self, user_id))
 
     async def idle(self, seconds: float = IDLE_TIMEOUT) -> None:
+        """Every update the emulator queued so far was handled by the dispatcher, and the
+        emulator saw the bot go quiet. (In polling mode the emulator alone can only guess
+        from a quiet period, which a busy event loop outlasts.)"""
+        queued = set(range(1, self.emulator.bot().next_update_id))
+        await self.emulator.wait_for(lambda: queued <= self.finished, seconds)
         await self.emulator.wait_idle(seconds)
 
 

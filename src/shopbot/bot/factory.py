@@ -1,13 +1,22 @@
 """Builds the bot and its dispatcher; nothing is created at import time."""
 
+from typing import cast
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 
 from shopbot.bot.context import BotContext
 from shopbot.bot.coordination import RedisCoordination
@@ -18,10 +27,31 @@ from shopbot.bot.routers import ROUTERS
 from shopbot.config import Settings, require_secrets
 
 
+class StaleCallbackAnswers(BaseRequestMiddleware):
+    """A callback query can be answered once, within seconds; a redelivered update finds
+    it answered or expired. That must not fail the update (Telegram would redeliver it
+    again and again), so answerCallbackQuery's "query is too old" counts as done."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as error:
+            if isinstance(method, AnswerCallbackQuery) and "query is too old" in error.message:
+                # The chain passes results, whatever aiogram's annotation says.
+                return cast(Response[TelegramType], True)
+            raise
+
+
 def create_bot(settings: Settings) -> Bot:
     require_secrets(settings, "telegram_token")
     assert settings.telegram_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(StaleCallbackAnswers())
     return Bot(
         settings.telegram_token.get_secret_value(),
         session=session,

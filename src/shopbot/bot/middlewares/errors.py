@@ -5,12 +5,14 @@ Anything else is answered too, logged with details, and raised again, so in webh
 mode Telegram gets a non-2xx and redelivers (handlers are safe to run twice).
 """
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from shopbot.bot.texts import Texts, pick_language
@@ -19,9 +21,18 @@ from shopbot.domain.errors import DomainError, UserBlocked
 log = logging.getLogger(__name__)
 
 
+async def acknowledge(query: CallbackQuery, text: str | None = None, **options: Any) -> None:
+    """Answer a callback query if it still can be: a query is answered once and expires
+    after a few seconds, so a redelivered update finds it answered or too old. That must
+    not fail the update, or Telegram would redeliver it again and again."""
+    with contextlib.suppress(TelegramBadRequest):
+        await query.answer(text, **options)
+
+
 async def tell(event: TelegramObject, text: str) -> None:
     if isinstance(event, CallbackQuery):
-        await event.answer()
+        with contextlib.suppress(TelegramAPIError):  # the handler may have answered it already
+            await event.answer()
         if event.message is not None:
             await event.bot.send_message(event.from_user.id, text)  # type: ignore[union-attr]
     elif isinstance(event, Message):
@@ -43,7 +54,10 @@ class ErrorMiddleware(BaseMiddleware):
         except DomainError as refusal:
             log.info("refused: %s", refusal)
             await tell(event, t("error.refused"))
-        except Exception:
+        except Exception as error:
+            if isinstance(error, TelegramBadRequest) and "message is not modified" in error.message:
+                # A double tap edits the screen to what it already shows: nothing to do.
+                return None
             error_id = secrets.token_hex(4)
             log.exception("update failed; error id %s", error_id)
             try:

@@ -1,5 +1,60 @@
-from aiogram import Router
+"""Balance: what the shop owes the user and the last movements of their account."""
+
+from datetime import datetime
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message
+
+from shopbot.bot.callbacks import MenuCB
+from shopbot.bot.context import BotContext
+from shopbot.bot.keyboards import button, rows
+from shopbot.bot.middlewares.errors import acknowledge
+from shopbot.bot.rendering import money
+from shopbot.bot.texts import Texts
+from shopbot.domain.ledger import user_account
+from shopbot.domain.ledger.ports import HistoryLine
+from shopbot.domain.users import User
+
+HISTORY_LINES = 10
+
+
+def history_line(t: Texts, line: HistoryLine, currency: str) -> str:
+    kind = t(f"kind.{line.kind}") if t.has(f"kind.{line.kind}") else line.kind
+    try:
+        date = datetime.fromisoformat(line.created_at).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        date = line.created_at
+    return t(
+        "balance.history_line",
+        sign="+" if line.amount > 0 else "-",
+        amount=money(abs(line.amount)),
+        currency=currency,
+        kind=kind,
+        date=date,
+    )
+
+
+async def show(query: CallbackQuery, user: User, t: Texts, ctx: BotContext) -> None:
+    account = user_account(user.id)
+    async with ctx.uows() as uow:
+        balance = await uow.ledger.balance(account)
+        history = await uow.ledger.history(account, HISTORY_LINES)
+    parts = [t("balance.text", balance=money(balance), currency=ctx.currency), ""]
+    if history:
+        parts.append(t("balance.history_title"))
+        parts.extend(history_line(t, line, ctx.currency) for line in history)
+    else:
+        parts.append(t("balance.history_empty"))
+    markup = rows(
+        [button(t("menu.topup"), MenuCB(to="topup"))],
+        [button(t("common.menu"), MenuCB(to="home"))],
+    )
+    await acknowledge(query)
+    if isinstance(query.message, Message):
+        await query.message.edit_text("\n".join(parts), reply_markup=markup)
 
 
 def build() -> Router:
-    return Router(name="balance")
+    router = Router(name="balance")
+    router.callback_query.register(show, MenuCB.filter(F.to == "balance"))
+    return router

@@ -1,15 +1,18 @@
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from shopbot.bot.callbacks import LanguageCB, MenuCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import languages, main_menu
+from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.texts import Texts
 from shopbot.domain.users import User
 
 
-async def start(message: Message, user: User, t: Texts) -> None:
+async def start(message: Message, user: User, t: Texts, state: FSMContext) -> None:
+    await state.clear()  # /start leaves any dialog (support message, custom amount, ...)
     name = message.from_user.first_name if message.from_user else ""
     await message.answer(t("start.welcome", name=name), reply_markup=main_menu(t))
 
@@ -18,15 +21,16 @@ async def help_(message: Message, t: Texts) -> None:
     await message.answer(t("help.text"), reply_markup=main_menu(t))
 
 
-async def home(query: CallbackQuery, t: Texts) -> None:
-    await query.answer()
+async def home(query: CallbackQuery, t: Texts, state: FSMContext) -> None:
+    await state.clear()
+    await acknowledge(query)
     if isinstance(query.message, Message):
         await query.message.edit_text(t("menu.title"), reply_markup=main_menu(t))
 
 
 async def language_menu(event: Message | CallbackQuery, t: Texts) -> None:
     if isinstance(event, CallbackQuery):
-        await event.answer()
+        await acknowledge(event)
         if isinstance(event.message, Message):
             await event.message.edit_text(t("language.choose"), reply_markup=languages())
         return
@@ -40,7 +44,7 @@ async def set_language(
     async with ctx.uows() as uow:
         await uow.users.set_language(user.id, t.language)
         await uow.commit()
-    await query.answer(t("language.set"))
+    await acknowledge(query, t("language.set"))
     if isinstance(query.message, Message):
         await query.message.edit_text(t("menu.title"), reply_markup=main_menu(t))
 

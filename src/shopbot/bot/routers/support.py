@@ -1,5 +1,192 @@
-from aiogram import Router
+"""Support: the user's next message goes to the support chat, an admin's reply comes back.
+
+The mapping is stateless: the message the bot posts in the support chat starts with a
+tag `#u<user id>`, and a reply to it is routed by parsing that tag back from the replied-to
+message. So it works across instances and restarts. Only messages the bot itself posted
+in the support chat are trusted, and only their leading tag: a user cannot redirect an
+answer by writing a tag into their own text.
+"""
+
+import html
+import logging
+import re
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.filters import StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, ReplyParameters
+
+from shopbot.bot.callbacks import MenuCB
+from shopbot.bot.context import BotContext
+from shopbot.bot.keyboards import button, main_menu, rows
+from shopbot.bot.middlewares.errors import acknowledge
+from shopbot.bot.texts import Texts
+from shopbot.domain.users import User
+
+log = logging.getLogger(__name__)
+
+TAG = re.compile(r"\A#u(\d{1,20})\b")
+TEXT_LIMIT = 3500
+"""Characters of user or admin text carried over (Telegram allows 4096 with our header)."""
+CAPTION_LIMIT = 700
+"""Characters of a caption carried over (Telegram allows 1024 with our header)."""
+CAPTIONED = ("photo", "video", "animation", "audio", "document", "voice")
+
+
+class SupportStates(StatesGroup):
+    writing = State()
+
+
+class SupportCB(CallbackData, prefix="sup"):
+    action: str
+    """cancel"""
+
+
+def support_chat(ctx: BotContext) -> int | None:
+    """The chat that receives support messages: configured, else the first admin."""
+    if ctx.settings.support_chat_id is not None:
+        return ctx.settings.support_chat_id
+    if ctx.settings.admin_ids:
+        return ctx.settings.admin_ids[0]
+    return min(ctx.admin_ids) if ctx.admin_ids else None
+
+
+def tag(user_id: int) -> str:
+    return f"#u{user_id}"
+
+
+def tagged_user(message: Message) -> int | None:
+    match = TAG.match(message.text or message.caption or "")
+    return int(match.group(1)) if match else None
+
+
+async def support_texts(ctx: BotContext, chat_id: int) -> Texts:
+    """The support chat's language: its admin's, when it is an admin's private chat."""
+    async with ctx.uows() as uow:
+        admin = await uow.users.get(chat_id)
+    return Texts(admin.language if admin else "en")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def resend(bot: Bot, message: Message, chat_id: int, caption: str | None) -> None:
+    """The same file with our caption: documents and photos by file id, the rest copied."""
+    if message.document is not None:
+        await bot.send_document(chat_id, message.document.file_id, caption=caption)
+    elif message.photo:
+        await bot.send_photo(chat_id, message.photo[-1].file_id, caption=caption)
+    else:
+        await message.copy_to(chat_id, caption=caption)
+
+
+async def ask(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext) -> None:
+    await acknowledge(query)
+    if support_chat(ctx) is None:
+        text, markup = t("support.unavailable"), main_menu(t)
+    else:
+        await state.set_state(SupportStates.writing)
+        text = t("support.prompt")
+        markup = rows([button(t("common.cancel"), SupportCB(action="cancel"))])
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+async def cancel(query: CallbackQuery, state: FSMContext, t: Texts) -> None:
+    await state.clear()
+    await acknowledge(query, t("support.cancelled"))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(t("menu.title"), reply_markup=main_menu(t))
+
+
+async def to_support(
+    message: Message, bot: Bot, state: FSMContext, user: User, t: Texts, ctx: BotContext
+) -> None:
+    chat_id = support_chat(ctx)
+    if chat_id is None:
+        await state.clear()
+        await message.answer(t("support.unavailable"), reply_markup=main_menu(t))
+        return
+    staff = await support_texts(ctx, chat_id)
+    sender = message.from_user
+    header = f"{tag(user.id)} " + staff(
+        "support.header",
+        name=sender.full_name if sender else "",
+        username=f"@{user.username}" if user.username else staff("support.no_username"),
+        user_id=user.id,
+    )
+    if message.text is not None:
+        body = html.escape(_clip(message.text, TEXT_LIMIT), quote=False)
+        await bot.send_message(chat_id, f"{header}\n\n{body}")
+    elif message.content_type in CAPTIONED:
+        caption = html.escape(_clip(message.caption or "", CAPTION_LIMIT), quote=False)
+        await resend(bot, message, chat_id, f"{header}\n\n{caption}".rstrip())
+    else:  # stickers, locations, ...: no caption, so the tagged header goes first
+        posted = await bot.send_message(chat_id, f"{header}\n{staff('support.media_follows')}")
+        await message.copy_to(
+            chat_id, reply_parameters=ReplyParameters(message_id=posted.message_id)
+        )
+    await state.clear()
+    await message.answer(t("support.sent"), reply_markup=main_menu(t))
+
+
+def support_reply(message: Message, bot: Bot, ctx: BotContext) -> bool | dict[str, Any]:
+    """An answer in the support chat to a message the bot posted there with a user's tag."""
+    replied = message.reply_to_message
+    if message.chat.id != support_chat(ctx) or replied is None:
+        return False
+    if replied.from_user is None or replied.from_user.id != bot.id:
+        return False
+    customer_id = tagged_user(replied)
+    return False if customer_id is None else {"customer_id": customer_id}
+
+
+async def answer_user(
+    message: Message, bot: Bot, customer_id: int, t: Texts, ctx: BotContext
+) -> None:
+    async with ctx.uows() as uow:
+        customer = await uow.users.get(customer_id)
+    if customer is None:
+        await message.reply(t("support.reply_failed", user_id=customer_id))
+        return
+    theirs = Texts(customer.language)
+    try:
+        if message.text is not None:
+            text = _clip(message.text, TEXT_LIMIT)
+            await bot.send_message(customer_id, theirs("support.reply", text=text))
+        else:
+            await bot.send_message(customer_id, theirs("support.reply_title"))
+            if message.content_type in CAPTIONED:
+                await resend(
+                    bot, message, customer_id, message.html_text if message.caption else None
+                )
+            else:
+                await message.copy_to(customer_id)
+    except (TelegramForbiddenError, TelegramBadRequest):  # blocked the bot, or no such chat
+        log.info("support answer to %s not delivered", customer_id, exc_info=True)
+        await message.reply(t("support.reply_failed", user_id=customer_id))
+        return
+    await message.reply(t("support.reply_sent", user_id=customer_id))
+
+
+def in_support_group(message: Message, ctx: BotContext) -> bool:
+    return message.chat.type != "private" and message.chat.id == support_chat(ctx)
+
+
+async def ignore(message: Message) -> None:
+    """The staff's own conversation in a support group is not addressed to the bot."""
 
 
 def build() -> Router:
-    return Router(name="support")
+    router = Router(name="support")
+    router.callback_query.register(ask, MenuCB.filter(F.to == "support"))
+    router.callback_query.register(cancel, SupportCB.filter(F.action == "cancel"))
+    router.message.register(answer_user, support_reply)
+    router.message.register(to_support, StateFilter(SupportStates.writing), ~F.text.startswith("/"))
+    router.message.register(ignore, in_support_group)
+    return router
