@@ -74,8 +74,13 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     """Where Telegram and Heleket reach us from outside, e.g. https://shop.example.com."""
 
+    heleket_webhook_url: str | None = None
+    """Where Heleket posts callbacks; default PUBLIC_BASE_URL/webhook/heleket."""
+
     @property
     def heleket_callback_url(self) -> str:
+        if self.heleket_webhook_url:
+            return self.heleket_webhook_url
         require_secrets(self, "public_base_url")
         return f"{str(self.public_base_url).rstrip('/')}/webhook/heleket"
 

@@ -186,7 +186,7 @@ async def _heleket(
         heleket_payout_key=PAYOUT_KEY,
         heleket_api_url=emulator_url,
         heleket_allowed_ips=["127.0.0.1"],
-        public_base_url=f"http://127.0.0.1:{webhook_port}",
+        heleket_webhook_url=f"http://127.0.0.1:{webhook_port}/webhook/heleket",
         reconcile_interval_seconds=0,
     )
     settings = Settings(_env_file=None, database_url=database_url, **stack_settings)  # type: ignore[call-arg]
@@ -241,10 +241,7 @@ async def bot_stack(
         parts = await stack.enter_async_context(_heleket(database_url, values)) if heleket else None
         bot_port = free_port()
         if mode == "webhook":
-            values["public_base_url"] = values.get(
-                "public_base_url_bot", f"http://127.0.0.1:{bot_port}"
-            )
-        values.pop("public_base_url_bot", None)
+            values["public_base_url"] = f"http://127.0.0.1:{bot_port}"
         settings = Settings(_env_file=None, database_url=database_url, **values)  # type: ignore[call-arg]
         bot = create_bot(settings)
         ctx = await stack.enter_async_context(
@@ -254,11 +251,6 @@ async def bot_stack(
         polling: asyncio.Task[None] | None = None
         try:
             if mode == "webhook":
-                if heleket:  # the webhook service holds public_base_url; the bot gets its own
-                    settings = settings.model_copy(
-                        update={"public_base_url": f"http://127.0.0.1:{bot_port}"}
-                    )
-                    ctx.settings = settings
                 app = webhook_app(ctx, bot, dispatcher)
                 await stack.enter_async_context(serve_aiohttp(app, port=bot_port))
             else:

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 
 from shopbot.adapters.heleket.client import HeleketClient
-from shopbot.cli.payments import topup_policy
 from shopbot.config import Settings
 from shopbot.domain.ledger import user_account
 from shopbot.domain.payments.models import TopupInvoice
@@ -20,6 +19,7 @@ from shopbot.persistence.engine import create_engine, create_session_factory
 from shopbot.persistence.uow import UnitOfWorkFactory
 from shopbot.sandbox.heleket import EmulatorConfig, create_app
 from shopbot.webhook.app import create_app as create_webhook_app
+from shopbot.wiring import topup_policy
 from tests.integration.webhook_fixtures import MERCHANT, PAYMENT_KEY, PAYOUT_KEY
 
 

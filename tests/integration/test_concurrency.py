@@ -141,3 +141,30 @@ async def test_first_movements_of_a_fresh_shop_race_to_create_accounts(
     async with pg_uow() as uow:
         assert await uow.ledger.balance(SystemAccount.STARS) == Decimal("-40.00")
         assert (await uow.ledger.verify()).sound
+
+
+async def test_first_credits_of_a_new_user_race_to_create_the_account(
+    pg_uow: UnitOfWorkFactory,
+) -> None:
+    await add_user(pg_uow, 1)
+
+    async def top_up(n: int):
+        async with pg_uow() as uow:
+            result = await uow.ledger.post(
+                transfer(
+                    f"stars:first-{n}",
+                    MovementKind.TOPUP,
+                    source=SystemAccount.STARS,
+                    destination=user_account(1),
+                    amount=Decimal("1.00"),
+                )
+            )
+            await uow.commit()
+            return result
+
+    results = await asyncio.gather(*(top_up(n) for n in range(20)))
+
+    assert all(r.created for r in results)
+    async with pg_uow() as uow:
+        assert await uow.ledger.balance(user_account(1)) == Decimal("20.00")
+        assert (await uow.ledger.verify()).sound

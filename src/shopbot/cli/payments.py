@@ -5,22 +5,13 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from shopbot.adapters.heleket.client import HeleketClient
+from shopbot.adapters.telegram.notifier import notifier_from_settings
 from shopbot.cli.runtime import database, load_settings, run_async
-from shopbot.config import Settings
 from shopbot.domain.payments.models import TopupInvoice
 from shopbot.domain.payments.reconcile import reconcile
 from shopbot.domain.payments.refunds import request_refund
-from shopbot.domain.payments.topups import TopupPolicy, create_topup
-
-
-def topup_policy(settings: Settings) -> TopupPolicy:
-    return TopupPolicy(
-        currency=settings.shop_currency,
-        minimum=settings.topup_min,
-        maximum=settings.topup_max,
-        callback_url=settings.heleket_callback_url,
-        lifetime_seconds=settings.heleket_invoice_lifetime,
-    )
+from shopbot.domain.payments.topups import create_topup
+from shopbot.wiring import topup_policy
 
 
 def invoice_json(invoice: TopupInvoice) -> str:
@@ -76,10 +67,19 @@ def payments() -> None:
 async def reconcile_command(older_than: int) -> None:
     """Ask Heleket about open invoices and apply final statuses (a lost webhook loses nothing)."""
     settings = load_settings()
-    async with HeleketClient.from_settings(settings) as gateway, database(settings) as uows:
-        report = await reconcile(
-            uows, gateway, now=datetime.now(UTC), older_than=timedelta(seconds=older_than)
-        )
+    notifier = notifier_from_settings(settings)  # users hear about what reconciliation found
+    try:
+        async with HeleketClient.from_settings(settings) as gateway, database(settings) as uows:
+            report = await reconcile(
+                uows,
+                gateway,
+                now=datetime.now(UTC),
+                older_than=timedelta(seconds=older_than),
+                on_applied=notifier,
+            )
+    finally:
+        if notifier is not None:
+            await notifier.aclose()
     outcomes = ", ".join(f"{name} {count}" for name, count in sorted(report.outcomes.items()))
     click.echo(
         f"checked {report.checked} invoices: {outcomes or 'nothing to do'}; errors {report.errors}"

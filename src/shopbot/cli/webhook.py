@@ -1,9 +1,29 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import click
 import uvicorn
+from fastapi import FastAPI
 
 from shopbot.adapters.heleket.client import HeleketClient
+from shopbot.adapters.telegram.notifier import TelegramPaymentNotifier, notifier_from_settings
 from shopbot.cli.runtime import load_settings
 from shopbot.webhook.app import create_app
+
+
+def close_on_shutdown(app: FastAPI, notifier: TelegramPaymentNotifier) -> None:
+    """Close the notifier's bot session and connections after the app's own shutdown."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with inner(application):  # the app keeps its state on app.state
+                yield
+        finally:
+            await notifier.aclose()
+
+    app.router.lifespan_context = lifespan
 
 
 @click.command()
@@ -13,7 +33,10 @@ def webhook(host: str | None, port: int | None) -> None:
     """Serve Heleket webhooks and health checks."""
     settings = load_settings()
     gateway = HeleketClient.from_settings(settings)
-    app = create_app(settings, gateway=gateway)
+    notifier = notifier_from_settings(settings)  # users hear about payments
+    app = create_app(settings, gateway=gateway, notify=notifier)
+    if notifier is not None:
+        close_on_shutdown(app, notifier)
     uvicorn.run(
         app,
         host=host or settings.webhook_host,

@@ -63,11 +63,16 @@ class AccountRow(Timestamps, Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), unique=True)
+    # Unique through `code` ('user:<id>', tied by the CHECK below): a second UNIQUE here
+    # would make racing first credits of one user fail instead of merging.
+    user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
     balance: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
 
     __table_args__ = (
         CheckConstraint("kind <> 'user' OR balance >= 0", name="user_balance_not_negative"),
+        CheckConstraint(
+            "kind <> 'user' OR code = 'user:' || CAST(user_id AS TEXT)", name="user_code"
+        ),
         CheckConstraint(
             "kind IN ('user', 'provider', 'revenue', 'refunds', 'adjustments')", name="kind"
         ),
@@ -244,4 +249,32 @@ class PaymentEventRow(Base):
         UniqueConstraint(
             "provider", "uuid", "status", name="uq_payment_events_provider_uuid_status"
         ),
+    )
+
+
+class StarPaymentRow(Base):
+    """Telegram Stars payments, once per telegram_payment_charge_id (the idempotency key)."""
+
+    __tablename__ = "star_payments"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    charge_id: Mapped[str] = mapped_column(String(160), unique=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    """What was credited, in the shop currency."""
+    payload: Mapped[str] = mapped_column(String(128))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    """A product to buy automatically once credited."""
+    refund_state: Mapped[str] = mapped_column(String(16), default="none")
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("stars > 0", name="stars_positive"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        CheckConstraint(
+            "refund_state IN ('none', 'requested', 'refunded', 'failed')", name="refund_state"
+        ),
+        CheckConstraint("(refund_state = 'refunded') = (refunded_at IS NOT NULL)", name="refunded"),
     )

@@ -58,7 +58,11 @@ def create_app(
 
             async def reconcile_once() -> object:
                 return await reconcile(
-                    uow_factory, gateway, now=datetime.now(UTC), older_than=after
+                    uow_factory,
+                    gateway,
+                    now=datetime.now(UTC),
+                    older_than=after,
+                    on_applied=notify,
                 )
 
             job = asyncio.create_task(

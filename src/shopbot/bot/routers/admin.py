@@ -1,5 +1,129 @@
-from aiogram import Router
+"""The admin area (`/admin`, for ADMIN_IDS only): menu, stats, and the sections in
+admin_products, admin_users, admin_payments, admin_orders and admin_broadcast.
+
+The one router `build()` returns is gated by `AdminOnly`: for everyone else none of
+these handlers exists and the update goes on to the customer routers and the help.
+"""
+
+from datetime import UTC, datetime
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from shopbot.bot.callbacks import AdminCB
+from shopbot.bot.context import BotContext
+from shopbot.bot.keyboards import button, rows
+from shopbot.bot.rendering import money
+from shopbot.bot.routers import (
+    admin_broadcast,
+    admin_orders,
+    admin_payments,
+    admin_products,
+    admin_users,
+)
+from shopbot.bot.routers.admin_common import (
+    AdminDialogCB,
+    AdminOnly,
+    AdminStates,
+    ProductDialog,
+    admin_menu,
+    menu_button,
+    show,
+)
+from shopbot.bot.texts import Raw, Texts
+from shopbot.domain.stats import PeriodFigures, dashboard
+
+
+async def open_menu(message: Message, state: FSMContext, t: Texts) -> None:
+    await state.clear()
+    await message.answer(t("admin.title"), reply_markup=admin_menu(t))
+
+
+async def cancel_command(message: Message, state: FSMContext, t: Texts) -> None:
+    await state.clear()
+    await message.answer(t("admin.cancelled"), reply_markup=admin_menu(t))
+
+
+async def home(query: CallbackQuery, state: FSMContext, t: Texts) -> None:
+    await state.clear()
+    await show(query, t("admin.title"), admin_menu(t))
+
+
+async def cancel(query: CallbackQuery, state: FSMContext, t: Texts) -> None:
+    await state.clear()
+    await show(query, t("admin.cancelled"), admin_menu(t))
+
+
+async def abandon_dialog(message: Message, state: FSMContext) -> bool:
+    """A command during an admin dialog ends the dialog. A filter that never matches,
+    so the command itself still reaches its own handler (/start, /help, ...)."""
+    await state.clear()
+    return False
+
+
+async def _never_called(message: Message) -> None:  # pragma: no cover - see abandon_dialog
+    raise AssertionError("abandon_dialog never matches")
+
+
+def _period(t: Texts, label: str, figures: PeriodFigures, currency: str) -> str:
+    return t(
+        "admin.stats.period",
+        label=t(label),
+        new_users=figures.new_users,
+        orders=figures.orders,
+        revenue=money(figures.revenue),
+        currency=currency,
+    )
+
+
+async def stats(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext) -> None:
+    await state.clear()
+    async with ctx.uows() as uow:
+        board = await dashboard(uow.stats, datetime.now(UTC))
+    periods = "\n".join(
+        _period(t, label, figures, ctx.currency)
+        for label, figures in (
+            ("admin.stats.today", board.today),
+            ("admin.stats.week", board.week),
+            ("admin.stats.month", board.month),
+        )
+    )
+    text = t(
+        "admin.stats.text",
+        users=board.users_total,
+        periods=Raw(periods),
+        pending=board.pending.count,
+        pending_amount=money(board.pending.amount),
+        currency=ctx.currency,
+    )
+    markup = rows([button(t("admin.refresh"), AdminCB(to="stats"))], menu_button(t))
+    await show(query, text, markup)
 
 
 def build() -> Router:
-    return Router(name="admin")
+    router = Router(name="admin")
+    router.message.filter(AdminOnly())
+    router.callback_query.filter(AdminOnly())
+    router.message.register(open_menu, Command("admin"))
+    router.message.register(
+        cancel_command, Command("cancel"), StateFilter(AdminStates, ProductDialog)
+    )
+    router.message.register(
+        _never_called,
+        StateFilter(AdminStates, ProductDialog),
+        F.text.startswith("/"),
+        abandon_dialog,
+    )
+    router.callback_query.register(home, AdminCB.filter(F.to == "home"))
+    router.callback_query.register(cancel, AdminDialogCB.filter(F.action == "cancel"))
+    router.callback_query.register(stats, AdminCB.filter(F.to == "stats"))
+    router.include_routers(
+        admin_products.build(),
+        admin_users.build(),
+        admin_payments.build(),
+        admin_orders.build(),
+        admin_broadcast.build(),
+    )
+    return router

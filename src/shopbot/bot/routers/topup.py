@@ -1,5 +1,429 @@
-from aiogram import Router
+"""Top up: a preset or typed amount → the payment method → a Heleket invoice (a Pay
+button opening its page, and "Check payment", which asks Heleket and applies the answer
+through the same idempotent path as webhooks) or a Telegram Stars invoice (stars.py).
+
+An amount chosen from the catalog's "top up the missing amount" carries the product,
+which is then bought by itself once the payment is credited. Admins' refunds of Heleket
+top-ups (RefundCB kind "heleket") ask for the payer's wallet here too.
+"""
+
+import dataclasses
+import logging
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from aiogram import Bot, F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from shopbot.adapters.telegram.notifier import announce_payment
+from shopbot.bot.callbacks import CheckPaymentCB, MenuCB, RefundCB, TopupCB, TopupMethodCB
+from shopbot.bot.context import BotContext
+from shopbot.bot.keyboards import back_to_menu, button, main_menu, rows
+from shopbot.bot.middlewares.errors import acknowledge
+from shopbot.bot.rendering import money
+from shopbot.bot.routers.stars import stars_policy
+from shopbot.bot.texts import Texts
+from shopbot.domain.errors import DomainError, InvalidAmount, ProductUnavailable
+from shopbot.domain.money import MINOR_UNIT, parse_amount
+from shopbot.domain.payments.events import EventResult, handle_payment_event
+from shopbot.domain.payments.gateway import GatewayError, GatewayRejected, GatewayUnavailable
+from shopbot.domain.payments.models import InvoiceState, TopupInvoice
+from shopbot.domain.payments.reconcile import event_from_invoice
+from shopbot.domain.payments.refunds import request_refund
+from shopbot.domain.payments.topups import TopupPolicy, create_topup
+from shopbot.domain.users import User
+from shopbot.wiring import crypto_topups_possible, topup_policy
+
+log = logging.getLogger(__name__)
+PRESETS = (Decimal(5), Decimal(10), Decimal(25), Decimal(50))
+WALLET_ADDRESS = re.compile(r"^[A-Za-z0-9:_.\-]{10,128}$")
+MAX_REQUEST_ATTEMPTS = 20
+
+
+class TopupStates(StatesGroup):
+    amount = State()
+    """Waiting for a typed amount; data: product_id."""
+    refund_address = State()
+    """An admin is asked for a payer's wallet; data: invoice_id."""
+
+
+class TopupCancelCB(CallbackData, prefix="tpx"):
+    """Leave the amount or wallet question."""
+
+    what: str = "topup"
+
+
+def cents(amount: Decimal) -> int:
+    return int(amount * 100)
+
+
+def from_cents(value: int) -> Decimal:
+    return (Decimal(value) / 100).quantize(MINOR_UNIT)
+
+
+def heleket_policy(ctx: BotContext) -> TopupPolicy | None:
+    """None when crypto top-ups are off (no gateway, or no public URL for webhooks)."""
+    if ctx.gateway is None or not crypto_topups_possible(ctx.settings):
+        return None
+    return topup_policy(ctx.settings)
+
+
+def limits(ctx: BotContext) -> dict[str, str]:
+    settings = ctx.settings
+    return {
+        "minimum": money(settings.topup_min),
+        "maximum": money(settings.topup_max),
+        "currency": ctx.currency,
+    }
+
+
+async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    await acknowledge(query)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+    elif query.bot is not None:
+        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
+# --- amounts --------------------------------------------------------------------------
+
+
+async def menu(query: CallbackQuery, t: Texts, ctx: BotContext, state: FSMContext) -> None:
+    await state.clear()
+    low, high = ctx.settings.topup_min, ctx.settings.topup_max
+    presets = [amount for amount in PRESETS if low <= amount <= high] or [low]
+    buttons = [
+        button(
+            t("topup.preset", amount=money(a), currency=ctx.currency),
+            TopupCB(amount_cents=cents(a)),
+        )
+        for a in presets
+    ]
+    markup = rows(
+        buttons[:2],
+        buttons[2:],
+        [button(t("topup.custom"), TopupCB(amount_cents=0))],
+        [button(t("common.menu"), MenuCB(to="home"))],
+    )
+    await _show(query, t("topup.menu", **limits(ctx)), markup)
+
+
+def _cancel(t: Texts, what: str = "topup") -> InlineKeyboardMarkup:
+    return rows([button(t("common.cancel"), TopupCancelCB(what=what))])
+
+
+async def amount_chosen(
+    query: CallbackQuery, callback_data: TopupCB, t: Texts, ctx: BotContext, state: FSMContext
+) -> None:
+    product_id = callback_data.product_id
+    if callback_data.amount_cents <= 0:
+        await state.set_state(TopupStates.amount)
+        await state.update_data(product_id=product_id)
+        await _show(query, t("topup.ask_amount", **limits(ctx)), _cancel(t))
+        return
+    amount = from_cents(callback_data.amount_cents)
+    low, high = ctx.settings.topup_min, ctx.settings.topup_max
+    note: str | None = None
+    if product_id and amount < low:  # the missing amount is below the smallest top-up
+        amount, note = low, t("topup.raised_to_minimum", **limits(ctx))
+    if amount > high:
+        key = "topup.too_large" if product_id else "topup.out_of_range"
+        await _show(query, t(key, **limits(ctx)), back_to_menu(t))
+        return
+    if amount < low:
+        await _show(query, t("topup.out_of_range", **limits(ctx)), back_to_menu(t))
+        return
+    await _show(query, *await methods(t, ctx, amount, product_id, note))
+
+
+async def amount_typed(message: Message, t: Texts, ctx: BotContext, state: FSMContext) -> None:
+    try:
+        amount = parse_amount(message.text or "")
+    except InvalidAmount:
+        await message.answer(t("topup.invalid_amount"), reply_markup=_cancel(t))
+        return
+    if not ctx.settings.topup_min <= amount <= ctx.settings.topup_max:
+        await message.answer(t("topup.out_of_range", **limits(ctx)), reply_markup=_cancel(t))
+        return
+    data = await state.get_data()
+    await state.clear()
+    text, markup = await methods(t, ctx, amount, int(data.get("product_id") or 0), None)
+    await message.answer(text, reply_markup=markup)
+
+
+async def cancel(
+    query: CallbackQuery, callback_data: TopupCancelCB, t: Texts, state: FSMContext
+) -> None:
+    await state.clear()
+    key = "payment_refund.cancelled" if callback_data.what == "refund" else "topup.cancelled"
+    await _show(query, t(key), main_menu(t))
+
+
+async def methods(
+    t: Texts, ctx: BotContext, amount: Decimal, product_id: int, note: str | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [t("topup.choose_method", amount=money(amount), currency=ctx.currency)]
+    if product_id:
+        async with ctx.uows() as uow:
+            product = await uow.catalog.get_product_by_id(product_id)
+        if product is None or not product.is_active:
+            product_id = 0
+        else:
+            lines.append(t("topup.for_product", title=product.title.get(t.language)))
+    if note:
+        lines.append(note)
+    choices = []
+    data = {"amount_cents": cents(amount), "product_id": product_id}
+    if heleket_policy(ctx) is not None:
+        choices.append([button(t("topup.method_heleket"), TopupMethodCB(method="heleket", **data))])
+    stars = stars_policy(ctx.settings)
+    if stars.offers(amount):
+        label = t("topup.method_stars", stars=stars.stars_for(amount))
+        choices.append([button(label, TopupMethodCB(method="stars", **data))])
+    else:
+        lines.append(
+            t("topup.stars_too_large", maximum=money(stars.largest_amount), currency=ctx.currency)
+        )
+    if not choices:
+        lines = [t("topup.no_methods")]
+    back = [
+        button(t("common.back"), MenuCB(to="topup")),
+        button(t("common.menu"), MenuCB(to="home")),
+    ]
+    return "\n\n".join(lines), rows(*choices, back)
+
+
+# --- Heleket invoices -----------------------------------------------------------------
+
+
+def _reusable(invoice: TopupInvoice, now: datetime) -> bool:
+    """A pending invoice that can still be paid is shown again instead of a new one."""
+    return invoice.state is InvoiceState.PENDING and (
+        invoice.expires_at is None or invoice.expires_at > now
+    )
+
+
+async def _request_key(ctx: BotContext, base: str) -> str:
+    """The top-up's request key, derived from the button pressed: a double tap (or a
+    redelivered update) finds the same key and so the same invoice. Once that invoice is
+    paid or expired, the same button makes the next one in a deterministic chain."""
+    now = datetime.now(UTC)
+    async with ctx.uows() as uow:
+        for attempt in range(1, MAX_REQUEST_ATTEMPTS + 1):
+            key = base if attempt == 1 else f"{base}:{attempt}"
+            found = await uow.topups.get_by_request_key(key)
+            if found is None or _reusable(found, now):
+                return key
+    return f"{base}:{now.timestamp():.0f}"
+
+
+def invoice_view(t: Texts, invoice: TopupInvoice) -> tuple[str, InlineKeyboardMarkup]:
+    expires = (
+        invoice.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if invoice.expires_at else "—"
+    )
+    amount = money(invoice.amount)
+    text = t("topup.invoice", amount=amount, currency=invoice.currency, expires=expires)
+    pay = (
+        [
+            InlineKeyboardButton(
+                text=t("topup.pay", amount=amount, currency=invoice.currency), url=invoice.url
+            )
+        ]
+        if invoice.url
+        else []
+    )
+    markup = rows(
+        pay,
+        [button(t("topup.check"), CheckPaymentCB(invoice_id=invoice.id))],
+        [button(t("common.menu"), MenuCB(to="home"))],
+    )
+    return text, markup
+
+
+async def pay_heleket(
+    query: CallbackQuery, callback_data: TopupMethodCB, user: User, t: Texts, ctx: BotContext
+) -> None:
+    policy = heleket_policy(ctx)
+    if policy is None or ctx.gateway is None:
+        await acknowledge(query, t("topup.heleket_off"), show_alert=True)
+        return
+    anchor = query.message.message_id if query.message is not None else query.id
+    base = f"tg:{user.id}:{anchor}:{callback_data.amount_cents}:{callback_data.product_id}"
+    try:
+        invoice = await create_topup(
+            ctx.uows,
+            ctx.gateway,
+            policy,
+            user_id=user.id,
+            amount=from_cents(callback_data.amount_cents),
+            request_key=await _request_key(ctx, base),
+            then_buy_product_id=callback_data.product_id or None,
+        )
+    except GatewayError as exc:
+        log.warning("heleket invoice for user %s failed: %s", user.id, exc)
+        await _show(query, t("topup.gateway_down"), back_to_menu(t))
+        return
+    except ProductUnavailable:
+        await _show(query, t("product.unavailable"), back_to_menu(t))
+        return
+    await _show(query, *invoice_view(t, invoice))
+
+
+async def _ask_heleket(ctx: BotContext, invoice: TopupInvoice) -> EventResult | None:
+    """Ask Heleket about the invoice now and apply the answer like a webhook."""
+    assert ctx.gateway is not None
+    try:
+        if invoice.uuid is not None:
+            remote = await ctx.gateway.payment_info(uuid=invoice.uuid)
+        else:
+            remote = await ctx.gateway.payment_info(order_id=invoice.order_id)
+    except GatewayRejected:  # Heleket does not know it (yet): nothing to apply
+        return None
+    async with ctx.uows() as uow:
+        if invoice.uuid is None:
+            await uow.topups.attach_gateway(
+                invoice.id,
+                uuid=remote.uuid,
+                url=remote.url,
+                expires_at=remote.expired_at,
+                status=remote.status,
+            )
+        event = dataclasses.replace(event_from_invoice(remote), source="check")
+        result = await handle_payment_event(uow, event)
+        await uow.commit()
+    return result
+
+
+async def check_payment(
+    query: CallbackQuery,
+    callback_data: CheckPaymentCB,
+    user: User,
+    t: Texts,
+    ctx: BotContext,
+    bot: Bot,
+) -> None:
+    async with ctx.uows() as uow:
+        invoice = await uow.topups.get(callback_data.invoice_id)
+    if invoice is None or (invoice.user_id != user.id and not ctx.is_admin(user.id)):
+        await acknowledge(query, t("topup.invoice_missing"), show_alert=True)
+        return
+    result: EventResult | None = None
+    if invoice.state is InvoiceState.PENDING and ctx.gateway is not None:
+        try:
+            result = await _ask_heleket(ctx, invoice)
+        except GatewayError as exc:
+            log.warning("check of %s failed: %s", invoice.order_id, exc)
+            await acknowledge(query, t("topup.gateway_down"), show_alert=True)
+            return
+        async with ctx.uows() as uow:
+            invoice = await uow.topups.get(invoice.id) or invoice
+    if invoice.state is InvoiceState.PENDING:
+        await acknowledge(query, t("topup.status_pending"), show_alert=True)
+        return
+    if invoice.state is InvoiceState.CREDITED:
+        amount = money(invoice.credited_amount or invoice.amount)
+        text = t("topup.status_credited", amount=amount, currency=invoice.currency)
+        await _show(query, text, back_to_menu(t))
+    elif invoice.state is InvoiceState.CLOSED:
+        again = rows(
+            [button(t("menu.topup"), MenuCB(to="topup"))],
+            [button(t("common.menu"), MenuCB(to="home"))],
+        )
+        await _show(query, t("topup.status_closed"), again)
+    else:
+        await _show(query, t("topup.status_quarantined"), back_to_menu(t))
+    if result is not None and result.credited is not None:
+        # This check credited the payment (the webhook was lost): the same notice and
+        # purchase-after-top-up as the webhook service sends.
+        await announce_payment(bot, ctx, result)
+
+
+# --- admins: refunds of Heleket top-ups -----------------------------------------------
+
+
+async def refund_heleket(
+    query: CallbackQuery,
+    callback_data: RefundCB,
+    user: User,
+    t: Texts,
+    ctx: BotContext,
+    state: FSMContext,
+) -> None:
+    if not ctx.is_admin(user.id):
+        await acknowledge(query, t("payment_refund.admins_only"), show_alert=True)
+        return
+    if ctx.gateway is None:
+        await acknowledge(query, t("payment_refund.heleket_off"), show_alert=True)
+        return
+    async with ctx.uows() as uow:
+        invoice = await uow.topups.get(callback_data.ref)
+    if invoice is None:
+        await acknowledge(query, t("payment_refund.not_found"), show_alert=True)
+        return
+    await state.set_state(TopupStates.refund_address)
+    await state.update_data(invoice_id=invoice.id)
+    text = t(
+        "payment_refund.heleket_ask_address",
+        order_id=invoice.order_id,
+        amount=money(invoice.credited_amount or invoice.amount),
+        currency=invoice.currency,
+        user_id=invoice.user_id,
+    )
+    await acknowledge(query)
+    if query.bot is not None:
+        await query.bot.send_message(user.id, text, reply_markup=_cancel(t, "refund"))
+
+
+async def refund_address(
+    message: Message, user: User, t: Texts, ctx: BotContext, state: FSMContext
+) -> None:
+    address = (message.text or "").strip()
+    if not WALLET_ADDRESS.match(address):
+        await message.answer(t("payment_refund.bad_address"), reply_markup=_cancel(t, "refund"))
+        return
+    data = await state.get_data()
+    await state.clear()
+    if not ctx.is_admin(user.id) or ctx.gateway is None:
+        await message.answer(t("payment_refund.admins_only"))
+        return
+    async with ctx.uows() as uow:
+        invoice = await uow.topups.get(int(data.get("invoice_id") or 0))
+    if invoice is None:
+        await message.answer(t("payment_refund.not_found"))
+        return
+    try:
+        held = await request_refund(
+            ctx.uows, ctx.gateway, order_id=invoice.order_id, address=address
+        )
+    except GatewayUnavailable:
+        await message.answer(t("payment_refund.heleket_unavailable"))
+        return
+    except DomainError as refusal:  # insufficient balance, already refunded, Heleket refused
+        await message.answer(t("payment_refund.heleket_refused", error=str(refusal)))
+        return
+    log.info("admin %s requested a refund of %s", user.id, invoice.order_id)
+    text = t(
+        "payment_refund.heleket_requested",
+        amount=money(held.refund_amount or invoice.amount),
+        currency=invoice.currency,
+        order_id=invoice.order_id,
+    )
+    await message.answer(text)
 
 
 def build() -> Router:
-    return Router(name="topup")
+    router = Router(name="topup")
+    router.callback_query.register(menu, MenuCB.filter(F.to == "topup"))
+    router.callback_query.register(amount_chosen, TopupCB.filter())
+    router.callback_query.register(cancel, TopupCancelCB.filter())
+    typed = F.text & ~F.text.startswith("/")
+    router.message.register(amount_typed, TopupStates.amount, typed)
+    router.message.register(refund_address, TopupStates.refund_address, typed)
+    router.callback_query.register(pay_heleket, TopupMethodCB.filter(F.method == "heleket"))
+    router.callback_query.register(check_payment, CheckPaymentCB.filter())
+    router.callback_query.register(refund_heleket, RefundCB.filter(F.kind == "heleket"))
+    return router

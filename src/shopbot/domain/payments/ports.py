@@ -7,9 +7,22 @@ from shopbot.domain.payments.models import InvoiceState, PaymentEvent, RefundSta
 
 class TopupRepository(Protocol):
     async def create(
-        self, *, user_id: int, order_id: str, request_key: str, amount: Decimal, currency: str
+        self,
+        *,
+        user_id: int,
+        order_id: str,
+        request_key: str,
+        amount: Decimal,
+        currency: str,
+        then_buy_product_id: int | None = None,
     ) -> TopupInvoice | None:
         """Insert a pending invoice; None when `request_key` was used before."""
+        ...
+
+    async def get(self, invoice_id: int) -> TopupInvoice | None: ...
+
+    async def then_buy_product_id(self, invoice_id: int) -> int | None:
+        """The product to buy once this invoice is credited, if the customer chose one."""
         ...
 
     async def get_by_request_key(self, request_key: str) -> TopupInvoice | None: ...

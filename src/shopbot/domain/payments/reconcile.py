@@ -3,10 +3,11 @@ money. Answers go through the same idempotent path as webhooks."""
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shopbot.domain.payments.events import Outcome, handle_payment_event
+from shopbot.domain.payments.events import EventResult, Outcome, handle_payment_event
 from shopbot.domain.payments.gateway import (
     GatewayError,
     GatewayInvoice,
@@ -17,6 +18,9 @@ from shopbot.domain.payments.models import InvoiceState, PaymentEvent, TopupInvo
 from shopbot.domain.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+OnApplied = Callable[[EventResult], Awaitable[None]]
+"""Told about every applied result after its commit (e.g. to message the user)."""
 
 
 @dataclass
@@ -54,6 +58,7 @@ async def reconcile(
     now: datetime,
     older_than: timedelta = timedelta(minutes=5),
     limit: int = 200,
+    on_applied: OnApplied | None = None,
 ) -> ReconcileReport:
     report = ReconcileReport()
     async with uow_factory() as uow:
@@ -63,7 +68,7 @@ async def reconcile(
     for invoice in invoices:
         report.checked += 1
         try:
-            outcome = await _reconcile_one(uow_factory, gateway, invoice, now)
+            outcome = await _reconcile_one(uow_factory, gateway, invoice, now, on_applied)
         except GatewayError as exc:
             report.errors += 1
             log.warning("reconcile %s: %s", invoice.order_id, exc)
@@ -73,7 +78,11 @@ async def reconcile(
 
 
 async def _reconcile_one(
-    uow_factory: UnitOfWorkFactory, gateway: PaymentGateway, invoice: TopupInvoice, now: datetime
+    uow_factory: UnitOfWorkFactory,
+    gateway: PaymentGateway,
+    invoice: TopupInvoice,
+    now: datetime,
+    on_applied: OnApplied | None,
 ) -> str:
     try:
         if invoice.uuid is not None:
@@ -104,4 +113,9 @@ async def _reconcile_one(
             )
         result = await handle_payment_event(uow, event_from_invoice(remote))
         await uow.commit()
+    if on_applied is not None and result.outcome is Outcome.APPLIED:
+        try:
+            await on_applied(result)
+        except Exception:  # the payment is durable; a lost notice must not fail the run
+            log.exception("notification for %s failed", invoice.order_id)
     return result.outcome.value if result.outcome is not Outcome.DUPLICATE else "unchanged"

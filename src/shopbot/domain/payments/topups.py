@@ -11,7 +11,13 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
-from shopbot.domain.errors import InvalidAmount, UserBlocked, UserNotFound
+from shopbot.domain.errors import (
+    InvalidAmount,
+    NotFound,
+    ProductUnavailable,
+    UserBlocked,
+    UserNotFound,
+)
 from shopbot.domain.money import parse_positive_amount
 from shopbot.domain.payments.gateway import InvoiceRequest, PaymentGateway
 from shopbot.domain.payments.models import TopupInvoice
@@ -41,7 +47,10 @@ async def create_topup(
     user_id: int,
     amount: object,
     request_key: str,
+    then_buy_product_id: int | None = None,
 ) -> TopupInvoice:
+    """`then_buy_product_id`: a product to buy automatically once this top-up is
+    credited (see after_topup.py); it must be on sale when the invoice is made."""
     value = parse_positive_amount(amount)
     if not policy.minimum <= value <= policy.maximum:
         raise InvalidAmount(
@@ -55,12 +64,19 @@ async def create_topup(
                 raise UserNotFound(user_id)
             if user.is_blocked:
                 raise UserBlocked(user_id)
+            if then_buy_product_id is not None:
+                product = await uow.catalog.get_product_by_id(then_buy_product_id)
+                if product is None:
+                    raise NotFound(f"product {then_buy_product_id} not found")
+                if not product.is_active:
+                    raise ProductUnavailable(product.sku)
             invoice = await uow.topups.create(
                 user_id=user_id,
                 order_id=new_order_id(user_id),
                 request_key=request_key,
                 amount=value,
                 currency=policy.currency,
+                then_buy_product_id=then_buy_product_id,
             )
             if invoice is None:  # a concurrent twin claimed the key first
                 invoice = await uow.topups.get_by_request_key(request_key)

@@ -42,7 +42,14 @@ class SqlTopupRepository:
         self._session = session
 
     async def create(
-        self, *, user_id: int, order_id: str, request_key: str, amount: Decimal, currency: str
+        self,
+        *,
+        user_id: int,
+        order_id: str,
+        request_key: str,
+        amount: Decimal,
+        currency: str,
+        then_buy_product_id: int | None = None,
     ) -> TopupInvoice | None:
         now = utcnow()
         created = await self._session.execute(
@@ -55,6 +62,7 @@ class SqlTopupRepository:
                 currency=currency,
                 state=InvoiceState.PENDING.value,
                 refund_state=RefundState.NONE.value,
+                then_buy_product_id=then_buy_product_id,
                 created_at=now,
                 updated_at=now,
             )
@@ -68,6 +76,14 @@ class SqlTopupRepository:
             select(TopupInvoiceRow).where(condition).execution_options(populate_existing=True)  # type: ignore[arg-type]
         )
         return _invoice(row) if row else None
+
+    async def get(self, invoice_id: int) -> TopupInvoice | None:
+        return await self._get(TopupInvoiceRow.id == invoice_id)
+
+    async def then_buy_product_id(self, invoice_id: int) -> int | None:
+        return await self._session.scalar(
+            select(TopupInvoiceRow.then_buy_product_id).where(TopupInvoiceRow.id == invoice_id)
+        )
 
     async def get_by_request_key(self, request_key: str) -> TopupInvoice | None:
         return await self._get(TopupInvoiceRow.request_key == request_key)

@@ -1,0 +1,175 @@
+"""Payment notifications: "balance topped up by X", then the purchase the customer was
+topping up for, delivered in the same chat.
+
+`TelegramPaymentNotifier` is the webhook service's `PaymentNotifier`: it runs after the
+payment is committed, so a failure to message anyone is logged and never raised. The
+bot's own handlers (Stars, "Check payment") call `announce_payment` and
+`complete_purchase_after_topup` directly, so every credited payment reads the same.
+"""
+
+import logging
+from decimal import Decimal
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shopbot.bot.context import BotContext
+from shopbot.bot.coordination import MemoryCoordination
+from shopbot.bot.keyboards import back_to_menu
+from shopbot.bot.notifications import announce_manual_order
+from shopbot.bot.rendering import delivery, money
+from shopbot.bot.texts import Texts
+from shopbot.config import Settings, is_placeholder
+from shopbot.domain.catalog.models import ProductKind
+from shopbot.domain.ledger import user_account
+from shopbot.domain.payments.after_topup import (
+    AfterTopupResult,
+    AfterTopupStatus,
+    buy_after_topup,
+)
+from shopbot.domain.payments.events import EventResult
+from shopbot.domain.payments.models import RefundState
+from shopbot.domain.users import User
+from shopbot.persistence.engine import create_engine, create_session_factory
+from shopbot.persistence.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+async def send(
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> bool:
+    """Send, logging (not raising) Telegram's refusals: the payment is durable already."""
+    try:
+        await bot.send_message(chat_id, text, reply_markup=markup)
+    except TelegramAPIError as exc:
+        log.warning("could not message %s: %s", chat_id, exc)
+        return False
+    return True
+
+
+def credited_text(
+    t: Texts,
+    *,
+    amount: Decimal,
+    balance: Decimal,
+    currency: str,
+    expected: Decimal | None = None,
+) -> str:
+    """The "topped up" message; with `expected`, the underpayment is explained too."""
+    text = t("topup.credited", amount=money(amount), balance=money(balance), currency=currency)
+    if expected is not None:
+        underpaid = t(
+            "topup.underpaid", amount=money(amount), expected=money(expected), currency=currency
+        )
+        text = f"{text}\n\n{underpaid}"
+    return text
+
+
+async def complete_purchase_after_topup(
+    bot: Bot, ctx: BotContext, user: User, *, product_id: int, payment_ref: str
+) -> AfterTopupResult:
+    """Buy the product the payment was for (once per `payment_ref`) and deliver it, or
+    tell the user why not; the money stays on the balance then."""
+    result = await buy_after_topup(
+        ctx.uows, user_id=user.id, product_id=product_id, payment_ref=payment_ref
+    )
+    t = Texts(user.language)
+    if result.order is not None and result.product is not None:
+        text = f"{t('after_topup.heading')}\n\n{delivery(t, result.order, result.product)}"
+        await send(bot, user.id, text, back_to_menu(t))
+        if result.status is AfterTopupStatus.BOUGHT and result.product.kind is ProductKind.MANUAL:
+            await announce_manual_order(bot, ctx, result.order, result.product, user)
+        return result
+    title = result.product.title.get(t.language) if result.product else f"#{product_id}"
+    key = {
+        AfterTopupStatus.SOLD_OUT: "after_topup.sold_out",
+        AfterTopupStatus.INSUFFICIENT: "after_topup.insufficient",
+        AfterTopupStatus.BLOCKED: "after_topup.blocked",
+    }.get(result.status, "after_topup.unavailable")
+    text = t(key, title=title, balance=money(result.balance or Decimal(0)), currency=ctx.currency)
+    await send(bot, user.id, text, back_to_menu(t))
+    return result
+
+
+async def announce_payment(bot: Bot, ctx: BotContext, result: EventResult) -> None:
+    """Tell the invoice's owner what a Heleket event did for them; after a credit, run
+    the purchase they were topping up for."""
+    invoice = result.invoice
+    if invoice is None or (result.credited is None and result.refund is None):
+        return
+    async with ctx.uows() as uow:
+        user = await uow.users.get(invoice.user_id)
+        balance = await uow.ledger.balance(user_account(invoice.user_id))
+        product_id = await uow.topups.then_buy_product_id(invoice.id)
+    if user is None:
+        return
+    t = Texts(user.language)
+    if result.credited is None:
+        amount = money(invoice.refund_amount or Decimal(0))
+        key = "topup.refund_paid" if result.refund is RefundState.PAID else "topup.refund_failed"
+        await send(bot, user.id, t(key, amount=amount, currency=invoice.currency))
+        return
+    text = credited_text(
+        t,
+        amount=result.credited,
+        balance=balance,
+        currency=invoice.currency,
+        expected=invoice.amount if result.underpaid else None,
+    )
+    await send(bot, user.id, text, None if product_id else back_to_menu(t))
+    if product_id is not None:
+        await complete_purchase_after_topup(
+            bot, ctx, user, product_id=product_id, payment_ref=invoice.order_id
+        )
+
+
+class TelegramPaymentNotifier:
+    """The webhook service's PaymentNotifier: messages users about Heleket events."""
+
+    def __init__(self, bot: Bot, uows: UnitOfWorkFactory, settings: Settings) -> None:
+        self.bot = bot
+        self.ctx = BotContext(
+            settings=settings,
+            uows=uows,
+            coordination=MemoryCoordination(),
+            admin_ids=frozenset(settings.admin_ids),
+        )
+        self._engine: AsyncEngine | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "TelegramPaymentNotifier":
+        """A bot on TELEGRAM_TOKEN / TELEGRAM_API_URL and a small connection pool of its
+        own; nothing connects until the first notification. Close it with `close()`."""
+        # Imported here: the bot's routers import this module.
+        from shopbot.bot.factory import create_bot
+
+        engine = create_engine(settings.database_url, pool_size=2)
+        notifier = cls(
+            create_bot(settings), UnitOfWorkFactory(create_session_factory(engine)), settings
+        )
+        notifier._engine = engine
+        return notifier
+
+    async def __call__(self, result: EventResult) -> None:
+        try:
+            await announce_payment(self.bot, self.ctx, result)
+        except Exception:  # the payment is durable; a lost notice must not fail anything
+            uuid = result.invoice.uuid if result.invoice else None
+            log.exception("payment notification for %s failed", uuid)
+
+    async def aclose(self) -> None:
+        """Close the bot's HTTP session (and the connection pool made by from_settings)."""
+        await self.bot.session.close()
+        if self._engine is not None:
+            await self._engine.dispose()
+
+
+def notifier_from_settings(settings: Settings) -> TelegramPaymentNotifier | None:
+    """The webhook service's notifier when TELEGRAM_TOKEN is set, else None."""
+    token = settings.telegram_token
+    if token is None or is_placeholder(token.get_secret_value()):
+        return None
+    return TelegramPaymentNotifier.from_settings(settings)

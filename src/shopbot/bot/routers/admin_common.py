@@ -1,0 +1,157 @@
+"""Shared by the admin routers: who is an admin, the dialog states, the admin-only
+callback data and small rendering helpers."""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from aiogram import F
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import User as TelegramUser
+
+from shopbot.bot.callbacks import AdminCB
+from shopbot.bot.context import BotContext
+from shopbot.bot.keyboards import button, rows
+from shopbot.bot.texts import Texts
+
+TEXT_INPUT = F.text & ~F.text.startswith("/")
+"""Dialog input: any text but a command (a command abandons the dialog)."""
+
+
+class AdminOnly(Filter):
+    """Passes admins (ADMIN_IDS) only; for anyone else the update goes on to the other
+    routers as if the admin handlers did not exist."""
+
+    async def __call__(
+        self,
+        event: TelegramObject,
+        ctx: BotContext,
+        event_from_user: TelegramUser | None = None,
+    ) -> bool:
+        return event_from_user is not None and ctx.is_admin(event_from_user.id)
+
+
+class AdminStates(StatesGroup):
+    user_lookup = State()
+    payment_lookup = State()
+    adjust_amount = State()
+    adjust_reason = State()
+    upload_stock = State()
+    fulfil_note = State()
+    broadcast_text = State()
+
+
+class ProductDialog(StatesGroup):
+    """One state per field of the guided create / edit dialog."""
+
+    sku = State()
+    kind = State()
+    title_ru = State()
+    title_en = State()
+    description_ru = State()
+    description_en = State()
+    price = State()
+    content = State()
+    category = State()
+    review = State()
+
+
+class AdminDialogCB(CallbackData, prefix="admd"):
+    """Buttons inside admin dialogs: cancel | keep | skip | kind | category | save |
+    new_product | credit | debit | adjust_ok; `value` the choice or a nonce."""
+
+    action: str
+    value: str = ""
+
+
+class AdminProductsPageCB(CallbackData, prefix="admpl"):
+    page: int
+
+
+class AdminOrderCB(CallbackData, prefix="admo"):
+    """An admin's view of one shop order."""
+
+    order_id: int
+
+
+class AdminTopupCB(CallbackData, prefix="admt"):
+    """An admin's view of one top-up invoice."""
+
+    invoice_id: int
+
+
+class AdminStarsCB(CallbackData, prefix="adms"):
+    """An admin's view of one Telegram Stars payment."""
+
+    payment_id: int
+
+
+class BroadcastCB(CallbackData, prefix="admb"):
+    """send | cancel; `nonce` ties the confirmation to one preview."""
+
+    action: str
+    nonce: str = ""
+
+
+_ID = re.compile(r"#?([0-9]{1,19})", re.ASCII)
+MAX_ID = 2**63 - 1  # BIGINT
+
+
+def parse_id(text: str) -> int | None:
+    """A numeric id as an admin types it ("1001", "#17"); None for anything else."""
+    match = _ID.fullmatch(text.strip())
+    if match is None or int(match.group(1)) > MAX_ID:
+        return None
+    return int(match.group(1))
+
+
+def when(moment: datetime | str | None) -> str:
+    if moment is None:
+        return "-"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def menu_button(t: Texts) -> list[Any]:
+    return [button(t("admin.menu"), AdminCB(to="home"))]
+
+
+def cancel_row(t: Texts) -> list[Any]:
+    return [button(t("common.cancel"), AdminDialogCB(action="cancel"))]
+
+
+def admin_menu(t: Texts) -> InlineKeyboardMarkup:
+    return rows(
+        [
+            button(t("admin.section.stats"), AdminCB(to="stats")),
+            button(t("admin.section.products"), AdminCB(to="products")),
+        ],
+        [
+            button(t("admin.section.users"), AdminCB(to="users")),
+            button(t("admin.section.payments"), AdminCB(to="payments")),
+        ],
+        [button(t("admin.section.broadcast"), AdminCB(to="broadcast"))],
+    )
+
+
+async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Answer the button and replace its message (or send one if it is gone)."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            if "not modified" not in exc.message:
+                raise
+        return
+    if query.bot is not None:
+        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
+def admin_actor(user_id: int) -> str:
+    return f"tg-admin:{user_id}"

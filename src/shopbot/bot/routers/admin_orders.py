@@ -1,0 +1,144 @@
+"""Admin actions on shop orders: refund to the buyer's balance, and fulfilment of manual
+orders (the button admins get with `announce_manual_order`). The buyer is told in
+their own language, after the change is committed."""
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from shopbot.bot.callbacks import FulfilCB, RefundCB
+from shopbot.bot.context import BotContext
+from shopbot.bot.keyboards import button, rows
+from shopbot.bot.rendering import money
+from shopbot.bot.routers.admin_common import (
+    TEXT_INPUT,
+    AdminOrderCB,
+    AdminStates,
+    admin_actor,
+    cancel_row,
+    menu_button,
+    show,
+)
+from shopbot.bot.routers.admin_payments import render_order
+from shopbot.bot.texts import Texts
+from shopbot.domain.errors import DomainError
+from shopbot.domain.orders.models import Order, OrderStatus
+from shopbot.domain.orders.use_cases import fulfil_order, refund_order
+
+log = logging.getLogger(__name__)
+MAX_NOTE = 3500
+"""The note goes into the buyer's message (at most 4096 characters with the frame)."""
+
+
+async def tell_buyer(bot: Bot, ctx: BotContext, order: Order, key: str, **params: object) -> bool:
+    """Message the buyer in their language; False if Telegram would not deliver it."""
+    async with ctx.uows() as uow:
+        buyer = await uow.users.get(order.user_id)
+        product = await uow.catalog.get_product_by_id(order.product_id)
+    t = Texts(buyer.language if buyer else "en")
+    title = product.title.get(t.language) if product else order.sku
+    try:
+        await bot.send_message(order.user_id, t(key, order_id=order.id, title=title, **params))
+    except TelegramAPIError as exc:
+        log.warning("could not tell the buyer of order %s: %s", order.id, exc)
+        return False
+    return True
+
+
+async def refund(
+    query: CallbackQuery, callback_data: RefundCB, bot: Bot, t: Texts, ctx: BotContext
+) -> None:
+    try:
+        async with ctx.uows() as uow:
+            order = await refund_order(
+                uow,
+                callback_data.ref,
+                reason="refund by an admin in Telegram",
+                actor=admin_actor(query.from_user.id),
+            )
+            await uow.commit()
+    except DomainError as refusal:  # e.g. refunded already (a double tap)
+        await query.answer(t("admin.invalid", reason=str(refusal)), show_alert=True)
+        return
+    told = await tell_buyer(
+        bot, ctx, order, "admin.buyer.refunded", amount=money(order.price), currency=ctx.currency
+    )
+    found = await render_order(t, ctx, order.id)
+    note = t("admin.order.refunded", order_id=order.id, amount=money(order.price))
+    if not told:
+        note += "\n" + t("admin.buyer_unreachable")
+    text, markup = found or ("", rows(menu_button(t)))
+    await show(query, note + "\n\n" + text, markup)
+
+
+async def fulfil_start(
+    query: CallbackQuery,
+    callback_data: FulfilCB,
+    bot: Bot,
+    state: FSMContext,
+    t: Texts,
+    ctx: BotContext,
+) -> None:
+    async with ctx.uows() as uow:
+        order = await uow.orders.get(callback_data.order_id)
+    if order is None or order.status is not OrderStatus.AWAITING_FULFILMENT:
+        status = t(f"admin.status.{order.status.value}") if order else "-"
+        await query.answer(
+            t("admin.fulfil.not_awaiting", order_id=callback_data.order_id, status=status),
+            show_alert=True,
+        )
+        return
+    await query.answer()
+    await state.set_state(AdminStates.fulfil_note)
+    await state.set_data({"order_id": order.id})
+    # A new message: the announcement above stays as it was.
+    await bot.send_message(
+        query.from_user.id,
+        t("admin.fulfil.ask", order_id=order.id),
+        reply_markup=rows(cancel_row(t)),
+    )
+
+
+async def fulfil_note(
+    message: Message, bot: Bot, state: FSMContext, t: Texts, ctx: BotContext
+) -> None:
+    note = (message.text or "").strip()
+    if not note or len(note) > MAX_NOTE:
+        await message.answer(
+            t("admin.fulfil.too_long", limit=MAX_NOTE), reply_markup=rows(cancel_row(t))
+        )
+        return
+    order_id = int((await state.get_data())["order_id"])
+    try:
+        async with ctx.uows() as uow:
+            order = await fulfil_order(uow, order_id, note=note)
+            await uow.commit()
+    except DomainError as refusal:  # another admin fulfilled it meanwhile, ...
+        await state.clear()
+        await message.answer(
+            t("admin.invalid", reason=str(refusal)), reply_markup=rows(menu_button(t))
+        )
+        return
+    await state.clear()
+    told = await tell_buyer(bot, ctx, order, "admin.buyer.fulfilled", note=note)
+    text = t("admin.fulfil.done", order_id=order.id)
+    if not told:
+        text += "\n" + t("admin.buyer_unreachable")
+    await message.answer(
+        text,
+        reply_markup=rows(
+            [button(t("admin.order.view"), AdminOrderCB(order_id=order.id))], menu_button(t)
+        ),
+    )
+
+
+def build() -> Router:
+    router = Router(name="admin-orders")
+    router.callback_query.register(refund, RefundCB.filter(F.kind == "order"))
+    router.callback_query.register(fulfil_start, FulfilCB.filter())
+    router.message.register(fulfil_note, StateFilter(AdminStates.fulfil_note), TEXT_INPUT)
+    return router

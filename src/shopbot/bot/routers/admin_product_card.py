@@ -1,0 +1,67 @@
+"""A product as the admin sees it: every field, stock left, and its actions."""
+
+from aiogram.types import InlineKeyboardMarkup
+
+from shopbot.bot.callbacks import AdminCB, AdminProductCB
+from shopbot.bot.context import BotContext
+from shopbot.bot.keyboards import button, rows
+from shopbot.bot.rendering import money
+from shopbot.bot.texts import Raw, Texts
+from shopbot.domain.catalog.models import Product, ProductKind
+from shopbot.domain.uow import UnitOfWork
+
+
+async def card_text(uow: UnitOfWork, t: Texts, ctx: BotContext, product: Product) -> str:
+    if product.kind is ProductKind.STOCK:
+        stock = t("admin.product.stock_left", count=await uow.stock.available(product.id))
+    elif product.kind is ProductKind.UNLIMITED:
+        stock = t("admin.product.content", content=product.content or "")
+    else:
+        stock = t("admin.product.manual")
+    category = "-"
+    if product.category_id is not None:
+        for c in await uow.catalog.list_categories():
+            if c.id == product.category_id:
+                category = c.slug
+    return t(
+        "admin.product.card",
+        sku=product.sku,
+        kind=product.kind.value,
+        state=t("admin.product.active" if product.is_active else "admin.product.inactive"),
+        title_ru=product.title.ru,
+        title_en=product.title.en,
+        price=money(product.price),
+        currency=ctx.currency,
+        category=category,
+        description=product.description.get(t.language) or "-",
+        stock=Raw(stock),
+    )
+
+
+def card_markup(t: Texts, product: Product) -> InlineKeyboardMarkup:
+    toggle = "admin.product.deactivate" if product.is_active else "admin.product.activate"
+    stock = (
+        [button(t("admin.product.upload"), AdminProductCB(product_id=product.id, action="stock"))]
+        if product.kind is ProductKind.STOCK
+        else []
+    )
+    return rows(
+        [
+            button(t(toggle), AdminProductCB(product_id=product.id, action="toggle")),
+            button(t("admin.product.edit"), AdminProductCB(product_id=product.id, action="edit")),
+        ],
+        stock,
+        [button(t("admin.products.back"), AdminCB(to="products"))],
+    )
+
+
+async def render_card(
+    t: Texts, ctx: BotContext, product_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    async with ctx.uows() as uow:
+        product = await uow.catalog.get_product_by_id(product_id)
+        if product is None:
+            return t("admin.product.not_found"), rows(
+                [button(t("admin.products.back"), AdminCB(to="products"))]
+            )
+        return await card_text(uow, t, ctx, product), card_markup(t, product)

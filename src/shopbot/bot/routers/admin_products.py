@@ -1,0 +1,210 @@
+"""Admin products: the list, a product's card, toggling it on sale, uploading stock as a
+.txt file, and the guided create / edit dialog.
+
+Saving goes through the same validation (`parse_catalog`) and use case
+(`import_catalog`) as `shopbot catalog import`, so the rules are the CLI's.
+"""
+
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from shopbot.bot.callbacks import AdminCB, AdminProductCB
+from shopbot.bot.context import BotContext
+from shopbot.bot.keyboards import button, rows
+from shopbot.bot.rendering import money
+from shopbot.bot.routers.admin_common import (
+    TEXT_INPUT,
+    AdminDialogCB,
+    AdminProductsPageCB,
+    AdminStates,
+    cancel_row,
+    menu_button,
+    show,
+)
+from shopbot.bot.routers.admin_product_card import render_card
+from shopbot.bot.routers.admin_product_dialog import (
+    ProductDraft,
+    ask_next,
+    draft_of,
+    register_dialog,
+    save_draft,
+)
+from shopbot.bot.texts import Texts
+from shopbot.domain.catalog.models import ProductKind
+from shopbot.domain.catalog.use_cases import add_stock
+from shopbot.domain.errors import DomainError
+
+PAGE_SIZE = 8
+MAX_STOCK_FILE = 10 * 1024 * 1024
+
+
+async def products_page(
+    query: CallbackQuery,
+    state: FSMContext,
+    t: Texts,
+    ctx: BotContext,
+    callback_data: AdminProductsPageCB | AdminCB,
+) -> None:
+    await state.clear()
+    async with ctx.uows() as uow:
+        found = await uow.catalog.list_products(active_only=False)
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    wanted = callback_data.page if isinstance(callback_data, AdminProductsPageCB) else 0
+    page = min(max(wanted, 0), pages - 1)
+    shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    buttons = [
+        [
+            button(
+                f"{'✅' if p.is_active else '⛔'} {p.sku} · {money(p.price)} {ctx.currency}",
+                AdminProductCB(product_id=p.id, action="show"),
+            )
+        ]
+        for p in shown
+    ]
+    navigation = []
+    if page > 0:
+        navigation.append(button(t("common.prev"), AdminProductsPageCB(page=page - 1)))
+    if page < pages - 1:
+        navigation.append(button(t("common.next"), AdminProductsPageCB(page=page + 1)))
+    text = (
+        t("admin.products.list", count=len(found), page=page + 1, pages=pages)
+        if found
+        else t("admin.products.empty")
+    )
+    markup = rows(
+        *buttons,
+        navigation,
+        [button(t("admin.products.new"), AdminDialogCB(action="new_product"))],
+        menu_button(t),
+    )
+    await show(query, text, markup)
+
+
+async def product_card(
+    query: CallbackQuery,
+    callback_data: AdminProductCB,
+    state: FSMContext,
+    t: Texts,
+    ctx: BotContext,
+) -> None:
+    await state.clear()
+    await show(query, *await render_card(t, ctx, callback_data.product_id))
+
+
+async def toggle(
+    query: CallbackQuery, callback_data: AdminProductCB, t: Texts, ctx: BotContext
+) -> None:
+    async with ctx.uows() as uow:
+        product = await uow.catalog.get_product_by_id(callback_data.product_id)
+        if product is None:
+            await show(query, *await render_card(t, ctx, callback_data.product_id))
+            return
+        draft = await draft_of(uow, product)
+        draft.active = not product.is_active
+        await save_draft(uow, draft)
+        await uow.commit()
+    await show(query, *await render_card(t, ctx, callback_data.product_id))
+
+
+async def edit(
+    query: CallbackQuery,
+    callback_data: AdminProductCB,
+    state: FSMContext,
+    t: Texts,
+    ctx: BotContext,
+) -> None:
+    async with ctx.uows() as uow:
+        product = await uow.catalog.get_product_by_id(callback_data.product_id)
+        draft = None if product is None else await draft_of(uow, product)
+    if draft is None:
+        await show(query, *await render_card(t, ctx, callback_data.product_id))
+        return
+    await ask_next(query, state, t, ctx, draft, after=None)
+
+
+async def new_product(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext) -> None:
+    await ask_next(query, state, t, ctx, ProductDraft(mode="new"), after=None)
+
+
+async def ask_stock(
+    query: CallbackQuery,
+    callback_data: AdminProductCB,
+    state: FSMContext,
+    t: Texts,
+    ctx: BotContext,
+) -> None:
+    async with ctx.uows() as uow:
+        product = await uow.catalog.get_product_by_id(callback_data.product_id)
+    if product is None or product.kind is not ProductKind.STOCK:
+        await show(query, *await render_card(t, ctx, callback_data.product_id))
+        return
+    await state.set_state(AdminStates.upload_stock)
+    await state.set_data({"product_id": product.id, "sku": product.sku})
+    await show(query, t("admin.stock.ask", sku=product.sku), rows(cancel_row(t)))
+
+
+async def receive_stock(
+    message: Message, bot: Bot, state: FSMContext, t: Texts, ctx: BotContext
+) -> None:
+    data: dict[str, Any] = await state.get_data()
+    document = message.document
+    assert document is not None  # the filter
+    again = rows(cancel_row(t))
+    if not (document.file_name or "").lower().endswith(".txt"):
+        await message.answer(t("admin.stock.not_txt"), reply_markup=again)
+        return
+    if document.file_size is not None and document.file_size > MAX_STOCK_FILE:
+        await message.answer(
+            t("admin.stock.too_big", limit=MAX_STOCK_FILE // (1024 * 1024)), reply_markup=again
+        )
+        return
+    downloaded = await bot.download(document)
+    assert downloaded is not None  # no destination given: aiogram returns a BytesIO
+    try:
+        text = downloaded.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        await message.answer(t("admin.stock.not_utf8"), reply_markup=again)
+        return
+    try:
+        async with ctx.uows() as uow:
+            upload = await add_stock(uow, data["sku"], text)
+            await uow.commit()
+    except DomainError as refusal:  # messages name line numbers, never the items
+        await message.answer(t("admin.stock.refused", reason=str(refusal)), reply_markup=again)
+        return
+    await state.clear()
+    await message.answer(
+        t("admin.stock.added", added=upload.added, sku=data["sku"], available=upload.available),
+        reply_markup=rows(
+            [
+                button(
+                    t("admin.product.back"),
+                    AdminProductCB(product_id=data["product_id"], action="show"),
+                )
+            ],
+            menu_button(t),
+        ),
+    )
+
+
+async def stock_needs_a_file(message: Message, t: Texts) -> None:
+    await message.answer(t("admin.stock.not_txt"), reply_markup=rows(cancel_row(t)))
+
+
+def build() -> Router:
+    router = Router(name="admin-products")
+    router.callback_query.register(products_page, AdminCB.filter(F.to == "products"))
+    router.callback_query.register(products_page, AdminProductsPageCB.filter())
+    router.callback_query.register(product_card, AdminProductCB.filter(F.action == "show"))
+    router.callback_query.register(toggle, AdminProductCB.filter(F.action == "toggle"))
+    router.callback_query.register(edit, AdminProductCB.filter(F.action == "edit"))
+    router.callback_query.register(ask_stock, AdminProductCB.filter(F.action == "stock"))
+    router.callback_query.register(new_product, AdminDialogCB.filter(F.action == "new_product"))
+    router.message.register(receive_stock, StateFilter(AdminStates.upload_stock), F.document)
+    router.message.register(stock_needs_a_file, StateFilter(AdminStates.upload_stock), TEXT_INPUT)
+    register_dialog(router)
+    return router

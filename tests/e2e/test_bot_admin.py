@@ -1,0 +1,544 @@
+"""End-to-end admin flows: the real Dispatcher and aiogram Bot over HTTP against the
+Telegram Bot API emulator, on real PostgreSQL."""
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from shopbot.bot.texts import Texts
+from shopbot.domain.catalog.models import LocalizedText, ProductKind
+from shopbot.domain.catalog.spec import CategorySpec
+from shopbot.domain.ledger import SystemAccount, user_account
+from shopbot.domain.ledger.use_cases import credit_topup
+from shopbot.domain.orders.models import OrderStatus
+from shopbot.domain.orders.use_cases import purchase
+from shopbot.persistence.models import LedgerTransactionRow
+from shopbot.persistence.uow import UnitOfWorkFactory
+from shopbot.sandbox.telegram import Emulator, Message
+from tests.conftest import add_product
+from tests.e2e.bot_stack import BotStack, ChatUser, bot_stack
+
+ADMIN = 900
+ALICE = 1001
+BORIS = 1002
+EN = Texts("en")
+RU = Texts("ru")
+
+
+@dataclass
+class Shop:
+    stack: BotStack
+    admin: ChatUser
+    alice: ChatUser
+    boris: ChatUser
+    """Russian-speaking."""
+
+    @property
+    def uows(self) -> UnitOfWorkFactory:
+        return self.stack.uows
+
+    @property
+    def emu(self) -> Emulator:
+        return self.stack.emulator
+
+
+@asynccontextmanager
+async def open_shop(pg_url: str, mode: str, **options: Any) -> AsyncIterator[Shop]:
+    async with bot_stack(pg_url, mode=mode, admin_ids=[ADMIN], **options) as stack:
+        yield Shop(
+            stack,
+            admin=stack.user(ADMIN, "Admin", username="boss"),
+            alice=stack.user(ALICE, "Alice", username="alice"),
+            boris=stack.user(BORIS, "Boris", language="ru", username="boris"),
+        )
+
+
+@pytest.fixture
+async def shop(pg_url: str, pg_uow: UnitOfWorkFactory) -> AsyncIterator[Shop]:
+    # Webhook mode: an update counts as handled when the bot answered its delivery, so
+    # waiting for the bot is exact (polling mode has to guess from a quiet period). The
+    # journeys parametrized over both modes below cover polling.
+    async with open_shop(pg_url, "webhook") as opened:
+        yield opened
+
+
+def last(user: ChatUser) -> Message:
+    found = user.messages(sender="bot")
+    assert found, f"no bot message for {user.id}"
+    return found[-1]
+
+
+async def balance(shop: Shop, user_id: int) -> Decimal:
+    async with shop.uows() as uow:
+        return await uow.ledger.balance(user_account(user_id))
+
+
+async def fund(shop: Shop, user_id: int, amount: str) -> None:
+    """Credit a registered user (as a Heleket top-up would)."""
+    async with shop.uows() as uow:
+        await credit_topup(
+            uow,
+            user_id=user_id,
+            amount=Decimal(amount),
+            provider=SystemAccount.HELEKET,
+            idempotency_key=f"test:{user_id}:{uuid.uuid4()}",
+            memo="test top-up",
+        )
+        await uow.commit()
+
+
+async def open_admin(shop: Shop, section: str) -> None:
+    await shop.admin.send("/admin")
+    await shop.admin.press(EN(section))
+
+
+async def start(*users: ChatUser) -> None:
+    for user in users:
+        await user.send("/start")
+
+
+# --- access ------------------------------------------------------------------------------
+
+
+async def test_non_admins_get_nothing_from_admin_handlers(shop: Shop) -> None:
+    await shop.alice.send("/admin")
+    assert shop.alice.last_text() == EN("unknown.text")
+    assert not any(data.startswith("adm") for data in last(shop.alice).callback_data())
+
+    await shop.admin.send("/admin")
+    assert shop.admin.last_text().startswith("🛠 Admin")
+    assert "adm:stats" in last(shop.admin).callback_data()
+
+
+async def test_a_command_abandons_an_admin_dialog(shop: Shop) -> None:
+    await open_admin(shop, "admin.section.users")
+    await shop.admin.send("/start")
+    assert shop.admin.last_text().startswith("Welcome to the shop")
+    await shop.admin.send(str(ALICE))  # no longer a lookup
+    assert shop.admin.last_text() == EN("unknown.text")
+
+    await open_admin(shop, "admin.section.payments")
+    await shop.admin.send("/cancel")
+    assert shop.admin.last_text().startswith(EN("admin.cancelled"))
+    await shop.admin.send("99999999999999999999999")  # no longer a lookup either
+    assert shop.admin.last_text() == EN("unknown.text")
+
+
+# --- stats -------------------------------------------------------------------------------
+
+
+async def test_stats_after_purchases(shop: Shop) -> None:
+    await start(shop.alice, shop.boris)
+    await fund(shop, ALICE, "50.00")
+    await fund(shop, BORIS, "50.00")
+    await add_product(shop.uows, "key", price="7.50", stock=["K1", "K2", "K3"])
+    for user_id, key in ((ALICE, "a1"), (ALICE, "a2"), (BORIS, "b1")):
+        async with shop.uows() as uow:
+            await purchase(uow, user_id=user_id, sku="key", request_key=key)
+            await uow.commit()
+
+    await open_admin(shop, "admin.section.stats")
+
+    text = shop.admin.last_text()
+    assert "Users: 3" in text  # admin, Alice, Boris
+    assert "Today: new users 3 · orders 3 · revenue 22.50 USD" in text
+    assert "30 days: new users 3 · orders 3 · revenue 22.50 USD" in text
+    assert "Pending top-ups: 0 (0.00 USD)" in text
+
+
+# --- products ----------------------------------------------------------------------------
+
+
+async def test_create_a_product_through_the_dialog_then_a_customer_buys_it(shop: Shop) -> None:
+    await start(shop.alice)
+    await fund(shop, ALICE, "20.00")
+    await open_admin(shop, "admin.section.products")
+    await shop.admin.press(EN("admin.products.new"))
+    assert "Send the SKU" in shop.admin.last_text()
+
+    await shop.admin.send("bad sku!")
+    assert "SKU must match" in shop.admin.last_text()
+    await shop.admin.send("guide-1")
+    await shop.admin.press("Unlimited")
+    await shop.admin.send("Гайд")
+    await shop.admin.send("The <Guide>")
+    await shop.admin.press(EN("admin.product.skip"))
+    await shop.admin.send("How to win")
+    await shop.admin.send("4.505")
+    assert "more than two decimal places" in shop.admin.last_text()
+    await shop.admin.send("4.50")
+    await shop.admin.send("https://example.com/guide")
+    await shop.admin.press(EN("admin.product.no_category"))
+    review = shop.admin.last_text()
+    assert "Title (en): The <Guide>" in review  # escaped in HTML, shown as typed
+    await shop.admin.press(EN("admin.product.save"))
+    assert "Saved guide-1" in shop.admin.last_text()
+
+    async with shop.uows() as uow:
+        product = await uow.catalog.get_product("guide-1")
+    assert product is not None
+    assert (product.kind, product.price, product.is_active) == (
+        ProductKind.UNLIMITED,
+        Decimal("4.50"),
+        True,
+    )
+    assert (product.title.ru, product.title.en, product.description.en) == (
+        "Гайд",
+        "The <Guide>",
+        "How to win",
+    )
+
+    await shop.alice.press(EN("menu.catalog"))
+    await shop.alice.press(EN("catalog.other"))
+    await shop.alice.press("The <Guide>")
+    await shop.alice.press("Buy for 4.50")
+    await shop.alice.press(EN("buy.confirm_button"))
+    assert "https://example.com/guide" in shop.alice.last_text()
+    assert await balance(shop, ALICE) == Decimal("15.50")
+
+
+async def test_edit_keeps_unchanged_fields_and_moves_to_a_category(shop: Shop) -> None:
+    long_slug = "c" * 64  # callback data carries the id: a slug would not fit in 64 bytes
+    async with shop.uows() as uow:
+        for position, slug in ((0, "first"), (7, long_slug)):
+            title = LocalizedText(ru=f"Кат {position}", en=f"Cat {position}")
+            await uow.catalog.upsert_category(CategorySpec(slug, title, position))
+        await uow.commit()
+    product_id = await add_product(shop.uows, "edit-me", price="3.00")
+    await open_admin(shop, "admin.section.products")
+    await shop.admin.press("edit-me")
+    await shop.admin.press(EN("admin.product.edit"))
+    await shop.admin.press(EN("admin.product.keep"))  # title ru
+    await shop.admin.send("Edited")  # title en
+    for _ in range(2):  # descriptions
+        await shop.admin.press(EN("admin.product.keep"))
+    await shop.admin.send("3.25")
+    await shop.admin.press("Cat 7")
+    assert f"Category: {long_slug}" in shop.admin.last_text()
+    await shop.admin.press(EN("admin.product.save"))
+    async with shop.uows() as uow:
+        product = await uow.catalog.get_product_by_id(product_id)
+        categories = {c.slug: c for c in await uow.catalog.list_categories()}
+    assert product is not None
+    assert (product.title.ru, product.title.en, product.price, product.is_active) == (
+        "Товар edit-me",
+        "Edited",
+        Decimal("3.25"),
+        True,
+    )
+    assert product.category_id == categories[long_slug].id
+    assert categories[long_slug].position == 7  # the category itself is untouched
+
+    # Editing again keeps the category.
+    await shop.admin.press(EN("admin.product.edit"))
+    for _ in range(5):
+        await shop.admin.press(EN("admin.product.keep"))
+    await shop.admin.press(EN("admin.product.keep"))
+    await shop.admin.press(EN("admin.product.save"))
+    async with shop.uows() as uow:
+        again = await uow.catalog.get_product_by_id(product_id)
+    assert again is not None
+    assert again.category_id == categories[long_slug].id
+
+
+async def test_hiding_a_product_removes_it_from_the_catalog(shop: Shop) -> None:
+    await start(shop.alice)
+    await add_product(shop.uows, "hide-me", kind=ProductKind.MANUAL)
+    await shop.alice.press(EN("menu.catalog"))
+    await shop.alice.press(EN("catalog.other"))
+    assert any("Product hide-me" in b for b in shop.alice.buttons())
+
+    await open_admin(shop, "admin.section.products")
+    await shop.admin.press("hide-me")
+    await shop.admin.press(EN("admin.product.deactivate"))
+    assert EN("admin.product.inactive") in shop.admin.last_text()
+
+    await shop.alice.send("/start")
+    await shop.alice.press(EN("menu.catalog"))
+    assert shop.alice.last_text() == EN("catalog.empty")
+
+    await shop.admin.press(EN("admin.product.activate"))
+    async with shop.uows() as uow:
+        product = await uow.catalog.get_product("hide-me")
+    assert product is not None
+    assert product.is_active
+
+
+async def test_stock_upload_with_a_txt_file_and_duplicates_refused(shop: Shop) -> None:
+    await add_product(shop.uows, "keys", stock=["OLD-SECRET"])
+    await open_admin(shop, "admin.section.products")
+    await shop.admin.press("keys")
+    await shop.admin.press(EN("admin.product.upload"))
+
+    await shop.admin.send_document("keys.csv", b"X-1\n")
+    assert shop.admin.last_text().startswith("Please send a .txt file")
+    await shop.admin.send("not a file")
+    assert shop.admin.last_text().startswith("Please send a .txt file")
+
+    await shop.admin.send_document("keys.txt", b"NEW-1\nNEW-2\n\nNEW-3\n")
+    assert shop.admin.last_text() == "✅ Added 3 items to keys; 4 available."
+
+    await shop.admin.press(EN("admin.product.back"))
+    await shop.admin.press(EN("admin.product.upload"))
+    await shop.admin.send_document("more.txt", b"NEW-4\nOLD-SECRET\nNEW-2\n")
+    refusal = shop.admin.last_text()
+    assert "Nothing was added" in refusal
+    assert "lines 2, 3" in refusal
+    assert "OLD-SECRET" not in refusal
+    assert "NEW-2" not in refusal
+    await shop.admin.send_document("dupes.txt", b"A-1\nA-1\n")
+    assert "line 2: duplicate of line 1" in shop.admin.last_text()
+    assert "A-1" not in shop.admin.last_text()
+    async with shop.uows() as uow:
+        product = await uow.catalog.get_product("keys")
+        assert product is not None
+        assert await uow.stock.available(product.id) == 4
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+async def test_user_lookup_and_balance_adjustment(shop: Shop) -> None:
+    await start(shop.alice)
+    await fund(shop, ALICE, "5.00")
+    await open_admin(shop, "admin.section.users")
+    await shop.admin.send("@nobody")
+    assert "No user matches" in shop.admin.last_text()
+    await shop.admin.send("@Alice")
+    card = shop.admin.last_text()
+    assert f"User {ALICE} @alice" in card
+    assert "Balance: 5.00 USD" in card
+    assert "top-up" in card
+
+    await shop.admin.press(EN("admin.users.adjust"))
+    await shop.admin.press(EN("admin.adjust.credit"))
+    await shop.admin.send("-3")
+    assert "amount must be positive" in shop.admin.last_text()
+    await shop.admin.send("10.25")
+    await shop.admin.send("goodwill <bonus>")
+    assert "Add 10.25 USD to user" in shop.admin.last_text()
+    await shop.admin.press(EN("admin.adjust.confirm"))
+    assert "Balance of user 1001: 15.25 USD" in shop.admin.last_text()
+    assert await balance(shop, ALICE) == Decimal("15.25")
+    async with shop.uows() as uow:
+        posting = (
+            await uow.session.execute(
+                select(LedgerTransactionRow.actor, LedgerTransactionRow.memo).where(
+                    LedgerTransactionRow.kind == "adjustment"
+                )
+            )
+        ).one()
+    assert tuple(posting) == (f"tg-admin:{ADMIN}", "goodwill <bonus>")
+
+    # A debit beyond the balance is refused and changes nothing.
+    await shop.admin.press(EN("admin.users.back"))
+    await shop.admin.press(EN("admin.users.adjust"))
+    await shop.admin.press(EN("admin.adjust.debit"))
+    await shop.admin.send("100")
+    await shop.admin.send("typo")
+    await shop.admin.press(EN("admin.adjust.confirm"))
+    assert "Refused: cannot take 100.00 USD, the balance is 15.25 USD" in shop.admin.last_text()
+    assert await balance(shop, ALICE) == Decimal("15.25")
+
+    # By id, then a debit that fits.
+    await shop.admin.send("/admin")
+    await shop.admin.press(EN("admin.section.users"))
+    await shop.admin.send(str(ALICE))
+    await shop.admin.press(EN("admin.users.adjust"))
+    await shop.admin.press(EN("admin.adjust.debit"))
+    await shop.admin.send("0.25")
+    await shop.admin.send("correction")
+    await shop.admin.press(EN("admin.adjust.confirm"))
+    assert await balance(shop, ALICE) == Decimal("15.00")
+
+
+async def test_a_double_tap_on_confirm_adjusts_once(shop: Shop) -> None:
+    await start(shop.alice)
+    await open_admin(shop, "admin.section.users")
+    await shop.admin.send(str(ALICE))
+    await shop.admin.press(EN("admin.users.adjust"))
+    await shop.admin.press(EN("admin.adjust.credit"))
+    await shop.admin.send("1")
+    await shop.admin.send("bonus")
+    confirm = last(shop.admin)
+    data = next(d for d in confirm.callback_data() if d.startswith("admd:adjust_ok"))
+    shop.emu.press(ADMIN, confirm.message_id, data)
+    shop.emu.press(ADMIN, confirm.message_id, data)
+    await shop.stack.idle()
+    assert await balance(shop, ALICE) == Decimal("1.00")
+
+
+# --- payments, refunds and manual orders -------------------------------------------------
+
+
+async def test_order_refund_to_balance(shop: Shop) -> None:
+    await start(shop.boris)
+    await fund(shop, BORIS, "10.00")
+    await add_product(shop.uows, "key", price="6.00", stock=["K1"])
+    async with shop.uows() as uow:
+        order = (await purchase(uow, user_id=BORIS, sku="key", request_key="r1")).order
+        await uow.commit()
+    assert await balance(shop, BORIS) == Decimal("4.00")
+
+    await open_admin(shop, "admin.section.payments")
+    await shop.admin.send("nothing-like-this")
+    assert "Nothing matches" in shop.admin.last_text()
+    await shop.admin.send(str(order.id))
+    assert f"Order #{order.id}" in shop.admin.last_text()
+    assert "Status: delivered" in shop.admin.last_text()
+    await shop.admin.press(EN("admin.order.refund"))
+
+    assert f"Order #{order.id} refunded" in shop.admin.last_text()
+    assert "Status: refunded" in shop.admin.last_text()
+    assert EN("admin.order.refund") not in shop.admin.buttons()
+    assert await balance(shop, BORIS) == Decimal("10.00")
+    assert shop.boris.last_text().startswith(f"↩️ Заказ №{order.id}")  # in the buyer's language
+    assert "6.00 USD" in shop.boris.last_text()
+    async with shop.uows() as uow:
+        refunded = await uow.orders.get(order.id)
+    assert refunded is not None
+    assert refunded.status is OrderStatus.REFUNDED
+
+
+async def test_topup_lookup_by_order_id_and_uuid(shop: Shop) -> None:
+    await start(shop.alice)
+    async with shop.uows() as uow:
+        invoice = await uow.topups.create(
+            user_id=ALICE,
+            order_id="topup-1001-abc",
+            request_key="k",
+            amount=Decimal("12.00"),
+            currency="USD",
+        )
+        assert invoice is not None
+        await uow.topups.attach_gateway(
+            invoice.id, uuid="uuid-123", url=None, expires_at=None, status="check"
+        )
+        await uow.commit()
+    await open_admin(shop, "admin.section.payments")
+    await shop.admin.send("topup-1001-abc")
+    assert "Top-up topup-1001-abc" in shop.admin.last_text()
+    assert "State: pending (Heleket: check)" in shop.admin.last_text()
+    await shop.admin.press(EN("admin.payments.another"))
+    await shop.admin.send("uuid-123")
+    assert "Heleket uuid: uuid-123" in shop.admin.last_text()
+    assert EN("admin.topup.refund") not in shop.admin.buttons()  # nothing credited yet
+    await shop.admin.press(EN("admin.payments.another"))
+    await shop.admin.send("99999999999999999999")  # beyond BIGINT: not an order number
+    assert "Nothing matches" in shop.admin.last_text()
+
+
+async def test_stars_payment_lookup_offers_the_refund(shop: Shop) -> None:
+    await start(shop.alice)
+    async with shop.uows() as uow:
+        payment = await uow.stars.record(
+            charge_id="stars-charge-77",
+            user_id=ALICE,
+            stars=250,
+            amount=Decimal("5.00"),
+            payload="st1:1001:500:0:250",
+            product_id=None,
+        )
+        await uow.commit()
+    assert payment is not None
+    await open_admin(shop, "admin.section.payments")
+    await shop.admin.send("stars-charge-77")
+    assert "250 XTR = 5.00 USD" in shop.admin.last_text()
+    assert f"rf:stars:{payment.id}" in last(shop.admin).callback_data()
+
+    await shop.admin.press(EN("admin.payments.user"))
+    await shop.admin.press(EN("admin.users.stars"))
+    await shop.admin.press("250 XTR")
+    assert "Charge: stars-charge-77" in shop.admin.last_text()
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_manual_order_fulfilment_notifies_the_buyer(
+    pg_url: str, pg_uow: UnitOfWorkFactory, mode: str
+) -> None:
+    async with open_shop(pg_url, mode) as shop:
+        await fulfil_journey(shop)
+
+
+async def fulfil_journey(shop: Shop) -> None:
+    await start(shop.admin, shop.boris)
+    await fund(shop, BORIS, "20.00")
+    await add_product(shop.uows, "custom", kind=ProductKind.MANUAL, price="8.00")
+    await shop.boris.press(RU("menu.catalog"))
+    await shop.boris.press(RU("catalog.other"))
+    await shop.boris.press("Товар custom")
+    await shop.boris.press("8.00")
+    await shop.boris.press(RU("buy.confirm_button"))
+    assert shop.boris.last_text().startswith("✅ Заказ №")
+
+    announcement = shop.admin.last_text()
+    assert "New order" in announcement
+    await shop.admin.press(EN("admin.mark_fulfilled"))
+    assert "Send the note or content" in shop.admin.last_text()
+    await shop.admin.send("Your account: login <b>boris</b>")
+    assert "fulfilled; the buyer has been told" in shop.admin.last_text()
+    told = shop.boris.last_text()
+    assert told.startswith("✅ Ваш заказ №")
+    assert "Your account: login <b>boris</b>" in told  # shown as sent, not as markup
+
+    # A second press finds the order already fulfilled.
+    await shop.admin.press(EN("admin.mark_fulfilled"))
+    async with shop.uows() as uow:
+        orders = await uow.orders.list_for_user(BORIS, 5)
+    assert orders[0].status is OrderStatus.FULFILLED
+    assert orders[0].delivery == "Your account: login <b>boris</b>"
+
+
+# --- broadcast ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_broadcast_honours_429_and_marks_blocked_users(
+    pg_url: str, pg_uow: UnitOfWorkFactory, mode: str
+) -> None:
+    async with open_shop(pg_url, mode) as shop:
+        await broadcast_journey(shop)
+
+
+async def broadcast_journey(shop: Shop) -> None:
+    customers = [shop.stack.user(user_id) for user_id in range(5001, 5009)]
+    await start(shop.admin, *customers)
+    shop.emu.block(5003)
+
+    await open_admin(shop, "admin.section.broadcast")
+    assert "all 9 reachable users" in shop.admin.last_text()
+    await shop.admin.send("Big <sale> & more")
+    assert shop.admin.last_text() == "Big <sale> & more"  # the preview: exactly what users get
+    shop.emu.set_flood(per_chat=None, global_rate=3)
+    await shop.admin.press(EN("admin.broadcast.send"))
+
+    def report() -> Any:
+        return next((t for t in shop.admin.bot_texts() if "Broadcast finished" in t), None)
+
+    done = await shop.emu.wait_for(report, timeout=30)
+    assert done == "📣 Broadcast finished: sent 8, unreachable 1, failed 0."
+    calls = shop.emu.calls("sendMessage")
+    refusals = [c for c in calls if c.error_code == 429]
+    assert refusals, "the flood limit should have answered 429 at least once"
+    for refusal in refusals:  # the same user again, and only after retry_after
+        retry_after = int(re.findall(r"retry after (\d+)", refusal.description or "")[0])
+        chat = refusal.params["chat_id"]
+        retry = next(c for c in calls if c.seq > refusal.seq and c.params["chat_id"] == chat)
+        assert retry.at >= refusal.at + retry_after - 0.05
+    for customer in customers:
+        got = [t for t in customer.bot_texts() if t == "Big <sale> & more"]
+        assert got == ([] if customer.id == 5003 else ["Big <sale> & more"]), customer.id
+    async with shop.uows() as uow:
+        assert await uow.users.unreachable_since(5003) is not None
+        assert await uow.users.count_reachable() == 8
+    shop.emu.set_flood(per_chat=None, global_rate=None)
+    await open_admin(shop, "admin.section.users")
+    await shop.admin.send("5003")
+    assert "blocked the bot" in shop.admin.last_text()
