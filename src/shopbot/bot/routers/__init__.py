@@ -14,6 +14,7 @@ from shopbot.bot.routers import (
     start,
     support,
     topup,
+    topup_refund,
 )
 
 
@@ -25,6 +26,7 @@ def ROUTERS() -> list[Router]:
         balance.build(),
         orders.build(),
         topup.build(),
+        topup_refund.build(),
         stars.build(),
         support.build(),
         fallback.build(),

@@ -9,7 +9,6 @@ top-ups (RefundCB kind "heleket") ask for the payer's wallet here too.
 
 import dataclasses
 import logging
-import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -20,34 +19,31 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from shopbot.adapters.telegram.notifier import announce_payment
-from shopbot.bot.callbacks import CheckPaymentCB, MenuCB, RefundCB, TopupCB, TopupMethodCB
+from shopbot.bot.callbacks import CheckPaymentCB, MenuCB, TopupCB, TopupMethodCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, main_menu, rows
 from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.rendering import money
 from shopbot.bot.routers.stars import stars_policy
 from shopbot.bot.texts import Texts
-from shopbot.domain.errors import DomainError, InvalidAmount, ProductUnavailable
+from shopbot.domain.errors import InvalidAmount, ProductUnavailable
 from shopbot.domain.money import MINOR_UNIT, parse_amount
 from shopbot.domain.payments.events import EventResult, handle_payment_event
-from shopbot.domain.payments.gateway import GatewayError, GatewayRejected, GatewayUnavailable
+from shopbot.domain.payments.gateway import GatewayError, GatewayRejected
 from shopbot.domain.payments.models import InvoiceState, TopupInvoice
 from shopbot.domain.payments.reconcile import event_from_invoice
-from shopbot.domain.payments.refunds import request_refund
 from shopbot.domain.payments.topups import TopupPolicy, create_topup
 from shopbot.domain.users import User
 from shopbot.wiring import crypto_topups_possible, topup_policy
 
 log = logging.getLogger(__name__)
 PRESETS = (Decimal(5), Decimal(10), Decimal(25), Decimal(50))
-WALLET_ADDRESS = re.compile(r"^[A-Za-z0-9:_.\-]{10,128}$")
 MAX_REQUEST_ATTEMPTS = 20
 
 
 class TopupStates(StatesGroup):
     amount = State()
     """Waiting for a typed amount; data: product_id."""
-    refund_address = State()
     """An admin is asked for a payer's wallet; data: invoice_id."""
 
 
@@ -112,7 +108,7 @@ async def menu(query: CallbackQuery, t: Texts, ctx: BotContext, state: FSMContex
     await _show(query, t("topup.menu", **limits(ctx)), markup)
 
 
-def _cancel(t: Texts, what: str = "topup") -> InlineKeyboardMarkup:
+def cancel_keyboard(t: Texts, what: str = "topup") -> InlineKeyboardMarkup:
     return rows([button(t("common.cancel"), TopupCancelCB(what=what))])
 
 
@@ -123,7 +119,7 @@ async def amount_chosen(
     if callback_data.amount_cents <= 0:
         await state.set_state(TopupStates.amount)
         await state.update_data(product_id=product_id)
-        await _show(query, t("topup.ask_amount", **limits(ctx)), _cancel(t))
+        await _show(query, t("topup.ask_amount", **limits(ctx)), cancel_keyboard(t))
         return
     amount = from_cents(callback_data.amount_cents)
     low, high = ctx.settings.topup_min, ctx.settings.topup_max
@@ -144,10 +140,12 @@ async def amount_typed(message: Message, t: Texts, ctx: BotContext, state: FSMCo
     try:
         amount = parse_amount(message.text or "")
     except InvalidAmount:
-        await message.answer(t("topup.invalid_amount"), reply_markup=_cancel(t))
+        await message.answer(t("topup.invalid_amount"), reply_markup=cancel_keyboard(t))
         return
     if not ctx.settings.topup_min <= amount <= ctx.settings.topup_max:
-        await message.answer(t("topup.out_of_range", **limits(ctx)), reply_markup=_cancel(t))
+        await message.answer(
+            t("topup.out_of_range", **limits(ctx)), reply_markup=cancel_keyboard(t)
+        )
         return
     data = await state.get_data()
     await state.clear()
@@ -342,79 +340,6 @@ async def check_payment(
         await announce_payment(bot, ctx, result)
 
 
-# --- admins: refunds of Heleket top-ups -----------------------------------------------
-
-
-async def refund_heleket(
-    query: CallbackQuery,
-    callback_data: RefundCB,
-    user: User,
-    t: Texts,
-    ctx: BotContext,
-    state: FSMContext,
-) -> None:
-    if not ctx.is_admin(user.id):
-        await acknowledge(query, t("payment_refund.admins_only"), show_alert=True)
-        return
-    if ctx.gateway is None:
-        await acknowledge(query, t("payment_refund.heleket_off"), show_alert=True)
-        return
-    async with ctx.uows() as uow:
-        invoice = await uow.topups.get(callback_data.ref)
-    if invoice is None:
-        await acknowledge(query, t("payment_refund.not_found"), show_alert=True)
-        return
-    await state.set_state(TopupStates.refund_address)
-    await state.update_data(invoice_id=invoice.id)
-    text = t(
-        "payment_refund.heleket_ask_address",
-        order_id=invoice.order_id,
-        amount=money(invoice.credited_amount or invoice.amount),
-        currency=invoice.currency,
-        user_id=invoice.user_id,
-    )
-    await acknowledge(query)
-    if query.bot is not None:
-        await query.bot.send_message(user.id, text, reply_markup=_cancel(t, "refund"))
-
-
-async def refund_address(
-    message: Message, user: User, t: Texts, ctx: BotContext, state: FSMContext
-) -> None:
-    address = (message.text or "").strip()
-    if not WALLET_ADDRESS.match(address):
-        await message.answer(t("payment_refund.bad_address"), reply_markup=_cancel(t, "refund"))
-        return
-    data = await state.get_data()
-    await state.clear()
-    if not ctx.is_admin(user.id) or ctx.gateway is None:
-        await message.answer(t("payment_refund.admins_only"))
-        return
-    async with ctx.uows() as uow:
-        invoice = await uow.topups.get(int(data.get("invoice_id") or 0))
-    if invoice is None:
-        await message.answer(t("payment_refund.not_found"))
-        return
-    try:
-        held = await request_refund(
-            ctx.uows, ctx.gateway, order_id=invoice.order_id, address=address
-        )
-    except GatewayUnavailable:
-        await message.answer(t("payment_refund.heleket_unavailable"))
-        return
-    except DomainError as refusal:  # insufficient balance, already refunded, Heleket refused
-        await message.answer(t("payment_refund.heleket_refused", error=str(refusal)))
-        return
-    log.info("admin %s requested a refund of %s", user.id, invoice.order_id)
-    text = t(
-        "payment_refund.heleket_requested",
-        amount=money(held.refund_amount or invoice.amount),
-        currency=invoice.currency,
-        order_id=invoice.order_id,
-    )
-    await message.answer(text)
-
-
 def build() -> Router:
     router = Router(name="topup")
     router.callback_query.register(menu, MenuCB.filter(F.to == "topup"))
@@ -422,8 +347,6 @@ def build() -> Router:
     router.callback_query.register(cancel, TopupCancelCB.filter())
     typed = F.text & ~F.text.startswith("/")
     router.message.register(amount_typed, TopupStates.amount, typed)
-    router.message.register(refund_address, TopupStates.refund_address, typed)
     router.callback_query.register(pay_heleket, TopupMethodCB.filter(F.method == "heleket"))
     router.callback_query.register(check_payment, CheckPaymentCB.filter())
-    router.callback_query.register(refund_heleket, RefundCB.filter(F.kind == "heleket"))
     return router
