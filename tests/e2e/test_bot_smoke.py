@@ -31,3 +31,32 @@ async def test_start_catalog_and_buy(pg_url: str, pg_uow: UnitOfWorkFactory, mod
         async with pg_uow() as uow:
             orders = await uow.orders.list_for_user(1001, 10)
         assert [o.delivery for o in orders] == ["KEY-<1>&"]
+
+
+async def test_journey_with_redis_for_state_and_dedupe(
+    pg_url: str, pg_uow: UnitOfWorkFactory
+) -> None:
+    """Several instances share FSM state and the update markers through Redis."""
+    from redis.asyncio import Redis
+
+    await add_product(pg_uow, "key", price="2.00", stock=["KEY-R"])
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")
+    # Each emulator starts update ids at 1 (Telegram never repeats them): forget old runs.
+    for key in await redis.keys("shopbot:update:123456:*"):
+        await redis.delete(key)
+    async with bot_stack(pg_url, mode="webhook", redis_url="redis://127.0.0.1:6379/0") as stack:
+        bob = stack.user(1002, "Bob", language="ru")
+        await bob.send("/start")
+        await add_user(pg_uow, 1002, balance="2.00")  # already registered by the bot: credits
+        await bob.press("Каталог")
+        await bob.press("Другое")
+        await bob.press("Товар key")
+        await bob.press("Купить за 2.00 USD")
+        await bob.press("Подтвердить")
+        assert "KEY-R" in bob.last_text()
+        handled = [d["update_id"] for d in stack.emulator.deliveries() if d.get("ok")]
+    try:
+        markers = [await redis.get(f"shopbot:update:123456:{u}") for u in handled]
+    finally:
+        await redis.aclose()
+    assert markers == [b"done"] * len(handled)
