@@ -4,21 +4,26 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help install test lint format typecheck check services clean
+.PHONY: help install demo test lint format typecheck check services clean
 
 help:
+	@echo "make demo       see the whole shop work: emulated Telegram and Heleket, no accounts, no network"
 	@echo "make test       install what is needed, start PostgreSQL/Redis, run the whole suite"
 	@echo "make lint       ruff (lint + format check)"
 	@echo "make typecheck  mypy (strict for the domain)"
 	@echo "make check      lint + typecheck + test"
 
 $(STAMP): pyproject.toml requirements.lock
+	./scripts/ensure-python-venv.sh $(PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+demo: install
+	$(BIN)/shopbot demo
 
 services:
 	./scripts/ensure-services.sh

@@ -9,6 +9,7 @@ from shopbot.cli.bot import bot
 from shopbot.cli.catalog import catalog, stock
 from shopbot.cli.config import config
 from shopbot.cli.db import db
+from shopbot.cli.demo import demo
 from shopbot.cli.heleket import heleket
 from shopbot.cli.money import balance, ledger
 from shopbot.cli.payments import payments, topup
@@ -40,6 +41,7 @@ for command in (
     payments,
     webhook,
     heleket,
+    demo,
 ):
     cli.add_command(command)
 
