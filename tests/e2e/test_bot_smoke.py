@@ -60,3 +60,40 @@ async def test_journey_with_redis_for_state_and_dedupe(
     finally:
         await redis.aclose()
     assert markers == [b"done"] * len(handled)
+
+
+async def test_webhook_mode_serves_health_and_sets_the_webhook_without_dropping(
+    pg_url: str, pg_uow: UnitOfWorkFactory
+) -> None:
+    import httpx
+
+    async with bot_stack(pg_url, mode="webhook") as stack:
+        base = str(stack.settings.public_base_url)
+        async with httpx.AsyncClient(base_url=base) as client:
+            health = await client.get("/health")
+            ready = await client.get("/health/ready")
+            forged = await client.post(
+                "/webhook/telegram",
+                json={"update_id": 1},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "no"},
+            )
+        [set_webhook] = stack.emulator.calls("setWebhook")
+    assert health.json() == {"status": "ok"}
+    assert ready.status_code == 200
+    assert forged.status_code == 401
+    assert set_webhook.params.get("url") == f"{base}/webhook/telegram"
+    assert set_webhook.params.get("drop_pending_updates") in (None, "false", False)
+    assert set_webhook.params.get("secret_token")
+
+
+async def test_the_bot_refuses_to_start_without_a_token(tmp_path) -> None:
+    from tests.integration.cli.harness import shopbot
+
+    for token in (None, "changeme"):
+        env = {} if token is None else {"TELEGRAM_TOKEN": token}
+        run = await shopbot(tmp_path, "sqlite+aiosqlite:///x.db", "bot", **env)
+        assert run.code == 2
+        assert run.stderr.strip().splitlines() == [
+            "shopbot: TELEGRAM_TOKEN is not set or is a placeholder; "
+            "set it in the environment or in .env"
+        ]
