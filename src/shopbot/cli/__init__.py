@@ -1,20 +1,11 @@
 """The `shopbot` command."""
 
+import importlib
 import sys
 
 import click
 from pydantic import ValidationError
 
-from shopbot.cli.bot import bot
-from shopbot.cli.catalog import catalog, stock
-from shopbot.cli.config import config
-from shopbot.cli.db import db
-from shopbot.cli.demo import demo
-from shopbot.cli.heleket import heleket
-from shopbot.cli.money import balance, ledger
-from shopbot.cli.payments import payments, topup
-from shopbot.cli.users import users
-from shopbot.cli.webhook import webhook
 from shopbot.config import MissingSecret
 from shopbot.domain.errors import DomainError
 
@@ -22,28 +13,42 @@ EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Command name -> "module:attribute". Imported on first use: the bot's stack (aiogram,
+# FastAPI, ...) takes seconds to import, which `shopbot ledger verify` should not pay.
+COMMANDS = {
+    "bot": "shopbot.cli.bot:bot",
+    "webhook": "shopbot.cli.webhook:webhook",
+    "demo": "shopbot.cli.demo:demo",
+    "db": "shopbot.cli.db:db",
+    "catalog": "shopbot.cli.catalog:catalog",
+    "stock": "shopbot.cli.catalog:stock",
+    "users": "shopbot.cli.users:users",
+    "balance": "shopbot.cli.money:balance",
+    "ledger": "shopbot.cli.money:ledger",
+    "config": "shopbot.cli.config:config",
+    "topup": "shopbot.cli.payments:topup",
+    "payments": "shopbot.cli.payments:payments",
+    "heleket": "shopbot.cli.heleket:heleket",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="shopbot")
 def cli() -> None:
     """shopbot: a Telegram shop for digital goods."""
-
-
-for command in (
-    bot,
-    db,
-    catalog,
-    stock,
-    users,
-    balance,
-    ledger,
-    config,
-    topup,
-    payments,
-    webhook,
-    heleket,
-    demo,
-):
-    cli.add_command(command)
 
 
 def _settings_error(exc: ValidationError) -> str:
