@@ -23,6 +23,7 @@ async def test_start_catalog_and_buy(pg_url: str, pg_uow: UnitOfWorkFactory, mod
         await alice.press("Other")
         await alice.press("Product key")
         assert "In stock: 1" in alice.last_text()
+        assert "Product key\n\nPrice: 3.50 USD" in alice.last_text()  # no description line
         await alice.press("Buy for 3.50 USD")
         assert "Your balance: 5.00 USD" in alice.last_text()
         await alice.press("Confirm")

@@ -1,5 +1,6 @@
 """Catalog: categories → products (paginated) → product card → Buy → confirm."""
 
+import html
 import secrets
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from shopbot.bot.keyboards import button, rows
 from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.notifications import announce_manual_order
 from shopbot.bot.rendering import delivery, money
-from shopbot.bot.texts import Texts
+from shopbot.bot.texts import Raw, Texts
 from shopbot.domain.catalog.models import Product, ProductKind
 from shopbot.domain.errors import InsufficientFunds, OutOfStock, ProductUnavailable
 from shopbot.domain.ledger import user_account
@@ -106,10 +107,12 @@ async def card(query: CallbackQuery, callback_data: ProductCB, t: Texts, ctx: Bo
         await _show(query, t("product.unavailable"), rows([back]))
         return
     availability, can_buy = await _availability(t, ctx, product)
+    description = product.description.get(t.language)
     text = t(
         "product.card",
         title=product.title.get(t.language),
-        description=product.description.get(t.language),
+        # On its own line when there is one; no empty line when there is none.
+        description=Raw("\n" + html.escape(description, quote=False)) if description else "",
         price=money(product.price),
         currency=ctx.currency,
         availability=availability,
