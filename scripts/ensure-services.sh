@@ -45,4 +45,11 @@ redis_up || { log "Redis is not reachable on 127.0.0.1:6379"; exit 1; }
 # PHP is the reference for Heleket json_encode (tests/integration/test_php_json_differential.py).
 command -v php >/dev/null || { log "installing php-cli"; apt_install php-cli; }
 command -v php >/dev/null || { log "php is not on PATH after installing php-cli"; exit 1; }
-log "PostgreSQL and Redis are up; $(php -r 'echo "PHP ", PHP_VERSION;') is installed"
+# Debian's Chromium drives the browser sandbox test (tests/e2e/test_browser_sandbox.py)
+# through Playwright; Playwright's own browser download would fail offline. The emoji font
+# only makes the saved screenshots readable.
+if ! [ -x /usr/bin/chromium ]; then
+  log "installing chromium"; apt_install chromium fonts-noto-color-emoji
+fi
+[ -x /usr/bin/chromium ] || { log "/usr/bin/chromium is missing after installing chromium"; exit 1; }
+log "PostgreSQL and Redis are up; $(php -r 'echo "PHP ", PHP_VERSION;') and Chromium $(dpkg-query -W -f='${Version}' chromium 2>/dev/null) are installed"

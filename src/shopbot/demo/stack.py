@@ -26,6 +26,7 @@ from shopbot.bot.runtime import bot_context, webhook_app
 from shopbot.config import Settings
 from shopbot.domain.catalog.spec import parse_catalog
 from shopbot.domain.catalog.use_cases import add_stock, import_catalog
+from shopbot.domain.errors import InvalidInput
 from shopbot.http.serve import free_port, serve
 from shopbot.http.serve_aiohttp import serve_aiohttp
 from shopbot.persistence.migrate import upgrade
@@ -86,9 +87,17 @@ class DemoStack:
 
 
 def read_catalog(path: Path = CATALOG) -> tuple[Any, dict[str, list[str]]]:
-    """The catalog document (for `parse_catalog`) and the stock items by SKU."""
+    """The catalog document (for `parse_catalog`) and the stock items by SKU; raises
+    InvalidInput naming the problem if the file is not a valid catalog."""
     document = load_yaml(path)
+    if not isinstance(document, dict):
+        raise InvalidInput(f"{path}: a catalog file holds a mapping with 'categories'")
     stock = document.pop(STOCK_FIELD, None) or {}
+    if not isinstance(stock, dict) or not all(isinstance(v, list) for v in stock.values()):
+        raise InvalidInput(f"{path}: {STOCK_FIELD} maps each SKU to a list of items")
+    skus = {product.sku for product in parse_catalog(document).products}
+    if unknown := sorted(str(sku) for sku in stock if str(sku) not in skus):
+        raise InvalidInput(f"{path}: {STOCK_FIELD} names SKUs not in the catalog: {unknown}")
     return document, {str(sku): [str(item) for item in items] for sku, items in stock.items()}
 
 
@@ -142,7 +151,9 @@ def take_back_signals() -> Any:
 
 
 @asynccontextmanager
-async def demo_stack(workdir: Path, catalog: Path = CATALOG) -> AsyncIterator[DemoStack]:
+async def demo_stack(
+    workdir: Path, catalog: Path = CATALOG, admin_ids: tuple[int, ...] = ()
+) -> AsyncIterator[DemoStack]:
     """Start everything; on exit (also on cancellation) stop it all in reverse order."""
     database_url = f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
     await uninterrupted(asyncio.to_thread(upgrade, database_url))
@@ -183,7 +194,7 @@ async def demo_stack(workdir: Path, catalog: Path = CATALOG) -> AsyncIterator[De
             telegram_webhook_secret=_random_key(32),
             bot_mode="webhook",
             public_base_url=bot_url,
-            admin_ids=[],
+            admin_ids=list(admin_ids),
             shop_currency="USD",
             heleket_merchant_id=merchant,
             heleket_api_key=payment_key,

@@ -1,0 +1,148 @@
+"""The browser sandbox's HTTP side: the page, and a small JSON API that acts through the
+very Telegram emulator object the tests drive (`Emulator.send_text`, `.press`, `.pay`,
+...), so the page has no fake logic of its own. Heleket payments happen on the Heleket
+emulator's own payment page, linked from the bot's invoice button.
+
+GET  /                                  the page
+GET  /api/session                       bot name, identities, shop currency
+GET  /api/chats/{id}                    {"messages": [...], "keyboard": reply keyboard}
+POST /api/chats/{id}/send               {"text"}
+POST /api/chats/{id}/press              {"message_id", "callback_data"} -> the bot's answer
+POST /api/chats/{id}/document           {"filename", "content_base64", "mime_type"}
+POST /api/chats/{id}/pay                {"message_id"}: pay a Stars invoice
+GET  /api/files/{file_id}               a file the bot or a user sent
+GET  /api/panel/{id}                    balance, ledger, orders, invoices
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from shopbot.demo.browser.identities import IDENTITIES, identity
+from shopbot.demo.browser.panel import panel
+from shopbot.demo.stack import BOT_NAME, DemoStack
+from shopbot.sandbox.telegram.state import NotFound, SandboxError
+
+PAGE = Path(__file__).with_name("page.html")
+CALLBACK_ANSWER_WAIT = 5.0
+MAX_UPLOAD = 5 * 1024 * 1024
+Handler = Callable[[web.Request, int], Awaitable[Any]]
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        data = await request.json()
+    except ValueError as exc:
+        raise SandboxError("body is not JSON") from exc
+    if not isinstance(data, dict):
+        raise SandboxError("body must be a JSON object")
+    return data
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise SandboxError(f"{name} must be an integer") from exc
+
+
+def create_app(stack: DemoStack) -> web.Application:
+    emulator = stack.emulator
+    app = web.Application(client_max_size=MAX_UPLOAD * 2)
+
+    def for_identity(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def wrapped(request: web.Request) -> web.Response:
+            try:
+                user_id = _int(request.match_info["id"], "identity")
+                if identity(user_id) is None:
+                    raise NotFound(f"no identity {user_id} in the sandbox")
+                result = await handler(request, user_id)
+            except SandboxError as exc:
+                return _json({"error": str(exc)}, exc.status)
+            return _json(result)
+
+        return wrapped
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=PAGE.read_text(encoding="utf-8"), content_type="text/html")
+
+    async def session(request: web.Request) -> web.Response:
+        return _json(
+            {
+                "bot": BOT_NAME,
+                "currency": stack.settings.shop_currency,
+                "identities": [i.to_dict() for i in IDENTITIES],
+                "servers": stack.urls,
+            }
+        )
+
+    async def chat(request: web.Request, user_id: int) -> Any:
+        open_chat = emulator.bot().chats.get(user_id)
+        return {
+            "messages": [m.to_dict() for m in emulator.messages(user_id)],
+            "keyboard": None if open_chat is None else open_chat.reply_keyboard,
+        }
+
+    async def send(request: web.Request, user_id: int) -> Any:
+        text = str((await _body(request)).get("text", ""))
+        return emulator.send_text(user_id, text).to_dict()
+
+    async def press(request: web.Request, user_id: int) -> Any:
+        body = await _body(request)
+        query_id = emulator.press(
+            user_id, _int(body.get("message_id"), "message_id"), str(body.get("callback_data"))
+        )
+        try:
+            answer = await emulator.wait_callback_answer(query_id, CALLBACK_ANSWER_WAIT)
+        except TimeoutError:
+            return {"answered": False}
+        return {"answered": True, "text": answer.text, "show_alert": answer.show_alert}
+
+    async def document(request: web.Request, user_id: int) -> Any:
+        body = await _body(request)
+        try:
+            content = base64.b64decode(str(body.get("content_base64", "")), validate=True)
+        except binascii.Error as exc:
+            raise SandboxError("content_base64 is not base64") from exc
+        if len(content) > MAX_UPLOAD:
+            raise SandboxError(f"the sandbox takes files up to {MAX_UPLOAD // 1024 // 1024} MB")
+        message = emulator.send_document(
+            user_id,
+            str(body.get("filename") or "file.txt"),
+            content,
+            body.get("mime_type") or None,
+        )
+        return message.to_dict()
+
+    async def pay(request: web.Request, user_id: int) -> Any:
+        body = await _body(request)
+        outcome = await emulator.pay(user_id, _int(body.get("message_id"), "message_id"))
+        return outcome.to_dict()
+
+    async def file(request: web.Request) -> web.Response:
+        stored = emulator.files.get(request.match_info["file_id"])
+        if stored is None:
+            return _json({"error": "no such file"}, 404)
+        return web.Response(body=stored.content, content_type=stored.mime_type)
+
+    async def side_panel(request: web.Request, user_id: int) -> Any:
+        return await panel(stack, user_id)
+
+    router = app.router
+    router.add_get("/", page)
+    router.add_get("/api/session", session)
+    router.add_get("/api/chats/{id}", for_identity(chat))
+    for name, handler in (("send", send), ("press", press), ("document", document), ("pay", pay)):
+        router.add_post(f"/api/chats/{{id}}/{name}", for_identity(handler))
+    router.add_get("/api/files/{file_id}", file)
+    router.add_get("/api/panel/{id}", for_identity(side_panel))
+    return app
