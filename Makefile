@@ -4,10 +4,11 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help install demo test lint format typecheck check services clean
+.PHONY: help install demo sandbox test lint format typecheck check services clean
 
 help:
 	@echo "make demo       see the whole shop work: emulated Telegram and Heleket, no accounts, no network"
+	@echo "make sandbox    the same shop in your browser at http://127.0.0.1:8080 (Ctrl-C stops it)"
 	@echo "make test       install what is needed, start PostgreSQL/Redis, run the whole suite"
 	@echo "make lint       ruff (lint + format check)"
 	@echo "make typecheck  mypy (strict for the domain)"
@@ -24,6 +25,9 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/shopbot demo
+
+sandbox: install
+	$(BIN)/shopbot demo --serve
 
 services:
 	./scripts/ensure-services.sh
