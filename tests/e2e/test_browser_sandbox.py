@@ -145,5 +145,20 @@ async def test_stars_top_up_in_russian_and_the_admin_identity(
     await expect(stats).to_contain_text("Users:", timeout=WAIT_MS)
     await expect(stats).to_contain_text("Today")
     await expect(page.locator("#balance")).to_have_text("0.00")
+
+    # A stock file goes through the page's file button, as a Telegram document.
+    await page.locator("#text").fill("/admin")
+    await page.locator("#text").press("Enter")
+    await tap(page, label(EN, "admin.section.products"))
+    await tap(page, "game-key")
+    await tap(page, label(EN, "admin.product.upload"))
+    await expect(page.locator("#messages .bot").last).to_contain_text("Send a .txt file")
+    await page.locator("#file").set_input_files(
+        files=[{"name": "keys.txt", "mimeType": "text/plain", "buffer": b"NEW-KEY-1\nNEW-KEY-2\n"}]
+    )
+    await expect(page.locator("#messages .user").last).to_contain_text("keys.txt")
+    await expect(page.locator("#messages")).to_contain_text(
+        label(EN, "admin.stock.added", added=2, sku="game-key", available=5), timeout=WAIT_MS
+    )
     await screenshot(page, "sandbox-admin")
     await page.close()
