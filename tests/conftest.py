@@ -146,3 +146,12 @@ async def add_product(
 @pytest.fixture
 def repo_root() -> Iterator[Path]:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[list[str]]:
+    """A real 3-master Redis Cluster for this test session: its nodes as "host:port"."""
+    from tests.redis_cluster import running_cluster
+
+    with running_cluster() as nodes:
+        yield nodes

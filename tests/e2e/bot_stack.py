@@ -11,7 +11,7 @@ PostgreSQL, and optionally the Heleket emulator with the real webhook service.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -219,6 +219,7 @@ async def bot_stack(
     admin_ids: list[int] | None = None,
     heleket: bool = False,
     flood: tuple[int | None, int | None] = (None, None),
+    redis_cluster_nodes: Sequence[str] = (),
     **overrides: Any,
 ) -> AsyncIterator[BotStack]:
     config = EmulatorConfig(
@@ -236,6 +237,7 @@ async def bot_stack(
             "admin_ids": admin_ids or [],
             "telegram_webhook_secret": WEBHOOK_SECRET,
             "bot_mode": mode,
+            "redis_cluster_nodes": list(redis_cluster_nodes),
         }
         values.update(overrides)
         parts = await stack.enter_async_context(_heleket(database_url, values)) if heleket else None
@@ -267,7 +269,9 @@ async def bot_stack(
             yield BotStack(emulator, bot, dispatcher, ctx, settings, mode, heleket=parts)
         finally:
             if polling is not None:
-                with contextlib.suppress(RuntimeError):
-                    await dispatcher.stop_polling()
+                # stop_polling() waits forever when the dispatcher's shutdown fails; the
+                # polling task then holds the real error, which the next line raises.
+                with contextlib.suppress(RuntimeError, TimeoutError):
+                    await asyncio.wait_for(dispatcher.stop_polling(), timeout=10)
                 await asyncio.wait_for(polling, timeout=10)
             await bot.session.close()

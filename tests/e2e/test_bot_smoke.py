@@ -98,3 +98,64 @@ async def test_the_bot_refuses_to_start_without_a_token(tmp_path) -> None:
             "shopbot: TELEGRAM_TOKEN is not set or is a placeholder; "
             "set it in the environment or in .env"
         ]
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_journey_with_a_redis_cluster_for_state_and_dedupe(
+    pg_url: str, pg_uow: UnitOfWorkFactory, redis_cluster: list[str], mode: str
+) -> None:
+    """FSM state and the update markers live in a real 3-master Redis Cluster."""
+    from aiogram.fsm.storage.base import StorageKey
+    from aiogram.fsm.storage.redis import RedisStorage
+    from redis.asyncio.cluster import RedisCluster
+
+    from shopbot.bot.coordination import RedisCoordination, redis_client
+    from shopbot.bot.routers.support import SupportStates
+    from tests.e2e.bot_stack import BOT_ID
+    from tests.redis_cluster import keys_by_node
+
+    await add_product(pg_uow, "key", price="2.00", stock=["KEY-C"])
+    cluster = redis_client(None, redis_cluster)
+    assert cluster is not None
+    try:
+        # Each emulator starts update ids at 1 (Telegram never repeats them): forget old runs.
+        stale = await keys_by_node(redis_cluster, f"shopbot:update:{BOT_ID}:*")
+        for key in set().union(*stale.values()):
+            await cluster.delete(key)
+        async with bot_stack(
+            pg_url, mode=mode, admin_ids=[900], redis_cluster_nodes=redis_cluster
+        ) as stack:
+            assert isinstance(stack.ctx.coordination, RedisCoordination)
+            assert isinstance(stack.ctx.coordination.client, RedisCluster)
+            storage = stack.dispatcher.storage
+            assert isinstance(storage, RedisStorage)
+            assert storage.redis is stack.ctx.coordination.client
+            state_key = storage.key_builder.build(
+                StorageKey(bot_id=BOT_ID, chat_id=1003, user_id=1003), "state"
+            )
+            admin = stack.user(900, "Admin")
+            await admin.send("/start")
+            carol = stack.user(1003, "Carol", language="ru")
+            await carol.send("/start")
+            await add_user(pg_uow, 1003, balance="2.00")
+            await carol.press("Каталог")
+            await carol.press("Другое")
+            await carol.press("Товар key")
+            await carol.press("Купить за 2.00 USD")
+            await carol.press("Подтвердить")
+            assert "KEY-C" in carol.last_text()
+
+            await carol.send("/start")
+            await carol.press("Поддержка")
+            assert await cluster.get(state_key) == SupportStates.writing.state.encode()
+            await carol.send("Где мой ключ?")
+            assert "Где мой ключ?" in admin.last_text()  # routed by the state read back
+            assert await cluster.get(state_key) is None
+            handled = sorted(stack.finished)
+        markers = [await cluster.get(f"shopbot:update:{BOT_ID}:{u}") for u in handled]
+        spread = await keys_by_node(redis_cluster, f"shopbot:update:{BOT_ID}:*")
+    finally:
+        await cluster.aclose()
+    assert handled == list(range(1, 11))  # every update the two users produced
+    assert markers == [b"done"] * len(handled)
+    assert sum(1 for keys in spread.values() if keys) > 1

@@ -73,12 +73,22 @@ class MemoryCoordination:
         self._values.clear()
 
 
+class SharedRedisCluster(RedisCluster):
+    """The cluster client is also aiogram's FSM storage client. `RedisStorage.close()` calls
+    `aclose(close_connection_pool=True)`, which only `Redis` accepts: on a plain
+    `RedisCluster` the dispatcher's shutdown raised TypeError and `stop_polling()` then
+    waited forever."""
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose()
+
+
 def redis_client(url: str | None, cluster_nodes: list[str]) -> "Redis | RedisCluster | None":
     if cluster_nodes:
         nodes = [
             ClusterNode(host, int(port)) for host, port in (n.rsplit(":", 1) for n in cluster_nodes)
         ]
-        return RedisCluster(startup_nodes=nodes)
+        return SharedRedisCluster(startup_nodes=nodes)
     if url:
         return Redis.from_url(url)
     return None
