@@ -1,11 +1,14 @@
 """Heleket signatures against the public vectors made by PHP 8.2 (SPEC §1.2, §4.3)."""
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from shopbot.adapters.heleket.signature import (
     InvalidSignature,
+    php_json_decode,
     php_json_encode,
     raw_strip_sign,
     sign,
@@ -75,6 +78,49 @@ def test_webhook_vector_negative(case: dict[str, Any], bad: dict[str, Any]) -> N
         verify_webhook(bad["body"].encode(), bad["api_key"])
     assert bad["api_key"] not in str(caught.value)
     assert case["signed_string"] not in str(caught.value)
+
+
+def _verdict(verify: Callable[[], dict[str, Any]]) -> dict[str, Any] | str:
+    try:
+        return verify()
+    except InvalidSignature as refusal:
+        return f"refused: {refusal}"
+
+
+VECTOR_BODIES = [
+    (f"{case['id']}-{index}", body, key)
+    for case in WEBHOOKS
+    for index, (body, key) in enumerate(
+        [
+            (case["body"], case["api_key"]),
+            (case["body"], case["api_key"][:-1] + "!"),
+            *[(alt["body"], case["api_key"]) for alt in case["alt_bodies"]],
+            *[(bad["body"], bad["api_key"]) for bad in case["negative"]],
+        ]
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [(body, key) for _, body, key in VECTOR_BODIES],
+    ids=[name for name, _, _ in VECTOR_BODIES],
+)
+def test_an_already_decoded_body_gets_the_same_verdict(body: str, key: str) -> None:
+    """The webhook route decodes the body once, to pick the key, and passes it on."""
+    raw = body.encode()
+    try:
+        decoded = php_json_decode(raw)
+    except ValueError:
+        pytest.skip("the route answers 400 before verifying")
+    if not isinstance(decoded, dict):
+        pytest.skip("the route answers 400 before verifying")
+    before = copy.deepcopy(decoded)
+
+    given = _verdict(lambda: verify_webhook(raw, key, decoded=decoded))
+
+    assert given == _verdict(lambda: verify_webhook(raw, key))
+    assert decoded == before
 
 
 @pytest.mark.parametrize("case", WEBHOOKS, ids=[case["id"] for case in WEBHOOKS])

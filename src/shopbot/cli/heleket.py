@@ -60,7 +60,7 @@ def inspect_webhook(file: BinaryIO, key: str | None) -> None:
         click.echo(line)
     click.echo(f"key: {key_name}")
     try:
-        verify_webhook(raw, secret)
+        verify_webhook(raw, secret, decoded=data)
     except InvalidSignature as exc:
         click.echo("signature: INVALID")
         click.echo(f"shopbot: {exc}", err=True)

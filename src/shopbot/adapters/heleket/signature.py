@@ -41,28 +41,39 @@ def signed_webhook_body(payload: dict[str, Any], api_key: str) -> bytes:
     return php_json_encode(data).encode()
 
 
-def verify_webhook(raw: bytes, api_key: str) -> dict[str, Any]:
+def verify_webhook(
+    raw: bytes, api_key: str, *, decoded: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The decoded webhook (without `sign`) if it is signed with `api_key`; else raises.
 
     Accepts when the PHP re-encoding of the other fields is signed (the official SDK
     recipe), otherwise when the received bytes minus the `sign` member are (the Go and
     Python SDKs' raw recipe). Both need the key. Messages never contain the key or body.
+
+    `decoded`: `php_json_decode(raw)`, for a caller that has already decoded the body
+    (to pick the key by `type`); it must come from these very bytes, as the raw recipe
+    checks `raw`. It is not changed.
     """
     if not api_key.strip():
         raise InvalidSignature("no API key to check the signature with")
-    data, problem = _decode(raw)
-    if problem is not None:  # raised out here, so the exception holds no piece of the body
-        raise InvalidSignature(f"body is not valid JSON: {problem}")
+    if decoded is None:
+        data, problem = _decode(raw)
+        if problem is not None:  # raised out here, so the exception holds no piece of the body
+            raise InvalidSignature(f"body is not valid JSON: {problem}")
+    else:
+        data = decoded
     if not isinstance(data, dict):
         raise InvalidSignature("body is not a JSON object")
-    given = data.pop("sign", None)
+    given = data.get("sign")
     if not isinstance(given, str):
         raise InvalidSignature("body has no string sign field")
+    unsigned = {key: value for key, value in data.items() if key != "sign"}
     if not (
-        _signs(php_json_encode(data).encode(), given, api_key) or _raw_signs(raw, given, api_key)
+        _signs(php_json_encode(unsigned).encode(), given, api_key)
+        or _raw_signs(raw, given, api_key)
     ):
         raise InvalidSignature("sign does not match the body")
-    return data
+    return unsigned
 
 
 def _signs(signed: bytes, given: str, api_key: str) -> bool:

@@ -97,7 +97,7 @@ async def heleket_webhook(request: Request) -> JSONResponse:
         return _answer(400, "malformed")
     key = services.payout_key if decoded.get("type") == "payout" else services.payment_key
     try:
-        payload = verify_webhook(raw, key or "")
+        payload = verify_webhook(raw, key or "", decoded=decoded)
         event = payment_event(payload, raw)
     except InvalidSignature:
         log.warning("heleket webhook refused: bad signature from %s", source)
