@@ -3,12 +3,15 @@
 import base64
 import hmac
 import json
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.routing import APIRoute
 
 from shopbot.adapters.heleket.signature import sign
 from shopbot.sandbox.heleket import payloads
@@ -103,22 +106,57 @@ def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-async def authenticate(
-    request: Request, emulator: Emulator, key: str = "payment"
-) -> tuple[str, dict[str, Any]] | Response:
-    """(merchant id, body) if `sign` matches the raw body and the merchant's key; else 401."""
+class Refusal(Exception):
+    """An answer raised instead of returned, so that a dependency can end the request."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class MerchantRoute(APIRoute):
+    """Answers a `Refusal` with its response: a FastAPI dependency cannot return one."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_refusal(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except Refusal as refusal:
+                return refusal.response
+
+        return handle_refusal
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A request whose `sign` matched: the merchant and the parsed body."""
+
+    merchant: str
+    data: dict[str, Any]
+
+
+async def authenticate(request: Request, emulator: Emulator, key: str = "payment") -> Signed:
+    """The merchant and body if `sign` matches the raw body and the merchant's key; else
+    a 401 `Refusal`."""
     raw = await request.body()
     merchant = request.headers.get("merchant", "")
     given = request.headers.get("sign", "")
     keys = emulator.config.merchants.get(merchant)
     secret = keys[1] if keys and key == "payout" else keys[0] if keys else None
     if secret is None or not hmac.compare_digest(given.encode(), sign(raw, secret).encode()):
-        return php_json({"state": 1, "message": "Invalid Sign."}, 401)
-    return merchant, parse_body(raw, request.headers.get("content-type", ""))
+        raise Refusal(php_json({"state": 1, "message": "Invalid Sign."}, 401))
+    return Signed(merchant, parse_body(raw, request.headers.get("content-type", "")))
 
 
 def invalid(errors: dict[str, list[str]]) -> Response:
     return php_json({"state": 1, "errors": errors}, 422)
+
+
+def require_valid(data: dict[str, Any], schema: Schema) -> None:
+    if errors := validate(data, schema):
+        raise Refusal(invalid(errors))
 
 
 def lookup(data: dict[str, Any], uuid_wins: bool = False) -> tuple[str | None, str | None]:
@@ -166,17 +204,24 @@ def paginate(
 
 
 def build_router(emulator: Emulator) -> APIRouter:
-    router = APIRouter(prefix="/v1")
+    router = APIRouter(prefix="/v1", route_class=MerchantRoute)
     config = emulator.config
 
+    def signed(schema: Schema | None = None, key: str = "payment") -> Any:
+        """The dependency every merchant call starts with: 401 unless signed with `key`,
+        then 422 unless the body passes `schema`, in Heleket's order."""
+
+        async def signed_request(request: Request) -> Signed:
+            caller = await authenticate(request, emulator, key)
+            if schema is not None:
+                require_valid(caller.data, schema)
+            return caller
+
+        return Depends(signed_request)
+
     @router.post("/payment")
-    async def create_invoice(request: Request) -> Response:
-        auth = await authenticate(request, emulator)
-        if isinstance(auth, Response):
-            return auth
-        merchant, data = auth
-        if errors := validate(data, CREATE):
-            return invalid(errors)
+    async def create_invoice(caller: Annotated[Signed, signed(CREATE)]) -> Response:
+        data = caller.data
         fields = dict(data)
         fields["amount"] = to_decimal(data["amount"])
         fields["lifetime"] = to_int(data.get("lifetime")) or 3600
@@ -186,35 +231,26 @@ def build_router(emulator: Emulator) -> APIRouter:
         fields["discount_percent"] = to_int(data.get("discount_percent"))
         fields["is_refresh"] = bool(to_bool(data.get("is_refresh")))
         try:
-            invoice = emulator.create(merchant, fields)
+            invoice = emulator.create(caller.merchant, fields)
         except BusinessError as error:
             return refused(error)
         return ok(payloads.result(config, invoice))
 
     @router.post("/payment/info")
-    async def payment_info(request: Request) -> Response:
-        auth = await authenticate(request, emulator)
-        if isinstance(auth, Response):
-            return auth
-        merchant, data = auth
-        if errors := validate(data, LOOKUP):
-            return invalid(errors)
+    async def payment_info(caller: Annotated[Signed, signed(LOOKUP)]) -> Response:
         try:
-            invoice = emulator.find(merchant, *lookup(data))
+            invoice = emulator.find(caller.merchant, *lookup(caller.data))
         except BusinessError as error:
             return refused(error)
         return ok(payloads.result(config, invoice))
 
     @router.post("/payment/list")
-    async def payment_list(request: Request) -> Response:
-        auth = await authenticate(request, emulator)
-        if isinstance(auth, Response):
-            return auth
-        merchant, data = auth
-        if errors := validate(data, HISTORY):
-            return invalid(errors)
+    async def payment_list(
+        request: Request, caller: Annotated[Signed, signed(HISTORY)]
+    ) -> Response:
+        data = caller.data
         emulator.expire_due()
-        items = emulator.store.of_merchant(merchant)
+        items = emulator.store.of_merchant(caller.merchant)
         if data.get("date_from"):
             start = msk_time(data["date_from"])
             items = [i for i in items if i.created_at >= start]
@@ -233,30 +269,19 @@ def build_router(emulator: Emulator) -> APIRouter:
         return ok({"items": [payloads.result(config, i) for i in page], "paginate": paginate_info})
 
     @router.post("/payment/resend")
-    async def resend(request: Request) -> Response:
-        auth = await authenticate(request, emulator)
-        if isinstance(auth, Response):
-            return auth
-        merchant, data = auth
-        if errors := validate(data, LOOKUP):
-            return invalid(errors)
+    async def resend(caller: Annotated[Signed, signed(LOOKUP)]) -> Response:
         try:
-            emulator.resend(emulator.find(merchant, *lookup(data)))
+            emulator.resend(emulator.find(caller.merchant, *lookup(caller.data)))
         except BusinessError as error:
             return refused(error)
         return ok([])
 
     @router.post("/payment/refund")
-    async def refund(request: Request) -> Response:
-        auth = await authenticate(request, emulator, key="payout")
-        if isinstance(auth, Response):
-            return auth
-        merchant, data = auth
-        if errors := validate(data, REFUND):
-            return invalid(errors)
+    async def refund(caller: Annotated[Signed, signed(REFUND, key="payout")]) -> Response:
+        data = caller.data
         amount = to_decimal(data.get("amount")) if data.get("amount") is not None else None
         try:
-            invoice = emulator.find(merchant, *lookup(data, uuid_wins=True))
+            invoice = emulator.find(caller.merchant, *lookup(data, uuid_wins=True))
             emulator.refund(
                 invoice, amount, str(data["address"]), bool(to_bool(data["is_subtract"]))
             )
@@ -264,11 +289,8 @@ def build_router(emulator: Emulator) -> APIRouter:
             return refused(error)
         return ok([])
 
-    @router.post("/payment/services")
-    async def services(request: Request) -> Response:
-        auth = await authenticate(request, emulator)
-        if isinstance(auth, Response):
-            return auth
+    @router.post("/payment/services", dependencies=[signed()])
+    async def services() -> Response:
         percent = payloads.money(config.commission_percent)
         return ok(
             [
@@ -284,16 +306,12 @@ def build_router(emulator: Emulator) -> APIRouter:
         )
 
     @router.post("/test-webhook/{kind}")
-    async def test_webhook(kind: str, request: Request) -> Response:
-        auth = await authenticate(request, emulator)
-        if isinstance(auth, Response):
-            return auth
+    async def test_webhook(kind: str, caller: Annotated[Signed, signed()]) -> Response:
         if kind not in ("payment", "wallet", "payout"):
             return php_json({"state": 1, "message": "Not found"}, 404)
-        merchant, data = auth
-        if errors := validate(data, TEST_WEBHOOK):
-            return invalid(errors)
-        emulator.test_webhook(merchant, kind, data)
+        # Validated only here, after the kind: an unknown kind is a 404, not a 422.
+        require_valid(caller.data, TEST_WEBHOOK)
+        emulator.test_webhook(caller.merchant, kind, caller.data)
         return ok([])
 
     @router.get("/exchange-rate/{currency}/list")
