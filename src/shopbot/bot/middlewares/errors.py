@@ -21,14 +21,6 @@ from shopbot.domain.errors import DomainError, UserBlocked
 log = logging.getLogger(__name__)
 
 
-async def acknowledge(query: CallbackQuery, text: str | None = None, **options: Any) -> None:
-    """Answer a callback query if it still can be: a query is answered once and expires
-    after a few seconds, so a redelivered update finds it answered or too old. That must
-    not fail the update, or Telegram would redeliver it again and again."""
-    with contextlib.suppress(TelegramBadRequest):
-        await query.answer(text, **options)
-
-
 async def tell(event: TelegramObject, text: str) -> None:
     if isinstance(event, CallbackQuery):
         with contextlib.suppress(TelegramAPIError):  # the handler may have answered it already

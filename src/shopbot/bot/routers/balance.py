@@ -8,7 +8,6 @@ from aiogram.types import CallbackQuery, Message
 from shopbot.bot.callbacks import MenuCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
-from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.rendering import money
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import user_account
@@ -49,7 +48,7 @@ async def show(query: CallbackQuery, user: User, t: Texts, ctx: BotContext) -> N
         [button(t("menu.topup"), MenuCB(to="topup"))],
         [button(t("common.menu"), MenuCB(to="home"))],
     )
-    await acknowledge(query)
+    await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text("\n".join(parts), reply_markup=markup)
 

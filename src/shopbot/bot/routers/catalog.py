@@ -10,7 +10,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from shopbot.bot.callbacks import BuyCB, CategoryCB, MenuCB, ProductCB, TopupCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
-from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.notifications import announce_manual_order
 from shopbot.bot.rendering import delivery, money
 from shopbot.bot.texts import Raw, Texts
@@ -24,7 +23,7 @@ PAGE_SIZE = 6
 
 
 async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    await acknowledge(query)
+    await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 

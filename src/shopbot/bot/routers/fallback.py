@@ -5,7 +5,6 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from shopbot.bot.keyboards import main_menu
-from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.texts import Texts
 
 
@@ -14,7 +13,7 @@ async def unknown_message(message: Message, t: Texts) -> None:
 
 
 async def unknown_button(query: CallbackQuery, t: Texts) -> None:
-    await acknowledge(query, t("unknown.text"), show_alert=False)
+    await query.answer(t("unknown.text"), show_alert=False)
 
 
 def build() -> Router:

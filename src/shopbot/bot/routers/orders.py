@@ -10,7 +10,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from shopbot.bot.callbacks import MenuCB, OrderCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
-from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.rendering import delivery, money
 from shopbot.bot.texts import Texts
 from shopbot.domain.orders.models import OrderStatus
@@ -27,7 +26,7 @@ class OrdersPageCB(CallbackData, prefix="ords"):
 
 
 async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    await acknowledge(query)
+    await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 

@@ -15,7 +15,6 @@ from shopbot.adapters.telegram.stars import TelegramStarsRefunder
 from shopbot.bot.callbacks import MenuCB, RefundCB, TopupMethodCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, rows
-from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.rendering import money
 from shopbot.bot.texts import Texts
 from shopbot.config import Settings
@@ -79,7 +78,7 @@ async def send_invoice(
         "1",
         INVOICE_ONCE_SECONDS,
     )
-    await acknowledge(query)
+    await query.answer()
     if not first:
         return
     shown = {"amount": money(payload.amount), "currency": ctx.currency}
@@ -249,13 +248,13 @@ async def refund_ask(
 ) -> None:
     """Asks first: the button sits on a lookup screen, one tap must not move money."""
     if not ctx.is_admin(user.id):
-        await acknowledge(query, t("payment_refund.admins_only"), show_alert=True)
+        await query.answer(t("payment_refund.admins_only"), show_alert=True)
         return
     async with ctx.uows() as uow:
         payment = await uow.stars.get(callback_data.ref)
         balance = await uow.ledger.balance(user_account(payment.user_id)) if payment else None
     if payment is None or balance is None:
-        await acknowledge(query, t("payment_refund.not_found"), show_alert=True)
+        await query.answer(t("payment_refund.not_found"), show_alert=True)
         return
     text = t(
         "payment_refund.stars_confirm",
@@ -270,7 +269,7 @@ async def refund_ask(
         [button(t("payment_refund.confirm_button"), StarRefundCB(payment_id=payment.id))],
         [button(t("common.cancel"), MenuCB(to="home"))],
     )
-    await acknowledge(query)
+    await query.answer()
     await bot.send_message(user.id, text, reply_markup=markup)
 
 
@@ -283,9 +282,9 @@ async def refund_confirmed(
     bot: Bot,
 ) -> None:
     if not ctx.is_admin(user.id):
-        await acknowledge(query, t("payment_refund.admins_only"), show_alert=True)
+        await query.answer(t("payment_refund.admins_only"), show_alert=True)
         return
-    await acknowledge(query)
+    await query.answer()
     async with ctx.uows() as uow:
         payment = await uow.stars.get(callback_data.payment_id)
     if payment is None:

@@ -6,7 +6,6 @@ from aiogram.types import CallbackQuery, Message
 from shopbot.bot.callbacks import LanguageCB, MenuCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import languages, main_menu
-from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.texts import Texts
 from shopbot.domain.users import User
 
@@ -23,14 +22,14 @@ async def help_(message: Message, t: Texts) -> None:
 
 async def home(query: CallbackQuery, t: Texts, state: FSMContext) -> None:
     await state.clear()
-    await acknowledge(query)
+    await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(t("menu.title"), reply_markup=main_menu(t))
 
 
 async def language_menu(event: Message | CallbackQuery, t: Texts) -> None:
     if isinstance(event, CallbackQuery):
-        await acknowledge(event)
+        await event.answer()
         if isinstance(event.message, Message):
             await event.message.edit_text(t("language.choose"), reply_markup=languages())
         return
@@ -44,7 +43,7 @@ async def set_language(
     async with ctx.uows() as uow:
         await uow.users.set_language(user.id, t.language)
         await uow.commit()
-    await acknowledge(query, t("language.set"))
+    await query.answer(t("language.set"))
     if isinstance(query.message, Message):
         await query.message.edit_text(t("menu.title"), reply_markup=main_menu(t))
 

@@ -23,7 +23,6 @@ from aiogram.types import CallbackQuery, Message, ReplyParameters
 from shopbot.bot.callbacks import MenuCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, main_menu, rows
-from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.texts import Texts
 from shopbot.domain.users import User
 
@@ -86,7 +85,7 @@ async def resend(bot: Bot, message: Message, chat_id: int, caption: str | None) 
 
 
 async def ask(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext) -> None:
-    await acknowledge(query)
+    await query.answer()
     if support_chat(ctx) is None:
         text, markup = t("support.unavailable"), main_menu(t)
     else:
@@ -99,7 +98,7 @@ async def ask(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext
 
 async def cancel(query: CallbackQuery, state: FSMContext, t: Texts) -> None:
     await state.clear()
-    await acknowledge(query, t("support.cancelled"))
+    await query.answer(t("support.cancelled"))
     if isinstance(query.message, Message):
         await query.message.edit_text(t("menu.title"), reply_markup=main_menu(t))
 

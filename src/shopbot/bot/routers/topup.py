@@ -22,7 +22,6 @@ from shopbot.adapters.telegram.notifier import announce_payment
 from shopbot.bot.callbacks import CheckPaymentCB, MenuCB, TopupCB, TopupMethodCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, main_menu, rows
-from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.rendering import money
 from shopbot.bot.routers.stars import stars_policy
 from shopbot.bot.texts import Texts
@@ -78,7 +77,7 @@ def limits(ctx: BotContext) -> dict[str, str]:
 
 
 async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    await acknowledge(query)
+    await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
     elif query.bot is not None:
@@ -247,7 +246,7 @@ async def pay_heleket(
 ) -> None:
     policy = heleket_policy(ctx)
     if policy is None or ctx.gateway is None:
-        await acknowledge(query, t("topup.heleket_off"), show_alert=True)
+        await query.answer(t("topup.heleket_off"), show_alert=True)
         return
     anchor = query.message.message_id if query.message is not None else query.id
     base = f"tg:{user.id}:{anchor}:{callback_data.amount_cents}:{callback_data.product_id}"
@@ -307,7 +306,7 @@ async def check_payment(
     async with ctx.uows() as uow:
         invoice = await uow.topups.get(callback_data.invoice_id)
     if invoice is None or (invoice.user_id != user.id and not ctx.is_admin(user.id)):
-        await acknowledge(query, t("topup.invoice_missing"), show_alert=True)
+        await query.answer(t("topup.invoice_missing"), show_alert=True)
         return
     result: EventResult | None = None
     if invoice.state is InvoiceState.PENDING and ctx.gateway is not None:
@@ -315,12 +314,12 @@ async def check_payment(
             result = await _ask_heleket(ctx, invoice)
         except GatewayError as exc:
             log.warning("check of %s failed: %s", invoice.order_id, exc)
-            await acknowledge(query, t("topup.gateway_down"), show_alert=True)
+            await query.answer(t("topup.gateway_down"), show_alert=True)
             return
         async with ctx.uows() as uow:
             invoice = await uow.topups.get(invoice.id) or invoice
     if invoice.state is InvoiceState.PENDING:
-        await acknowledge(query, t("topup.status_pending"), show_alert=True)
+        await query.answer(t("topup.status_pending"), show_alert=True)
         return
     if invoice.state is InvoiceState.CREDITED:
         amount = money(invoice.credited_amount or invoice.amount)

@@ -10,7 +10,6 @@ from aiogram.types import CallbackQuery, Message
 
 from shopbot.bot.callbacks import RefundCB
 from shopbot.bot.context import BotContext
-from shopbot.bot.middlewares.errors import acknowledge
 from shopbot.bot.rendering import money
 from shopbot.bot.routers.topup import cancel_keyboard
 from shopbot.bot.texts import Texts
@@ -36,15 +35,15 @@ async def refund_heleket(
     state: FSMContext,
 ) -> None:
     if not ctx.is_admin(user.id):
-        await acknowledge(query, t("payment_refund.admins_only"), show_alert=True)
+        await query.answer(t("payment_refund.admins_only"), show_alert=True)
         return
     if ctx.gateway is None:
-        await acknowledge(query, t("payment_refund.heleket_off"), show_alert=True)
+        await query.answer(t("payment_refund.heleket_off"), show_alert=True)
         return
     async with ctx.uows() as uow:
         invoice = await uow.topups.get(callback_data.ref)
     if invoice is None:
-        await acknowledge(query, t("payment_refund.not_found"), show_alert=True)
+        await query.answer(t("payment_refund.not_found"), show_alert=True)
         return
     await state.set_state(HeleketRefundStates.address)
     await state.update_data(invoice_id=invoice.id)
@@ -55,7 +54,7 @@ async def refund_heleket(
         currency=invoice.currency,
         user_id=invoice.user_id,
     )
-    await acknowledge(query)
+    await query.answer()
     if query.bot is not None:
         await query.bot.send_message(user.id, text, reply_markup=cancel_keyboard(t, "refund"))
 
