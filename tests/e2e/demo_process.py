@@ -8,6 +8,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from shopbot.config import Settings
@@ -16,6 +19,7 @@ COMMAND = [sys.executable, "-c", "from shopbot.cli import main; main()", "demo"]
 DEADLINE = 60.0
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
 TEMP_DIR = re.compile(r"SQLite database in (\S+);")
+SANDBOX_URL = re.compile(r"Browser sandbox: (http://127\.0\.0\.1:\d+)")
 
 
 def clean_env() -> dict[str, str]:
@@ -26,7 +30,13 @@ def clean_env() -> dict[str, str]:
     return env
 
 
+_children_before: set[int] = set()
+
+
 def start(cwd: Path, *args: str) -> subprocess.Popen[str]:
+    # Servers the test session keeps (the Redis Cluster nodes) are children too.
+    _children_before.clear()
+    _children_before.update(children_of(os.getpid()))
     return subprocess.Popen(
         [*COMMAND, *args],
         cwd=cwd,
@@ -85,7 +95,40 @@ def assert_nothing_left(output: str, servers: int = 4) -> None:
     ports = ports_in(output)
     assert len(ports) == servers, output
     assert not [port for port in ports if listening(port)], output
-    assert children_of(os.getpid()) == []
+    assert set(children_of(os.getpid())) <= _children_before
     temp = TEMP_DIR.search(output)
     assert temp is not None, output
     assert not Path(temp.group(1)).exists()
+
+
+@dataclass
+class Sandbox:
+    url: str
+    output: str
+    """What the command printed up to the sandbox's address."""
+
+
+@contextmanager
+def running_sandbox(cwd: Path, *args: str) -> Iterator[Sandbox]:
+    """`shopbot demo --serve` on a free port; on exit Ctrl-C, after which it must have
+    exited 0 (its normal end) with nothing left behind."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = start(cwd, "--serve", "--port", str(port), *args)
+    rest = ""
+    try:
+        output = "".join(read_until(process, "Browser sandbox:", DEADLINE))
+        found = SANDBOX_URL.search(output)
+        assert found is not None, output
+        yield Sandbox(found.group(1), output)
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output += rest
+    assert process.returncode == 0, output
+    assert "Traceback" not in output, output
+    assert_nothing_left(output, servers=5)

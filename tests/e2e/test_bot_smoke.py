@@ -5,7 +5,12 @@ import pytest
 from shopbot.domain.catalog.models import ProductKind
 from shopbot.persistence.uow import UnitOfWorkFactory
 from tests.conftest import add_product, add_user
-from tests.e2e.bot_stack import bot_stack
+from tests.e2e.bot_stack import ChatUser, bot_stack
+
+
+async def buy_the_key_in_russian(user: ChatUser) -> None:
+    for label in ("Каталог", "Другое", "Товар key", "Купить за 2.00 USD", "Подтвердить"):
+        await user.press(label)
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
@@ -49,11 +54,7 @@ async def test_journey_with_redis_for_state_and_dedupe(
         bob = stack.user(1002, "Bob", language="ru")
         await bob.send("/start")
         await add_user(pg_uow, 1002, balance="2.00")  # already registered by the bot: credits
-        await bob.press("Каталог")
-        await bob.press("Другое")
-        await bob.press("Товар key")
-        await bob.press("Купить за 2.00 USD")
-        await bob.press("Подтвердить")
+        await buy_the_key_in_russian(bob)
         assert "KEY-R" in bob.last_text()
         handled = [d["update_id"] for d in stack.emulator.deliveries() if d.get("ok")]
     try:
@@ -138,11 +139,7 @@ async def test_journey_with_a_redis_cluster_for_state_and_dedupe(
             carol = stack.user(1003, "Carol", language="ru")
             await carol.send("/start")
             await add_user(pg_uow, 1003, balance="2.00")
-            await carol.press("Каталог")
-            await carol.press("Другое")
-            await carol.press("Товар key")
-            await carol.press("Купить за 2.00 USD")
-            await carol.press("Подтвердить")
+            await buy_the_key_in_russian(carol)
             assert "KEY-C" in carol.last_text()
 
             await carol.send("/start")

@@ -3,8 +3,6 @@ by headless Chromium (Debian's /usr/bin/chromium through Playwright; no browser 
 downloaded). Screenshots go to test-results/browser/."""
 
 import re
-import signal
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,8 +12,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from shopbot.bot.texts import Texts
 from shopbot.demo.stack import read_catalog
 from shopbot.demo.transcript import plain
-from shopbot.http.serve import free_port
-from tests.e2e.demo_process import DEADLINE, assert_nothing_left, read_until, start
+from tests.e2e.demo_process import Sandbox, running_sandbox
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling Google on a closed network.
@@ -29,34 +26,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser"
-SANDBOX_URL = re.compile(r"Browser sandbox: (http://127\.0\.0\.1:\d+)")
 WAIT_MS = 20_000
 EN, RU = Texts("en"), Texts("ru")
 
 
-class Sandbox:
-    def __init__(self, process: subprocess.Popen[str], output: str, url: str) -> None:
-        self.process, self.output, self.url = process, output, url
-
-
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    process = start(tmp_path, "--serve", "--port", str(free_port()))
-    try:
-        output = "".join(read_until(process, "Browser sandbox:", DEADLINE))
-        found = SANDBOX_URL.search(output)
-        assert found is not None, output
-        yield Sandbox(process, output, found.group(1))
-        process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    output += rest
-    assert process.returncode == 0, output  # Ctrl-C is the sandbox's normal end
-    assert "Traceback" not in output, output
-    assert_nothing_left(output, servers=5)
+    with running_sandbox(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 and clear refusals (exit 2, nothing started) for a bad file, a taken port, or --catalog
 without --serve."""
 
-import signal
 import socket
 import time
 from pathlib import Path
@@ -10,8 +9,7 @@ from typing import Any
 
 import httpx
 
-from shopbot.http.serve import free_port
-from tests.e2e.demo_process import DEADLINE, assert_nothing_left, read_until, start
+from tests.e2e.demo_process import DEADLINE, running_sandbox, start
 
 OPERATOR_CATALOG = """
 categories:
@@ -41,12 +39,9 @@ def run_to_end(cwd: Path, *args: str) -> tuple[int, str]:
 def test_the_operators_catalog_runs_in_the_sandbox(tmp_path: Path) -> None:
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text(OPERATOR_CATALOG, encoding="utf-8")
-    process = start(tmp_path, "--serve", "--catalog", str(catalog), "--port", str(free_port()))
-    try:
-        output = "".join(read_until(process, "Browser sandbox:", DEADLINE))
-        assert f"catalog: {catalog}" in output, output
-        url = output.split("Browser sandbox: ")[1].split()[0]
-        with httpx.Client(base_url=url, timeout=30) as client:
+    with running_sandbox(tmp_path, "--catalog", str(catalog)) as sandbox:
+        assert f"catalog: {catalog}" in sandbox.output, sandbox.output
+        with httpx.Client(base_url=sandbox.url, timeout=30) as client:
             client.post("/api/chats/1001/send", json={"text": "/start"}).raise_for_status()
             menu = wait_for_bot_message(client, "Catalog")
             button = next(b for row in menu["reply_markup"]["inline_keyboard"] for b in row)
@@ -59,15 +54,6 @@ def test_the_operators_catalog_runs_in_the_sandbox(tmp_path: Path) -> None:
             labels = [b["text"] for row in shown["reply_markup"]["inline_keyboard"] for b in row]
             assert any("Courses" in text for text in labels), labels
             assert not any("Games" in text for text in labels), labels
-        process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    output += rest
-    assert process.returncode == 0, output
-    assert_nothing_left(output, servers=5)
 
 
 def wait_for_bot_message(client: httpx.Client, text: str) -> dict[str, Any]:

@@ -16,7 +16,6 @@ GET  /api/panel/{id}                    balance, ledger, orders, invoices
 
 import base64
 import binascii
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -26,33 +25,13 @@ from aiohttp import web
 from shopbot.demo.browser.identities import IDENTITIES, identity
 from shopbot.demo.browser.panel import panel
 from shopbot.demo.stack import BOT_NAME, DemoStack
+from shopbot.sandbox.telegram.control import as_int, json_response, read_json_object
 from shopbot.sandbox.telegram.state import NotFound, SandboxError
 
 PAGE = Path(__file__).with_name("page.html")
 CALLBACK_ANSWER_WAIT = 5.0
 MAX_UPLOAD = 5 * 1024 * 1024
 Handler = Callable[[web.Request, int], Awaitable[Any]]
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except ValueError as exc:
-        raise SandboxError("body is not JSON") from exc
-    if not isinstance(data, dict):
-        raise SandboxError("body must be a JSON object")
-    return data
-
-
-def _int(value: Any, name: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise SandboxError(f"{name} must be an integer") from exc
 
 
 def create_app(stack: DemoStack) -> web.Application:
@@ -62,13 +41,13 @@ def create_app(stack: DemoStack) -> web.Application:
     def for_identity(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def wrapped(request: web.Request) -> web.Response:
             try:
-                user_id = _int(request.match_info["id"], "identity")
+                user_id = as_int(request.match_info["id"], "identity")
                 if identity(user_id) is None:
                     raise NotFound(f"no identity {user_id} in the sandbox")
                 result = await handler(request, user_id)
             except SandboxError as exc:
-                return _json({"error": str(exc)}, exc.status)
-            return _json(result)
+                return json_response({"error": str(exc)}, exc.status)
+            return json_response(result)
 
         return wrapped
 
@@ -76,7 +55,7 @@ def create_app(stack: DemoStack) -> web.Application:
         return web.Response(text=PAGE.read_text(encoding="utf-8"), content_type="text/html")
 
     async def session(request: web.Request) -> web.Response:
-        return _json(
+        return json_response(
             {
                 "bot": BOT_NAME,
                 "currency": stack.settings.shop_currency,
@@ -93,13 +72,13 @@ def create_app(stack: DemoStack) -> web.Application:
         }
 
     async def send(request: web.Request, user_id: int) -> Any:
-        text = str((await _body(request)).get("text", ""))
+        text = str((await read_json_object(request)).get("text", ""))
         return emulator.send_text(user_id, text).to_dict()
 
     async def press(request: web.Request, user_id: int) -> Any:
-        body = await _body(request)
+        body = await read_json_object(request)
         query_id = emulator.press(
-            user_id, _int(body.get("message_id"), "message_id"), str(body.get("callback_data"))
+            user_id, as_int(body.get("message_id"), "message_id"), str(body.get("callback_data"))
         )
         try:
             answer = await emulator.wait_callback_answer(query_id, CALLBACK_ANSWER_WAIT)
@@ -108,7 +87,7 @@ def create_app(stack: DemoStack) -> web.Application:
         return {"answered": True, "text": answer.text, "show_alert": answer.show_alert}
 
     async def document(request: web.Request, user_id: int) -> Any:
-        body = await _body(request)
+        body = await read_json_object(request)
         try:
             content = base64.b64decode(str(body.get("content_base64", "")), validate=True)
         except binascii.Error as exc:
@@ -124,14 +103,14 @@ def create_app(stack: DemoStack) -> web.Application:
         return message.to_dict()
 
     async def pay(request: web.Request, user_id: int) -> Any:
-        body = await _body(request)
-        outcome = await emulator.pay(user_id, _int(body.get("message_id"), "message_id"))
+        body = await read_json_object(request)
+        outcome = await emulator.pay(user_id, as_int(body.get("message_id"), "message_id"))
         return outcome.to_dict()
 
     async def file(request: web.Request) -> web.Response:
         stored = emulator.files.get(request.match_info["file_id"])
         if stored is None:
-            return _json({"error": "no such file"}, 404)
+            return json_response({"error": "no such file"}, 404)
         return web.Response(body=stored.content, content_type=stored.mime_type)
 
     async def side_panel(request: web.Request, user_id: int) -> Any:

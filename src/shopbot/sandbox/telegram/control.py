@@ -36,11 +36,11 @@ if TYPE_CHECKING:
 Route = Callable[[web.Request], Awaitable[Any]]
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
+def json_response(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def read_json_object(request: web.Request) -> dict[str, Any]:
     if not request.body_exists:
         return {}
     try:
@@ -52,7 +52,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def _int(value: Any, name: str) -> int:
+def as_int(value: Any, name: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
@@ -60,7 +60,7 @@ def _int(value: Any, name: str) -> int:
 
 
 def _rate(value: Any, name: str) -> int | None:
-    return None if value is None else _int(value, name)
+    return None if value is None else as_int(value, name)
 
 
 def setup(app: web.Application, emu: "Emulator") -> None:
@@ -69,8 +69,8 @@ def setup(app: web.Application, emu: "Emulator") -> None:
             try:
                 result = await handler(request)
             except SandboxError as exc:
-                return _json({"error": str(exc)}, exc.status)
-            return result if isinstance(result, web.Response) else _json(result)
+                return json_response({"error": str(exc)}, exc.status)
+            return result if isinstance(result, web.Response) else json_response(result)
 
         return wrapped
 
@@ -78,15 +78,15 @@ def setup(app: web.Application, emu: "Emulator") -> None:
         return request.query.get("bot")
 
     def user_id(request: web.Request) -> int:
-        return _int(request.match_info["id"], "user id")
+        return as_int(request.match_info["id"], "user id")
 
     async def state(request: web.Request) -> Any:
         return emu.snapshot()
 
     async def create_user(request: web.Request) -> Any:
-        body = await _body(request)
+        body = await read_json_object(request)
         user = emu.create_user(
-            _int(body.get("id"), "id"),
+            as_int(body.get("id"), "id"),
             body.get("first_name"),
             username=body.get("username"),
             last_name=body.get("last_name"),
@@ -97,28 +97,28 @@ def setup(app: web.Application, emu: "Emulator") -> None:
         return user.to_api()
 
     async def send(request: web.Request) -> Any:
-        body = await _body(request)
+        body = await read_json_object(request)
         reply_to = body.get("reply_to")
         message = emu.send_text(
             user_id(request),
             str(body.get("text", "")),
-            reply_to=None if reply_to is None else _int(reply_to, "reply_to"),
+            reply_to=None if reply_to is None else as_int(reply_to, "reply_to"),
             bot=bot_of(request),
         )
         return message.to_dict()
 
     async def press(request: web.Request) -> Any:
-        body = await _body(request)
+        body = await read_json_object(request)
         query_id = emu.press(
             user_id(request),
-            _int(body.get("message_id"), "message_id"),
+            as_int(body.get("message_id"), "message_id"),
             str(body.get("callback_data", "")),
             bot=bot_of(request),
         )
         return {"callback_query_id": query_id}
 
     async def document(request: web.Request) -> Any:
-        body = await _body(request)
+        body = await read_json_object(request)
         if "content_base64" in body:
             try:
                 content = base64.b64decode(str(body["content_base64"]), validate=True)
@@ -137,11 +137,11 @@ def setup(app: web.Application, emu: "Emulator") -> None:
         return message.to_dict()
 
     async def pay(request: web.Request) -> Any:
-        body = await _body(request)
+        body = await read_json_object(request)
         timeout = body.get("timeout")
         outcome = await emu.pay(
             user_id(request),
-            _int(body.get("message_id"), "message_id"),
+            as_int(body.get("message_id"), "message_id"),
             timeout=None if timeout is None else float(timeout),
             bot=bot_of(request),
         )
@@ -171,7 +171,7 @@ def setup(app: web.Application, emu: "Emulator") -> None:
         return emu.deliveries(bot=bot_of(request))
 
     async def flood(request: web.Request) -> Any:
-        body = await _body(request)
+        body = await read_json_object(request)
         emu.set_flood(
             per_chat=_rate(body.get("per_chat"), "per_chat"),
             global_rate=_rate(body.get("global"), "global"),
@@ -192,7 +192,7 @@ def setup(app: web.Application, emu: "Emulator") -> None:
                 timeout, quiet=None if quiet is None else float(quiet), bot=bot_of(request)
             )
         except TimeoutError as exc:
-            return _json({"idle": False, "error": str(exc)}, 504)
+            return json_response({"idle": False, "error": str(exc)}, 504)
         return {"idle": True}
 
     router = app.router
