@@ -76,6 +76,8 @@ class Settings(BaseSettings):
 
     heleket_webhook_url: str | None = None
     """Where Heleket posts callbacks; default PUBLIC_BASE_URL/webhook/heleket."""
+    heleket_return_url: str | None = None
+    """The payment page's way back to the shop (before and after paying), e.g. a t.me link."""
 
     @property
     def heleket_callback_url(self) -> str:
@@ -121,6 +123,17 @@ class Settings(BaseSettings):
         if not (3 <= len(code) <= 10 and code.isalnum()):
             raise ValueError("must be a currency code such as USD")
         return code
+
+    @field_validator("heleket_return_url", mode="before")
+    @classmethod
+    def _return_url(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip()
+        # Heleket's own limits for url_return / url_success; it refuses the invoice otherwise.
+        if not (6 <= len(text) <= 255 and text.startswith(("https://", "http://"))):
+            raise ValueError("must be an http(s) URL of 6 to 255 characters")
+        return text
 
     @field_validator("topup_min", "topup_max", "stars_per_unit")
     @classmethod

@@ -17,4 +17,5 @@ def topup_policy(settings: Settings) -> TopupPolicy:
         maximum=settings.topup_max,
         callback_url=settings.heleket_callback_url,
         lifetime_seconds=settings.heleket_invoice_lifetime,
+        return_url=settings.heleket_return_url,
     )

@@ -87,6 +87,8 @@ async def test_top_up_on_the_heleket_page_then_buy_and_see_the_item(
     await heleket.get_by_role("button", name=re.compile("Pay exactly")).click(timeout=WAIT_MS)
     await expect(heleket.locator("#status")).to_have_text("paid", timeout=WAIT_MS)
     await screenshot(heleket, "heleket-payment-page")
+    back = heleket.get_by_role("link", name="Back to the shop (success)")
+    await expect(back).to_have_attribute("href", f"{sandbox.url}/")
 
     await expect(page.locator("#messages")).to_contain_text("topped up", timeout=WAIT_MS)
     await expect(page.locator("#messages .bot").last).to_contain_text(item, timeout=WAIT_MS)

@@ -169,3 +169,25 @@ def test_secrets_do_not_appear_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
             assert value not in shown
     assert loaded.heleket_api_key is not None
     assert loaded.heleket_api_key.get_secret_value() == "hk-api-5d2f8e6b0a"
+
+
+def test_heleket_return_url_reaches_the_topup_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shopbot.wiring import topup_policy
+
+    monkeypatch.setenv("HELEKET_RETURN_URL", " https://t.me/my_shop_bot ")
+    monkeypatch.setenv("HELEKET_WEBHOOK_URL", "https://shop.example.com/webhook/heleket")
+    assert topup_policy(settings()).return_url == "https://t.me/my_shop_bot"
+    monkeypatch.setenv("HELEKET_RETURN_URL", "")
+    assert topup_policy(settings()).return_url is None
+
+
+@pytest.mark.parametrize(
+    "raw", ["t.me/shop", "ftp://example.com/x", "https:", "https://" + "a" * 250]
+)
+def test_heleket_return_url_must_be_what_heleket_accepts(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("HELEKET_RETURN_URL", raw)
+    with pytest.raises(ValidationError) as caught:
+        settings()
+    assert [error["loc"] for error in caught.value.errors()] == [("heleket_return_url",)]

@@ -152,9 +152,13 @@ def take_back_signals() -> Any:
 
 @asynccontextmanager
 async def demo_stack(
-    workdir: Path, catalog: Path = CATALOG, admin_ids: tuple[int, ...] = ()
+    workdir: Path,
+    catalog: Path = CATALOG,
+    admin_ids: tuple[int, ...] = (),
+    return_url: str | None = None,
 ) -> AsyncIterator[DemoStack]:
-    """Start everything; on exit (also on cancellation) stop it all in reverse order."""
+    """Start everything; on exit (also on cancellation) stop it all in reverse order.
+    `return_url`: where the Heleket payment page links back to."""
     database_url = f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
     await uninterrupted(asyncio.to_thread(upgrade, database_url))
     document, stock = read_catalog(catalog)
@@ -202,6 +206,7 @@ async def demo_stack(
             heleket_api_url=heleket_url,
             heleket_allowed_ips=["127.0.0.1"],
             heleket_webhook_url=f"{webhook_url}/webhook/heleket",
+            heleket_return_url=return_url,
             trusted_proxies=[],
             reconcile_interval_seconds=0,
         )

@@ -44,7 +44,8 @@ async def serve_sandbox(
     """Runs until cancelled (Ctrl-C); everything started is stopped before it returns."""
     quiet_logs(verbose)
     with tempfile.TemporaryDirectory(prefix="shopbot-sandbox-") as directory:
-        async with demo_stack(Path(directory), catalog, admin_ids=ADMIN_IDS) as stack:
+        page = f"http://{HOST}:{port}/"
+        async with demo_stack(Path(directory), catalog, ADMIN_IDS, return_url=page) as stack:
             for who in IDENTITIES:
                 stack.emulator.create_user(who.id, who.name, language_code=who.language)
             async with serve_aiohttp(create_app(stack), host=HOST, port=port) as url:
