@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from shopbot.bot.texts import Texts
+from shopbot.demo.browser.identities import IDENTITIES
 from shopbot.demo.stack import read_catalog
 from shopbot.demo.transcript import plain
 from tests.e2e.demo_process import Sandbox, running_sandbox
@@ -28,6 +29,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser"
 WAIT_MS = 20_000
 EN, RU = Texts("en"), Texts("ru")
+BORIS = next(i.name for i in IDENTITIES if i.language == "ru")
 
 
 @pytest.fixture
@@ -105,7 +107,7 @@ async def test_stars_top_up_in_russian_and_the_admin_identity(
 ) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     await page.goto(sandbox.url)
-    await page.locator(".identity", has_text="Борис").click(timeout=WAIT_MS)
+    await page.locator(".identity", has_text=BORIS).click(timeout=WAIT_MS)
     await page.get_by_role("button", name="Send /start").click(timeout=WAIT_MS)
     await tap(page, label(RU, "menu.topup"))
     await tap(page, label(RU, "topup.preset", amount="10.00", currency="USD"))
@@ -124,6 +126,7 @@ async def test_stars_top_up_in_russian_and_the_admin_identity(
     await expect(stats).to_contain_text("Users:", timeout=WAIT_MS)
     await expect(stats).to_contain_text("Today")
     await expect(page.locator("#balance")).to_have_text("0.00")
+    await expect(page.locator("#customers")).to_contain_text(f"{BORIS}10.00")
 
     # A stock file goes through the page's file button, as a Telegram document.
     await page.locator("#text").fill("/admin")

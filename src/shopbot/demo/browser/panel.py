@@ -4,6 +4,7 @@ repositories the bot uses, so the panel cannot disagree with the bot."""
 
 from typing import Any
 
+from shopbot.demo.browser.identities import IDENTITIES
 from shopbot.demo.stack import DemoStack
 from shopbot.domain.ledger import user_account
 from shopbot.domain.ledger.accounts import SystemAccount
@@ -21,6 +22,11 @@ async def panel(stack: DemoStack, user_id: int) -> dict[str, Any]:
         orders = await uow.orders.list_for_user(user_id, LIST_LIMIT)
         stars = await uow.stars.list_for_user(user_id, LIST_LIMIT)
         shop = {code.value: await uow.ledger.balance(code.value) for code in SystemAccount}
+        customers = {
+            who.name: await uow.ledger.balance(user_account(who.id))
+            for who in IDENTITIES
+            if who.role == "customer"
+        }
         report = await uow.ledger.verify()
         own = [
             gateway["invoice"]
@@ -67,6 +73,7 @@ async def panel(stack: DemoStack, user_id: int) -> dict[str, Any]:
         ],
         "invoices": invoices,
         "shop_accounts": {code: str(value) for code, value in shop.items()},
+        "customers": {name: str(value) for name, value in customers.items()},
         "ledger": {
             "sound": report.sound,
             "accounts": report.accounts,
