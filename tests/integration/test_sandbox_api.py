@@ -91,10 +91,37 @@ async def test_bad_requests_get_a_clear_error_and_change_nothing(
     error: str | None,
 ) -> None:
     if isinstance(body, str):
-        response = await sandbox.request(method, path, content=body)
+        response = await sandbox.request(
+            method, path, content=body, headers={"Content-Type": "application/json"}
+        )
     else:
         response = await sandbox.request(method, path, json=body)
     assert response.status_code == status, response.text
     if error is not None:
         assert error in response.json()["error"]
     assert (await sandbox.get(f"/api/chats/{ALICE}")).json()["messages"] == []
+
+
+async def test_posts_must_be_json_so_other_sites_cannot_post_forms(
+    sandbox: httpx.AsyncClient,
+) -> None:
+    response = await sandbox.post(
+        f"/api/chats/{ALICE}/send",
+        content='{"text": "/start"}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert response.status_code == 415
+    assert (await sandbox.get(f"/api/chats/{ALICE}")).json()["messages"] == []
+
+
+async def test_files_other_than_images_are_downloads(sandbox: httpx.AsyncClient) -> None:
+    for name, mime, inline in (("x.html", "text/html", False), ("x.png", "image/png", True)):
+        sent = await sandbox.post(
+            f"/api/chats/{ALICE}/document",
+            json={"filename": name, "content_base64": "PGI+", "mime_type": mime},
+        )
+        file_id = sent.json()["document"]["file_id"]
+        served = await sandbox.get(f"/api/files/{file_id}")
+        assert served.headers["x-content-type-options"] == "nosniff"
+        assert served.headers["content-disposition"] == ("inline" if inline else "attachment")
+        assert served.headers["content-type"] == (mime if inline else "application/octet-stream")

@@ -32,6 +32,11 @@ PAGE = Path(__file__).with_name("page.html")
 CALLBACK_ANSWER_WAIT = 5.0
 MAX_UPLOAD = 5 * 1024 * 1024
 Handler = Callable[[web.Request, int], Awaitable[Any]]
+INLINE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src 'self'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 def create_app(stack: DemoStack) -> web.Application:
@@ -40,6 +45,10 @@ def create_app(stack: DemoStack) -> web.Application:
 
     def for_identity(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def wrapped(request: web.Request) -> web.Response:
+            # A cross-site form can post text/plain to loopback; JSON forces a CORS
+            # preflight, which this server never grants.
+            if request.method == "POST" and request.content_type != "application/json":
+                return json_response({"error": "send application/json"}, 415)
             try:
                 user_id = as_int(request.match_info["id"], "identity")
                 if identity(user_id) is None:
@@ -52,7 +61,11 @@ def create_app(stack: DemoStack) -> web.Application:
         return wrapped
 
     async def page(request: web.Request) -> web.Response:
-        return web.Response(text=PAGE.read_text(encoding="utf-8"), content_type="text/html")
+        return web.Response(
+            text=PAGE.read_text(encoding="utf-8"),
+            content_type="text/html",
+            headers={"Content-Security-Policy": PAGE_POLICY},
+        )
 
     async def session(request: web.Request) -> web.Response:
         return json_response(
@@ -111,7 +124,17 @@ def create_app(stack: DemoStack) -> web.Application:
         stored = emulator.files.get(request.match_info["file_id"])
         if stored is None:
             return json_response({"error": "no such file"}, 404)
-        return web.Response(body=stored.content, content_type=stored.mime_type)
+        # Files come from anyone in the chat: only raster images are shown inline; the rest
+        # is downloaded, so an uploaded HTML page never runs on the sandbox's origin.
+        inline = stored.mime_type in INLINE_IMAGES
+        return web.Response(
+            body=stored.content,
+            content_type=stored.mime_type if inline else "application/octet-stream",
+            headers={
+                "X-Content-Type-Options": "nosniff",
+                "Content-Disposition": "inline" if inline else "attachment",
+            },
+        )
 
     async def side_panel(request: web.Request, user_id: int) -> Any:
         return await panel(stack, user_id)
