@@ -78,6 +78,12 @@ class ChatUser:
         self.emulator.send_document(self.id, filename, content, mime)
         await self.stack.idle()
 
+    async def send_location(
+        self, latitude: float, longitude: float, *, reply_to: int | None = None
+    ) -> None:
+        self.emulator.send_location(self.id, latitude, longitude, reply_to=reply_to)
+        await self.stack.idle()
+
     async def pay_invoice(self) -> Any:
         """Pays the newest Stars invoice (pre-checkout round trip included)."""
         invoice = next(m for m in reversed(self.messages(sender="bot")) if m.invoice)

@@ -383,3 +383,29 @@ async def test_support_cancel_and_files(pg_url: str, pg_uow: UnitOfWorkFactory) 
         await stack.idle()
         await admin.send("Anything else?", reply_to=forwarded.message_id)
         assert admin.last_text() == plain(t("support.reply_failed", user_id=ALICE))
+
+
+async def test_support_location_both_ways(pg_url: str, pg_uow: UnitOfWorkFactory) -> None:
+    t = Texts("en")
+    async with bot_stack(pg_url, admin_ids=[ADMIN]) as stack:
+        admin, alice = stack.user(ADMIN, "Admin"), stack.user(ALICE, "Alice", username="alice")
+        await admin.send("/start")
+        await alice.send("/start")
+
+        # no caption to carry the tag: a tagged header first, then the copy replying to it
+        await alice.press(t("menu.support"))
+        await alice.send_location(59.9386, 30.3141)
+        assert alice.last_text() == plain(t("support.sent"))
+        header, copy = admin.messages(sender="bot")[-2:]
+        assert (header.text or "").startswith(f"#u{ALICE} ")
+        assert (header.text or "").endswith(plain(t("support.media_follows")))
+        assert copy.location == {"latitude": 59.9386, "longitude": 30.3141}
+        assert copy.reply_to_message_id == header.message_id
+
+        await admin.send_location(55.7539, 37.6208, reply_to=header.message_id)
+        title, answer = alice.messages(sender="bot")[-2:]
+        assert title.text == plain(t("support.reply_title"))
+        assert answer.location == {"latitude": 55.7539, "longitude": 37.6208}
+        assert admin.last_text() == plain(t("support.reply_sent", user_id=ALICE))
+        assert_api_calls_ok(stack)
+        assert len(stack.emulator.calls("copyMessage")) == 2

@@ -499,6 +499,88 @@ async def test_documents_both_ways(env: Env) -> None:
         await env.bot.send_photo(ALICE, BufferedInputFile(b"not an image", filename="x.png"))
 
 
+async def test_copy_message_text_document_and_location(env: Env) -> None:
+    emu, bob = env.emu, 1002
+    emu.create_user(bob, "Bob", started=True)
+    text = emu.send_text(ALICE, "see https://example.com")
+    document = emu.send_document(ALICE, "a.txt", b"abc", caption="old caption")
+    location = emu.send_location(ALICE, 51.5007, -0.1246)
+    [*_, update] = await env.bot.get_updates(timeout=0)  # the user's location as Telegram has it
+    assert update.message is not None
+    assert update.message.location is not None
+    assert (update.message.location.latitude, update.message.location.longitude) == (
+        51.5007,
+        -0.1246,
+    )
+
+    copied = await env.bot.copy_message(
+        bob, ALICE, text.message_id, reply_markup=keyboard([("Ok", "ok")])
+    )
+    copy = emu.messages(bob)[-1]
+    assert copied.message_id == copy.message_id
+    assert (copy.sender, copy.chat_id, copy.text) == ("bot", bob, "see https://example.com")
+    assert copy.entities == text.entities
+    assert copy.callback_data() == ["ok"]
+    assert copy.reply_to_message_id is None  # no link to the original
+
+    await env.bot.copy_message(bob, ALICE, document.message_id, caption="<b>new</b> caption")
+    copy = emu.messages(bob)[-1]
+    assert copy.document == document.document
+    assert (copy.caption, copy.caption_entities) == (
+        "new caption",
+        [{"offset": 0, "length": 3, "type": "bold"}],
+    )
+    await env.bot.copy_message(bob, ALICE, document.message_id)  # the caption is kept
+    assert emu.messages(bob)[-1].caption == "old caption"
+    form = {"chat_id": bob, "from_chat_id": ALICE, "message_id": document.message_id}
+    async with (  # aiogram drops empty fields; an empty caption removes the original one
+        aiohttp.ClientSession() as http,
+        http.post(f"{env.base_url}/bot{TOKEN}/copyMessage", data=form | {"caption": ""}) as answer,
+    ):
+        assert (await answer.json())["ok"] is True
+    assert emu.messages(bob)[-1].caption is None
+
+    await env.bot.copy_message(ALICE, ALICE, location.message_id)
+    copy = emu.messages(ALICE)[-1]
+    assert copy.sender == "bot"
+    assert copy.location == {"latitude": 51.5007, "longitude": -0.1246}
+    assert emu.message_json(emu.bot(), copy)["location"] == copy.location
+    [call] = [c for c in emu.calls("copyMessage") if c.params["chat_id"] == str(ALICE)]
+    assert call.result == {"message_id": copy.message_id}
+
+
+async def test_copy_message_errors(env: Env) -> None:
+    emu = env.emu
+    text = emu.send_text(ALICE, "hello")
+    with pytest.raises(TelegramBadRequest) as missing:
+        await env.bot.copy_message(ALICE, ALICE, 999)
+    assert missing.value.message == "Bad Request: message to copy not found"
+    await env.bot.delete_message(ALICE, text.message_id)
+    with pytest.raises(TelegramBadRequest, match="message to copy not found"):
+        await env.bot.copy_message(ALICE, ALICE, text.message_id)
+    with pytest.raises(TelegramBadRequest) as no_chat:
+        await env.bot.copy_message(ALICE, 424242, 1)
+    assert no_chat.value.message == "Bad Request: chat not found"
+    invoice = await send_stars_invoice(env, "not-copyable")
+    with pytest.raises(TelegramBadRequest) as service:
+        await env.bot.copy_message(ALICE, ALICE, invoice.message_id)
+    assert service.value.message == "Bad Request: message can't be copied"
+    document = emu.send_document(ALICE, "a.txt", b"abc")
+    with pytest.raises(TelegramBadRequest, match="message caption is too long"):
+        await env.bot.copy_message(ALICE, ALICE, document.message_id, caption="x" * 1025)
+    location = emu.send_location(ALICE, 0, 0)
+    emu.block(ALICE)
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await env.bot.copy_message(ALICE, ALICE, location.message_id)
+    emu.unblock(ALICE)
+    bob = emu.create_user(1002, "Bob", started=True).id  # no recent sends to this chat
+    emu.set_flood(per_chat=1, global_rate=None)
+    await env.bot.copy_message(bob, ALICE, location.message_id)
+    with pytest.raises(TelegramRetryAfter):
+        await env.bot.copy_message(bob, ALICE, location.message_id)
+    assert {c.error_code for c in emu.calls("copyMessage") if not c.ok} == {400, 403, 429}
+
+
 async def test_photo_commands_actions_and_reply_keyboards(env: Env) -> None:
     env.emu.create_user(ALICE, "Alice", username="alice", started=True)
     png = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + (640).to_bytes(4) + (480).to_bytes(4)
@@ -717,6 +799,15 @@ async def test_control_api(env: Env) -> None:
             {"message_id": invoice.message_id, "timeout": 0.1},
         )
         assert (status, outcome["status"]) == (200, "timeout")
+        status, shared = await call(
+            "POST", f"/sandbox/users/{ALICE}/location", {"latitude": 48.8584, "longitude": 2.2945}
+        )
+        assert (status, shared["location"]) == (200, {"latitude": 48.8584, "longitude": 2.2945})
+        status, wrong = await call(
+            "POST", f"/sandbox/users/{ALICE}/location", {"latitude": 91, "longitude": 0}
+        )
+        assert status == 400
+        assert "latitude" in wrong["error"]
         status, flood = await call("POST", "/sandbox/flood", {"per_chat": 1, "global": None})
         assert flood == {"per_chat": 1, "global": None}
         status, blocked = await call("POST", f"/sandbox/users/{ALICE}/block")

@@ -1,5 +1,5 @@
-"""Bot API methods on messages and chats: getMe, sendMessage, edits, deleteMessage,
-answerCallbackQuery, sendChatAction, getChat and the bot command list."""
+"""Bot API methods on messages and chats: getMe, sendMessage, copyMessage, edits,
+deleteMessage, answerCallbackQuery, sendChatAction, getChat and the bot command list."""
 
 import json
 import re
@@ -36,6 +36,9 @@ ACTIONS = {
     "upload_video_note",
 }
 SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators"}
+CAPTIONED_MEDIA = ("document", "photo")
+"""Copyable content besides text; a message with none of it (an invoice, a payment) is a
+service message to Telegram and cannot be copied."""
 
 
 def reply_target(chat: Chat, params: Params) -> int | None:
@@ -134,6 +137,41 @@ async def send_message(emu: "Emulator", bot: BotState, params: Params) -> Any:
         source=params.value("text"),
         parse_mode=params.value("parse_mode") or None,
     )
+
+
+def copied_content(message: Message, params: Params) -> dict[str, Any]:
+    """The fields of a copy: the original's content, with the caption of captioned media
+    replaced when `caption` is passed (even empty: that removes it, as Telegram does); texts
+    and locations have no caption to replace, so a `caption` for them is ignored."""
+    if message.text is not None:
+        return {"text": message.text, "entities": list(message.entities)}
+    if message.location is not None:
+        return {"location": dict(message.location)}
+    media = {key: getattr(message, key) for key in CAPTIONED_MEDIA if getattr(message, key)}
+    if not media:
+        raise bad_request("message can't be copied")
+    caption, entities = message.caption, list(message.caption_entities)
+    if params.has("caption"):
+        caption, entities = format_text(
+            params.value("caption"), params.value("parse_mode"), params.value("caption_entities")
+        )
+        check_caption(caption)
+    return media | {"caption": caption or None, "caption_entities": entities}
+
+
+@method("copyMessage")
+async def copy_message(emu: "Emulator", bot: BotState, params: Params) -> Any:
+    markup = parse_reply_markup(params.value("reply_markup"))
+    chat = target_chat(emu, bot, params)
+    # target_chat only reads chat_id; the source chat needs the same lookup, not a send check
+    source_params = Params({"chat_id": params.required("from_chat_id")})
+    source = target_chat(emu, bot, source_params, sending=False)
+    original = source.find(params.integer("message_id"))
+    if original is None:
+        raise bad_request("message to copy not found")
+    fields = copied_content(original, params)
+    sent = send(emu, bot, chat, params, markup, **fields)
+    return {"message_id": sent["message_id"]}
 
 
 def to_edit(emu: "Emulator", bot: BotState, params: Params) -> Message:

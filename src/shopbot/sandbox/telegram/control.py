@@ -9,6 +9,7 @@ POST /sandbox/users/{id}/send              {"text", "reply_to"} -> message
 POST /sandbox/users/{id}/press             {"message_id", "callback_data"} -> {"callback_query_id"}
 POST /sandbox/users/{id}/document          {"filename", "content" | "content_base64",
                                             "mime_type", "caption"} -> message
+POST /sandbox/users/{id}/location          {"latitude", "longitude", "reply_to"} -> message
 POST /sandbox/users/{id}/pay               {"message_id", "timeout"} -> payment outcome
 POST /sandbox/users/{id}/block|unblock     -> {"blocked"}
 GET  /sandbox/chats/{id}/messages          ?include_deleted=1 -> [message]
@@ -57,6 +58,13 @@ def as_int(value: Any, name: str) -> int:
         return int(value)
     except (TypeError, ValueError) as exc:
         raise SandboxError(f"{name} must be an integer") from exc
+
+
+def as_float(value: Any, name: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise SandboxError(f"{name} must be a number") from exc
 
 
 def _rate(value: Any, name: str) -> int | None:
@@ -136,6 +144,18 @@ def setup(app: web.Application, emu: "Emulator") -> None:
         )
         return message.to_dict()
 
+    async def location(request: web.Request) -> Any:
+        body = await read_json_object(request)
+        reply_to = body.get("reply_to")
+        message = emu.send_location(
+            user_id(request),
+            as_float(body.get("latitude"), "latitude"),
+            as_float(body.get("longitude"), "longitude"),
+            reply_to=None if reply_to is None else as_int(reply_to, "reply_to"),
+            bot=bot_of(request),
+        )
+        return message.to_dict()
+
     async def pay(request: web.Request) -> Any:
         body = await read_json_object(request)
         timeout = body.get("timeout")
@@ -202,6 +222,7 @@ def setup(app: web.Application, emu: "Emulator") -> None:
         ("send", send),
         ("press", press),
         ("document", document),
+        ("location", location),
         ("pay", pay),
         ("block", block),
         ("unblock", unblock),

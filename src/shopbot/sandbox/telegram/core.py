@@ -24,6 +24,14 @@ from shopbot.sandbox.telegram.state import (
 )
 
 T = TypeVar("T")
+CONTENT_FIELDS = (
+    "document",
+    "photo",
+    "location",
+    "invoice",
+    "successful_payment",
+    "refunded_payment",
+)
 
 
 class Core:
@@ -132,7 +140,7 @@ class Core:
             data["entities"] = message.entities
         if message.caption_entities:
             data["caption_entities"] = message.caption_entities
-        for key in ("document", "photo", "invoice", "successful_payment", "refunded_payment"):
+        for key in CONTENT_FIELDS:
             if getattr(message, key) is not None:
                 data[key] = getattr(message, key)
         if message.reply_markup is not None:

@@ -130,6 +130,7 @@ class Message:
     keyboard: dict[str, Any] | None = None
     document: dict[str, Any] | None = None
     photo: list[dict[str, Any]] | None = None
+    location: dict[str, Any] | None = None
     invoice: dict[str, Any] | None = None
     successful_payment: dict[str, Any] | None = None
     refunded_payment: dict[str, Any] | None = None

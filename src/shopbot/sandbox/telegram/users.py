@@ -139,6 +139,24 @@ class UserActions(Core):
             fields.update(caption=text, caption_entities=detect(text, []))
         return self._from_user(state, chat, **fields)
 
+    def send_location(
+        self,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        reply_to: int | None = None,
+        bot: str | int | None = None,
+    ) -> Message:
+        """The user shares a point on the map (no caption: Telegram's locations have none)."""
+        if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
+            raise SandboxError("latitude must be in [-90, 90] and longitude in [-180, 180]")
+        state, _, chat = self._active_chat(user_id, bot)
+        if reply_to is not None and chat.find(reply_to) is None:
+            raise NotFound(f"no message {reply_to} in chat {user_id}")
+        location = {"latitude": float(latitude), "longitude": float(longitude)}
+        return self._from_user(state, chat, location=location, reply_to_message_id=reply_to)
+
     async def pay(
         self,
         user_id: int,
