@@ -7,7 +7,6 @@ which is then bought by itself once the payment is credited. Admins' refunds of 
 top-ups (RefundCB kind "heleket") ask for the payer's wallet here too.
 """
 
-import dataclasses
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,10 +26,10 @@ from shopbot.bot.routers.stars import stars_policy
 from shopbot.bot.texts import Texts
 from shopbot.domain.errors import InvalidAmount, ProductUnavailable
 from shopbot.domain.money import MINOR_UNIT, parse_amount
-from shopbot.domain.payments.events import EventResult, handle_payment_event
+from shopbot.domain.payments.events import EventResult
 from shopbot.domain.payments.gateway import GatewayError, GatewayRejected
 from shopbot.domain.payments.models import InvoiceState, TopupInvoice
-from shopbot.domain.payments.reconcile import event_from_invoice
+from shopbot.domain.payments.reconcile import check_invoice
 from shopbot.domain.payments.topups import TopupPolicy, create_topup
 from shopbot.domain.users import User
 from shopbot.wiring import crypto_topups_possible, topup_policy
@@ -274,25 +273,9 @@ async def _ask_heleket(ctx: BotContext, invoice: TopupInvoice) -> EventResult | 
     """Ask Heleket about the invoice now and apply the answer like a webhook."""
     assert ctx.gateway is not None
     try:
-        if invoice.uuid is not None:
-            remote = await ctx.gateway.payment_info(uuid=invoice.uuid)
-        else:
-            remote = await ctx.gateway.payment_info(order_id=invoice.order_id)
+        return await check_invoice(ctx.uows, ctx.gateway, invoice, source="check")
     except GatewayRejected:  # Heleket does not know it (yet): nothing to apply
         return None
-    async with ctx.uows() as uow:
-        if invoice.uuid is None:
-            await uow.topups.attach_gateway(
-                invoice.id,
-                uuid=remote.uuid,
-                url=remote.url,
-                expires_at=remote.expired_at,
-                status=remote.status,
-            )
-        event = dataclasses.replace(event_from_invoice(remote), source="check")
-        result = await handle_payment_event(uow, event)
-        await uow.commit()
-    return result
 
 
 async def check_payment(

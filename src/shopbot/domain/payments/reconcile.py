@@ -33,7 +33,7 @@ class ReconcileReport:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
 
-def event_from_invoice(invoice: GatewayInvoice) -> PaymentEvent:
+def event_from_invoice(invoice: GatewayInvoice, source: str = "reconcile") -> PaymentEvent:
     return PaymentEvent(
         uuid=invoice.uuid,
         status=invoice.status,
@@ -46,7 +46,7 @@ def event_from_invoice(invoice: GatewayInvoice) -> PaymentEvent:
         payer_currency=invoice.payer_currency,
         is_final=invoice.is_final,
         kind="payment",
-        source="reconcile",
+        source=source,
         body=json.dumps(dict(invoice.raw), ensure_ascii=False, default=str),
     )
 
@@ -77,6 +77,32 @@ async def reconcile(
     return report
 
 
+async def check_invoice(
+    uow_factory: UnitOfWorkFactory,
+    gateway: PaymentGateway,
+    invoice: TopupInvoice,
+    source: str = "reconcile",
+) -> EventResult:
+    """Ask Heleket about the invoice now (by uuid once known, else by order id) and apply
+    its answer exactly as a webhook. Raises GatewayRejected if Heleket does not know it."""
+    if invoice.uuid is not None:
+        remote = await gateway.payment_info(uuid=invoice.uuid)
+    else:
+        remote = await gateway.payment_info(order_id=invoice.order_id)
+    async with uow_factory() as uow:
+        if invoice.uuid is None:
+            await uow.topups.attach_gateway(
+                invoice.id,
+                uuid=remote.uuid,
+                url=remote.url,
+                expires_at=remote.expired_at,
+                status=remote.status,
+            )
+        result = await handle_payment_event(uow, event_from_invoice(remote, source))
+        await uow.commit()
+    return result
+
+
 async def _reconcile_one(
     uow_factory: UnitOfWorkFactory,
     gateway: PaymentGateway,
@@ -85,10 +111,7 @@ async def _reconcile_one(
     on_applied: OnApplied | None,
 ) -> str:
     try:
-        if invoice.uuid is not None:
-            remote = await gateway.payment_info(uuid=invoice.uuid)
-        else:
-            remote = await gateway.payment_info(order_id=invoice.order_id)
+        result = await check_invoice(uow_factory, gateway, invoice)
     except GatewayRejected:
         if invoice.uuid is None and invoice.created_at < now - timedelta(days=1):
             # Creation never reached Heleket: nothing can be paid on it.
@@ -102,17 +125,6 @@ async def _reconcile_one(
                 await uow.commit()
             return "closed"
         raise
-    async with uow_factory() as uow:
-        if invoice.uuid is None:
-            await uow.topups.attach_gateway(
-                invoice.id,
-                uuid=remote.uuid,
-                url=remote.url,
-                expires_at=remote.expired_at,
-                status=remote.status,
-            )
-        result = await handle_payment_event(uow, event_from_invoice(remote))
-        await uow.commit()
     if on_applied is not None and result.outcome is Outcome.APPLIED:
         try:
             await on_applied(result)
