@@ -7,6 +7,7 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -147,25 +148,34 @@ def _back_to_user(t: Texts, user_id: int) -> list[Any]:
     return [button(t("admin.users.back"), AdminUserCB(user_id=user_id, action="show"))]
 
 
+async def _user_list(
+    query: CallbackQuery,
+    t: Texts,
+    user_id: int,
+    items: list[tuple[str, CallbackData]],
+    title: str,
+    empty: str,
+) -> None:
+    """One button per item, then the way back to the user's card."""
+    text = t(title, user_id=user_id) if items else t(empty)
+    buttons = [[button(label, data)] for label, data in items]
+    await show(query, text, rows(*buttons, _back_to_user(t, user_id)))
+
+
 async def user_orders(
     query: CallbackQuery, callback_data: AdminUserCB, t: Texts, ctx: BotContext
 ) -> None:
     async with ctx.uows() as uow:
         orders = await uow.orders.list_for_user(callback_data.user_id, 20)
-    buttons = [
-        [
-            button(
-                f"#{o.id} · {o.sku} · {money(o.price)} · {t(f'admin.status.{o.status.value}')}",
-                AdminOrderCB(order_id=o.id),
-            )
-        ]
+    items: list[tuple[str, CallbackData]] = [
+        (
+            f"#{o.id} · {o.sku} · {money(o.price)} · {t(f'admin.status.{o.status.value}')}",
+            AdminOrderCB(order_id=o.id),
+        )
         for o in orders
     ]
-    text = t("admin.users.orders_title", user_id=callback_data.user_id) if orders else None
-    await show(
-        query,
-        text or t("admin.users.no_orders"),
-        rows(*buttons, _back_to_user(t, callback_data.user_id)),
+    await _user_list(
+        query, t, callback_data.user_id, items, "admin.users.orders_title", "admin.users.no_orders"
     )
 
 
@@ -174,20 +184,15 @@ async def user_stars(
 ) -> None:
     async with ctx.uows() as uow:
         payments = await uow.stars.list_for_user(callback_data.user_id, 20)
-    buttons = [
-        [
-            button(
-                f"{when(p.created_at)} · {p.stars} XTR · {money(p.amount)} · {p.refund_state}",
-                AdminStarsCB(payment_id=p.id),
-            )
-        ]
+    items: list[tuple[str, CallbackData]] = [
+        (
+            f"{when(p.created_at)} · {p.stars} XTR · {money(p.amount)} · {p.refund_state}",
+            AdminStarsCB(payment_id=p.id),
+        )
         for p in payments
     ]
-    text = t("admin.users.stars_title", user_id=callback_data.user_id) if payments else None
-    await show(
-        query,
-        text or t("admin.users.no_stars"),
-        rows(*buttons, _back_to_user(t, callback_data.user_id)),
+    await _user_list(
+        query, t, callback_data.user_id, items, "admin.users.stars_title", "admin.users.no_stars"
     )
 
 
