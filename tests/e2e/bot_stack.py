@@ -23,6 +23,7 @@ from shopbot.bot.context import BotContext
 from shopbot.bot.factory import create_bot, create_dispatcher
 from shopbot.bot.runtime import bot_context, webhook_app
 from shopbot.config import Settings
+from shopbot.demo.updates import IDLE_TIMEOUT, UpdateTracker
 from shopbot.http.serve import free_port, serve
 from shopbot.http.serve_aiohttp import serve_aiohttp
 from shopbot.persistence.uow import UnitOfWorkFactory
@@ -34,7 +35,6 @@ from tests.integration.webhook_fixtures import MERCHANT, PAYMENT_KEY, PAYOUT_KEY
 TOKEN = "123456:TEST-shop_bot_token-Zk9"
 BOT_ID, BOT_USERNAME = 123456, "shop_test_bot"
 WEBHOOK_SECRET = "test-webhook-secret_42"
-IDLE_TIMEOUT = 15.0
 
 
 @dataclass
@@ -124,19 +124,10 @@ class BotStack:
     """With `heleket=True`: an object with `emulator` (httpx client to the Heleket
     emulator), `gateway` (HeleketClient) and `webhook_url` (the real webhook service)."""
     users: dict[int, ChatUser] = field(default_factory=dict)
-    finished: set[int] = field(default_factory=set)
-    """Update ids the dispatcher has finished handling (successfully or not)."""
+    updates: UpdateTracker = field(init=False)
 
     def __post_init__(self) -> None:
-        feed_update = self.dispatcher.feed_update
-
-        async def counted(bot: Bot, update: Any, **kwargs: Any) -> Any:
-            try:
-                return await feed_update(bot, update, **kwargs)
-            finally:
-                self.finished.add(update.update_id)
-
-        self.dispatcher.feed_update = counted  # type: ignore[method-assign]
+        self.updates = UpdateTracker(self.emulator, self.dispatcher)
 
     @property
     def uows(self) -> UnitOfWorkFactory:
@@ -156,12 +147,7 @@ class BotStack:
         return self.users.setdefault(user_id, ChatUser(self, user_id))
 
     async def idle(self, seconds: float = IDLE_TIMEOUT) -> None:
-        """Every update the emulator queued so far was handled by the dispatcher, and the
-        emulator saw the bot go quiet. (In polling mode the emulator alone can only guess
-        from a quiet period, which a busy event loop outlasts.)"""
-        queued = set(range(1, self.emulator.bot().next_update_id))
-        await self.emulator.wait_for(lambda: queued <= self.finished, seconds)
-        await self.emulator.wait_idle(seconds)
+        await self.updates.idle(seconds)
 
 
 @dataclass

@@ -148,7 +148,7 @@ async def test_journey_with_a_redis_cluster_for_state_and_dedupe(
             await carol.send("Где мой ключ?")
             assert "Где мой ключ?" in admin.last_text()  # routed by the state read back
             assert await cluster.get(state_key) is None
-            handled = sorted(stack.finished)
+            handled = sorted(stack.updates.finished)
         markers = [await cluster.get(f"shopbot:update:{BOT_ID}:{u}") for u in handled]
         spread = await keys_by_node(redis_cluster, f"shopbot:update:{BOT_ID}:*")
     finally:

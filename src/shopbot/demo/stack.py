@@ -24,7 +24,8 @@ from shopbot.bot.context import BotContext
 from shopbot.bot.factory import create_bot, create_dispatcher
 from shopbot.bot.runtime import bot_context, webhook_app
 from shopbot.config import Settings
-from shopbot.domain.catalog.spec import parse_catalog
+from shopbot.demo.updates import IDLE_TIMEOUT, UpdateTracker
+from shopbot.domain.catalog.spec import CatalogSpec, parse_catalog
 from shopbot.domain.catalog.use_cases import add_stock, import_catalog
 from shopbot.domain.errors import InvalidInput
 from shopbot.http.serve import free_port, serve
@@ -39,7 +40,6 @@ from shopbot.webhook.app import create_app as create_webhook_app
 CATALOG = Path(__file__).with_name("catalog.yaml")
 STOCK_FIELD = "demo_stock"
 BOT_ID, BOT_USERNAME, BOT_NAME = 700000001, "shopbot_demo_bot", "Shop"
-IDLE_TIMEOUT = 15.0
 T = TypeVar("T")
 
 
@@ -61,48 +61,38 @@ class DemoStack:
     """What runs where: name -> base URL."""
     stock: dict[str, list[str]]
     """The demo catalog's stock items by SKU."""
-    finished: set[int] = field(default_factory=set)
-    """Update ids the dispatcher has finished handling."""
+    updates: UpdateTracker = field(init=False)
 
     def __post_init__(self) -> None:
-        feed_update = self.dispatcher.feed_update
-
-        async def counted(bot: Bot, update: Any, **kwargs: Any) -> Any:
-            try:
-                return await feed_update(bot, update, **kwargs)
-            finally:
-                self.finished.add(update.update_id)
-
-        self.dispatcher.feed_update = counted  # type: ignore[method-assign]
+        self.updates = UpdateTracker(self.emulator, self.dispatcher)
 
     @property
     def uows(self) -> UnitOfWorkFactory:
         return self.ctx.uows
 
     async def idle(self, seconds: float = IDLE_TIMEOUT) -> None:
-        """Every update queued so far was handled and the bot went quiet."""
-        queued = set(range(1, self.emulator.bot().next_update_id))
-        await self.emulator.wait_for(lambda: queued <= self.finished, seconds)
-        await self.emulator.wait_idle(seconds)
+        await self.updates.idle(seconds)
 
 
-def read_catalog(path: Path = CATALOG) -> tuple[Any, dict[str, list[str]]]:
-    """The catalog document (for `parse_catalog`) and the stock items by SKU; raises
-    InvalidInput naming the problem if the file is not a valid catalog."""
+def read_catalog(path: Path = CATALOG) -> tuple[CatalogSpec, dict[str, list[str]]]:
+    """The catalog and the stock items by SKU; raises InvalidInput naming the problem if
+    the file is not a valid catalog."""
     document = load_yaml(path)
     if not isinstance(document, dict):
         raise InvalidInput(f"{path}: a catalog file holds a mapping with 'categories'")
     stock = document.pop(STOCK_FIELD, None) or {}
     if not isinstance(stock, dict) or not all(isinstance(v, list) for v in stock.values()):
         raise InvalidInput(f"{path}: {STOCK_FIELD} maps each SKU to a list of items")
-    skus = {product.sku for product in parse_catalog(document).products}
+    spec = parse_catalog(document)
+    skus = {product.sku for product in spec.products}
     if unknown := sorted(str(sku) for sku in stock if str(sku) not in skus):
         raise InvalidInput(f"{path}: {STOCK_FIELD} names SKUs not in the catalog: {unknown}")
-    return document, {str(sku): [str(item) for item in items] for sku, items in stock.items()}
+    return spec, {str(sku): [str(item) for item in items] for sku, items in stock.items()}
 
 
-async def load_catalog(uows: UnitOfWorkFactory, document: Any, stock: dict[str, list[str]]) -> None:
-    spec = parse_catalog(document)
+async def load_catalog(
+    uows: UnitOfWorkFactory, spec: CatalogSpec, stock: dict[str, list[str]]
+) -> None:
     async with uows() as uow:
         await import_catalog(uow, spec)
         for sku, items in stock.items():
@@ -158,10 +148,11 @@ async def demo_stack(
     return_url: str | None = None,
 ) -> AsyncIterator[DemoStack]:
     """Start everything; on exit (also on cancellation) stop it all in reverse order.
+    A catalog that is not valid raises InvalidInput before anything starts.
     `return_url`: where the Heleket payment page links back to."""
+    spec, stock = read_catalog(catalog)
     database_url = f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
     await uninterrupted(asyncio.to_thread(upgrade, database_url))
-    document, stock = read_catalog(catalog)
 
     token = f"{BOT_ID}:DEMO-{_random_key(30)}"
     merchant, payment_key, payout_key = str(uuid.uuid4()), _random_key(), _random_key()
@@ -227,7 +218,7 @@ async def demo_stack(
             httpx.AsyncClient(base_url=heleket_url, timeout=30)
         )
         ctx = await stack.enter_async_context(bot_context(settings, gateway))
-        await load_catalog(ctx.uows, document, stock)
+        await load_catalog(ctx.uows, spec, stock)
         bot = create_bot(settings)
         stack.push_async_callback(bot.session.close)
         dispatcher = create_dispatcher(ctx)
