@@ -55,19 +55,17 @@ def demo(serve: bool, catalog: Path | None, port: int, verbose: bool, pause: flo
 
 def run_sandbox(catalog: Path | None, port: int, verbose: bool) -> None:
     from shopbot.demo.browser import PortInUse, check_port, serve_sandbox
-    from shopbot.demo.stack import CATALOG, read_catalog
+    from shopbot.demo.stack import CATALOG
     from shopbot.domain.errors import InvalidInput
 
-    catalog = catalog or CATALOG
     try:
-        read_catalog(catalog)
         check_port(port)
-    except InvalidInput as exc:
-        raise click.BadParameter(str(exc), param_hint="--catalog") from None
     except PortInUse as exc:
         raise click.BadParameter(str(exc), param_hint="--port") from None
     try:
-        asyncio.run(serve_sandbox(port, catalog, verbose=verbose))
+        asyncio.run(serve_sandbox(port, catalog or CATALOG, verbose=verbose))
+    except InvalidInput as exc:  # raised before anything starts
+        raise click.BadParameter(str(exc), param_hint="--catalog") from None
     except KeyboardInterrupt:
         # Ctrl-C is how the sandbox is meant to end, so it is a normal exit.
         click.echo("\nstopped; everything the sandbox started was stopped", err=True)
