@@ -120,6 +120,15 @@ async def press_twice(user: ChatUser, label: str) -> None:
 # --- Heleket --------------------------------------------------------------------------
 
 
+async def try_to_buy_the_key(user: ChatUser, price: str) -> None:
+    """From /start to the product "key" in "Other" and its Buy button."""
+    await user.send("/start")
+    await user.press(EN("menu.catalog"))
+    await user.press(EN("catalog.other"))
+    await user.press("Product key")
+    await user.press(f"Buy for {price} USD")
+
+
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_heleket_topup_from_the_bot(
     pg_url: str, pg_uow: UnitOfWorkFactory, mode: str
@@ -220,11 +229,7 @@ async def test_insufficient_balance_then_heleket_topup_completes_the_order(
     await add_product(pg_uow, "key", price="12.00", stock=["KEY-<1>"])
     async with bot_stack(pg_url, heleket=True) as stack:
         alice = stack.user(ALICE, "Alice")
-        await alice.send("/start")
-        await alice.press(EN("menu.catalog"))
-        await alice.press(EN("catalog.other"))
-        await alice.press("Product key")
-        await alice.press("Buy for 12.00 USD")
+        await try_to_buy_the_key(alice, "12.00")
         assert "you have 3.00 USD" in alice.last_text()
         await alice.press("Top up 9.00 USD")
         assert "Product key is bought automatically" in alice.last_text()
@@ -252,11 +257,7 @@ async def test_purchase_after_topup_that_sold_out_keeps_the_money(
     await add_product(pg_uow, "key", price="12.00", stock=["ONLY-ONE"])
     async with bot_stack(pg_url, heleket=True) as stack:
         alice = stack.user(ALICE, "Alice")
-        await alice.send("/start")
-        await alice.press(EN("menu.catalog"))
-        await alice.press(EN("catalog.other"))
-        await alice.press("Product key")
-        await alice.press("Buy for 12.00 USD")
+        await try_to_buy_the_key(alice, "12.00")
         await alice.press("Top up 9.00 USD")
         await alice.press(EN("topup.method_heleket"))
         invoice = await the_invoice(stack, alice)
@@ -357,11 +358,7 @@ async def test_insufficient_balance_then_stars_topup_completes_the_order(
     await add_product(pg_uow, "key", price="3.40", stock=["KEY-1", "KEY-2"])
     async with bot_stack(pg_url) as stack:
         alice = stack.user(ALICE, "Alice")
-        await alice.send("/start")
-        await alice.press(EN("menu.catalog"))
-        await alice.press(EN("catalog.other"))
-        await alice.press("Product key")
-        await alice.press("Buy for 3.40 USD")
+        await try_to_buy_the_key(alice, "3.40")
         await alice.press("Top up 0.40 USD")
         # Below the smallest top-up: the minimum is offered, the rest stays on the balance.
         assert "Top up 1.00 USD." in alice.last_text()
@@ -398,11 +395,7 @@ async def test_pre_checkout_refuses_when_the_product_went_off_sale(
     await add_product(pg_uow, "key", price="6.00", stock=["KEY-1"])
     async with bot_stack(pg_url) as stack:
         alice = stack.user(ALICE, "Alice")
-        await alice.send("/start")
-        await alice.press(EN("menu.catalog"))
-        await alice.press(EN("catalog.other"))
-        await alice.press("Product key")
-        await alice.press("Buy for 6.00 USD")
+        await try_to_buy_the_key(alice, "6.00")
         await alice.press("Top up 5.00 USD")
         await alice.press("Telegram Stars")
         async with pg_uow() as uow:
