@@ -7,6 +7,9 @@ from aiogram.filters.callback_data import CallbackData
 class MenuCB(CallbackData, prefix="m"):
     to: str
     """catalog | balance | topup | orders | support | language | home"""
+    keep: bool = False
+    """Pressed under a message that must stay in the chat (goods, receipts, refunds):
+    the screen opens in a new message instead of replacing that one."""
 
 
 class LanguageCB(CallbackData, prefix="lang"):

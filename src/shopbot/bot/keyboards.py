@@ -31,6 +31,12 @@ def back_to_menu(t: Texts) -> InlineKeyboardMarkup:
     return rows([button(t("common.menu"), MenuCB(to="home"))])
 
 
+def record_menu(t: Texts, *extra: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    """The keyboard under a message that records something (goods delivered, a receipt,
+    a refund): its buttons open the next screen in a new message, so the record stays."""
+    return rows(*extra, [button(t("common.menu"), MenuCB(to="home", keep=True))])
+
+
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 

@@ -6,6 +6,7 @@ from aiogram.types import CallbackQuery, Message
 from shopbot.bot.callbacks import LanguageCB, MenuCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import languages, main_menu
+from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.users import User
 
@@ -20,11 +21,9 @@ async def help_(message: Message, t: Texts) -> None:
     await message.answer(t("help.text"), reply_markup=main_menu(t))
 
 
-async def home(query: CallbackQuery, t: Texts, state: FSMContext) -> None:
+async def home(query: CallbackQuery, callback_data: MenuCB, t: Texts, state: FSMContext) -> None:
     await state.clear()
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(t("menu.title"), reply_markup=main_menu(t))
+    await show(query, t("menu.title"), main_menu(t), keep=callback_data.keep)
 
 
 async def language_menu(event: Message | CallbackQuery, t: Texts) -> None:
