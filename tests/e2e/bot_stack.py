@@ -28,7 +28,14 @@ from shopbot.http.serve import free_port, serve
 from shopbot.http.serve_aiohttp import serve_aiohttp
 from shopbot.persistence.uow import UnitOfWorkFactory
 from shopbot.sandbox import heleket as heleket_sandbox
-from shopbot.sandbox.telegram import EMULATOR, Emulator, EmulatorConfig, Message, create_app
+from shopbot.sandbox.telegram import (
+    EMULATOR,
+    AlbumItem,
+    Emulator,
+    EmulatorConfig,
+    Message,
+    create_app,
+)
 from shopbot.webhook.app import create_app as create_webhook_app
 from tests.integration.webhook_fixtures import MERCHANT, PAYMENT_KEY, PAYOUT_KEY
 
@@ -77,6 +84,14 @@ class ChatUser:
     async def send_document(self, filename: str, content: bytes, mime: str = "text/plain") -> None:
         self.emulator.send_document(self.id, filename, content, mime)
         await self.stack.idle()
+
+    async def send_album(
+        self, items: Sequence[AlbumItem], *, caption: str | None = None, reply_to: int | None = None
+    ) -> list[Message]:
+        """2-10 photos or documents as one album: one update per item (as Telegram)."""
+        sent = self.emulator.send_album(self.id, items, caption=caption, reply_to=reply_to)
+        await self.stack.idle()
+        return sent
 
     async def send_location(
         self, latitude: float, longitude: float, *, reply_to: int | None = None

@@ -1,8 +1,13 @@
 """Friendly answers for failures, with an error id that matches the log line.
 
 Refusals of the shop's rules (DomainError) are answered and the update is done.
-Anything else is answered too, logged with details, and raised again, so in webhook
-mode Telegram gets a non-2xx and redelivers (handlers are safe to run twice).
+A permanent Telegram refusal (400/401/403/404/409, see `shopbot.bot.failures`) is
+answered, logged with the refused request and Telegram's description, and the update is
+done too: a redelivery would fail the same way. Anything else (5xx, 429, the network, a
+database or Redis outage, a bug) is answered, logged with details, and raised again, so
+in webhook mode Telegram gets a non-2xx and redelivers (handlers are safe to run twice).
+Across those redeliveries the user is told at most once per update: the coordination
+store (Redis or memory) remembers that the update's failure was announced.
 """
 
 import contextlib
@@ -13,12 +18,16 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
+from shopbot.bot.context import BotContext
+from shopbot.bot.failures import describe, is_permanent
 from shopbot.bot.texts import Texts, pick_language
 from shopbot.domain.errors import DomainError, UserBlocked
 
 log = logging.getLogger(__name__)
+TOLD_TTL = 24 * 3600
+"""Telegram keeps an undelivered update for 24 hours, so it cannot come back later."""
 
 
 async def tell(event: TelegramObject, text: str) -> None:
@@ -29,6 +38,23 @@ async def tell(event: TelegramObject, text: str) -> None:
             await event.bot.send_message(event.from_user.id, text)  # type: ignore[union-attr]
     elif isinstance(event, Message):
         await event.answer(text)
+
+
+async def first_telling(data: dict[str, Any]) -> bool:
+    """True the first time a failure of this update is announced, across redeliveries
+    and instances; True as well when that cannot be known (no update, Redis down):
+    telling twice beats not telling at all."""
+    ctx: BotContext | None = data.get("ctx")
+    update: Update | None = data.get("event_update")
+    bot = data.get("bot")
+    if ctx is None or update is None or bot is None:
+        return True
+    key = f"shopbot:update:{bot.id}:{update.update_id}:told"
+    try:
+        return await ctx.coordination.set_if_absent(key, "1", TOLD_TTL)
+    except Exception:  # the store is down; the failure itself is what gets logged
+        log.warning("could not check whether update %s was answered", update.update_id)
+        return True
 
 
 class ErrorMiddleware(BaseMiddleware):
@@ -51,10 +77,21 @@ class ErrorMiddleware(BaseMiddleware):
                 # A double tap edits the screen to what it already shows: nothing to do.
                 return None
             error_id = secrets.token_hex(4)
-            log.exception("update failed; error id %s", error_id)
+            permanent = isinstance(error, TelegramAPIError) and is_permanent(error)
+            if isinstance(error, TelegramAPIError) and permanent:
+                log.warning(
+                    "update failed, not retried (Telegram refuses for good); error id %s: %s",
+                    error_id,
+                    describe(error),
+                    exc_info=True,
+                )
+            else:
+                log.exception("update failed, raised for redelivery; error id %s", error_id)
             try:
-                await tell(event, t("error.generic", error_id=error_id))
+                if await first_telling(data):
+                    await tell(event, t("error.generic", error_id=error_id))
             except Exception:  # the answer is a courtesy; the original failure matters
                 log.exception("could not tell the user about error %s", error_id)
-            raise
+            if not permanent:
+                raise
         return None

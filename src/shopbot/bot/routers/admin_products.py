@@ -8,10 +8,11 @@ Saving goes through the same validation (`parse_catalog`) and use case
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import StateFilter
+from aiogram.filters import StateFilter, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from shopbot.bot.albums import AlbumOf, route_album
 from shopbot.bot.callbacks import AdminCB, AdminProductCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
@@ -148,9 +149,18 @@ async def ask_stock(
 
 
 async def receive_stock(
-    message: Message, bot: Bot, state: FSMContext, t: Texts, ctx: BotContext
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    t: Texts,
+    ctx: BotContext,
+    album: dict[str, Any] | None = None,
 ) -> None:
-    data: dict[str, Any] = await state.get_data()
+    """A .txt file of stock items, one per line. Every document of an album is taken
+    (each answered with its own count or refusal): the first remembers the product for
+    the album's later items, which arrive after the state is cleared."""
+    data: dict[str, Any] = album or await state.get_data()
+    await route_album(ctx, message, "stock", data)
     document = message.document
     assert document is not None  # the filter
     again = rows(cancel_row(t))
@@ -204,7 +214,8 @@ def build() -> Router:
     router.callback_query.register(edit, AdminProductCB.filter(F.action == "edit"))
     router.callback_query.register(ask_stock, AdminProductCB.filter(F.action == "stock"))
     router.callback_query.register(new_product, AdminDialogCB.filter(F.action == "new_product"))
-    router.message.register(receive_stock, StateFilter(AdminStates.upload_stock), F.document)
+    uploading = or_f(StateFilter(AdminStates.upload_stock), AlbumOf("stock"))
+    router.message.register(receive_stock, uploading, F.document)
     router.message.register(stock_needs_a_file, StateFilter(AdminStates.upload_stock), TEXT_INPUT)
     register_dialog(router)
     return router

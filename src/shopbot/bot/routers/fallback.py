@@ -4,11 +4,16 @@
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
+from shopbot.bot.albums import first_in_album
+from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import main_menu
 from shopbot.bot.texts import Texts
 
 
-async def unknown_message(message: Message, t: Texts) -> None:
+async def unknown_message(message: Message, t: Texts, ctx: BotContext) -> None:
+    """One short help per message, and per album (its items arrive as separate updates)."""
+    if not await first_in_album(ctx, message, "unknown"):
+        return
     await message.answer(t("unknown.text"), reply_markup=main_menu(t))
 
 

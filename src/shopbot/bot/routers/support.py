@@ -13,15 +13,16 @@ import re
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.filters import StateFilter
+from aiogram.filters import StateFilter, or_f
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyParameters
 
+from shopbot.bot.albums import AlbumOf, first_in_album, route_album
 from shopbot.bot.callbacks import MenuCB
 from shopbot.bot.context import BotContext
+from shopbot.bot.failures import PERMANENT, describe, operator_fix
 from shopbot.bot.keyboards import button, main_menu, rows
 from shopbot.bot.texts import Texts
 from shopbot.domain.users import User
@@ -103,14 +104,23 @@ async def cancel(query: CallbackQuery, state: FSMContext, t: Texts) -> None:
         await query.message.edit_text(t("menu.title"), reply_markup=main_menu(t))
 
 
-async def to_support(
-    message: Message, bot: Bot, state: FSMContext, user: User, t: Texts, ctx: BotContext
-) -> None:
-    chat_id = support_chat(ctx)
-    if chat_id is None:
-        await state.clear()
-        await message.answer(t("support.unavailable"), reply_markup=main_menu(t))
-        return
+def support_setting(ctx: BotContext) -> str:
+    """The setting that chose the support chat, for the operator's log line."""
+    if ctx.settings.support_chat_id is not None:
+        return "SUPPORT_CHAT_ID"
+    return "ADMIN_IDS (its first admin)"
+
+
+def support_candidates(ctx: BotContext, chat_id: int) -> list[int]:
+    """The support chat, then every other admin: a relay that the support chat refuses
+    for good goes to the next admin, so the customer's message is not lost."""
+    others = [a for a in [*ctx.settings.admin_ids, *sorted(ctx.admin_ids)] if a != chat_id]
+    return [chat_id, *dict.fromkeys(others)]
+
+
+async def relay(bot: Bot, ctx: BotContext, message: Message, user: User, chat_id: int) -> None:
+    """Post the customer's message in `chat_id` under the tagged header. Raises aiogram's
+    TelegramAPIError subclasses as Telegram answers."""
     staff = await support_texts(ctx, chat_id)
     sender = message.from_user
     header = f"{tag(user.id)} " + staff(
@@ -123,6 +133,7 @@ async def to_support(
         body = html.escape(_clip(message.text, TEXT_LIMIT), quote=False)
         await bot.send_message(chat_id, f"{header}\n\n{body}")
     elif message.content_type in CAPTIONED:
+        # Every album item carries the header too: a reply to any of them reaches the user.
         caption = html.escape(_clip(message.caption or "", CAPTION_LIMIT), quote=False)
         await resend(bot, message, chat_id, f"{header}\n\n{caption}".rstrip())
     else:  # stickers, locations, ...: no caption, so the tagged header goes first
@@ -130,14 +141,53 @@ async def to_support(
         await message.copy_to(
             chat_id, reply_parameters=ReplyParameters(message_id=posted.message_id)
         )
+
+
+async def to_support(
+    message: Message, bot: Bot, state: FSMContext, user: User, t: Texts, ctx: BotContext
+) -> None:
+    """Relay the customer's message (each item of an album) to the support chat and
+    confirm once (once per album). A permanent refusal by Telegram is logged with the
+    operator's fix and the next admin is tried; if nobody can be reached the customer
+    is told the message was not delivered. Transient errors propagate (redelivery)."""
+    chat_id = support_chat(ctx)
+    if chat_id is None:
+        await state.clear()
+        if await first_in_album(ctx, message, "support.unavailable"):
+            await message.answer(t("support.unavailable"), reply_markup=main_menu(t))
+        return
+    await route_album(ctx, message, "support")  # before the state that routed it is gone
+    delivered = False
+    for target in support_candidates(ctx, chat_id):
+        try:
+            await relay(bot, ctx, message, user, target)
+        except PERMANENT as error:
+            setting = support_setting(ctx) if target == chat_id else f"admin {target}"
+            log.error(
+                "support message from user %s not delivered to %s: %s; %s",
+                user.id,
+                setting,
+                describe(error),
+                operator_fix(error, setting),
+            )
+            continue
+        delivered = True
+        break
     await state.clear()
-    await message.answer(t("support.sent"), reply_markup=main_menu(t))
+    if not delivered:
+        if await first_in_album(ctx, message, "support.not_delivered"):
+            await message.answer(t("support.not_delivered"), reply_markup=main_menu(t))
+        return
+    if await first_in_album(ctx, message, "support.sent"):
+        await message.answer(t("support.sent"), reply_markup=main_menu(t))
 
 
 def support_reply(message: Message, bot: Bot, ctx: BotContext) -> bool | dict[str, Any]:
-    """An answer in the support chat to a message the bot posted there with a user's tag."""
+    """An answer to a message the bot posted with a user's tag, in the support chat or
+    in an admin's private chat (where relays go when the support chat refuses them)."""
     replied = message.reply_to_message
-    if message.chat.id != support_chat(ctx) or replied is None:
+    in_admin_chat = message.chat.type == "private" and ctx.is_admin(message.chat.id)
+    if replied is None or (message.chat.id != support_chat(ctx) and not in_admin_chat):
         return False
     if replied.from_user is None or replied.from_user.id != bot.id:
         return False
@@ -148,6 +198,8 @@ def support_reply(message: Message, bot: Bot, ctx: BotContext) -> bool | dict[st
 async def answer_user(
     message: Message, bot: Bot, customer_id: int, t: Texts, ctx: BotContext
 ) -> None:
+    """Carry an admin's answer to the customer; an album arrives item by item under one
+    title, and the admin gets one confirmation (or one failure notice) per album."""
     async with ctx.uows() as uow:
         customer = await uow.users.get(customer_id)
     if customer is None:
@@ -159,18 +211,21 @@ async def answer_user(
             text = _clip(message.text, TEXT_LIMIT)
             await bot.send_message(customer_id, theirs("support.reply", text=text))
         else:
-            await bot.send_message(customer_id, theirs("support.reply_title"))
+            if await first_in_album(ctx, message, "support.reply_title"):
+                await bot.send_message(customer_id, theirs("support.reply_title"))
             if message.content_type in CAPTIONED:
                 await resend(
                     bot, message, customer_id, message.html_text if message.caption else None
                 )
             else:
                 await message.copy_to(customer_id)
-    except (TelegramForbiddenError, TelegramBadRequest):  # blocked the bot, or no such chat
-        log.info("support answer to %s not delivered", customer_id, exc_info=True)
-        await message.reply(t("support.reply_failed", user_id=customer_id))
+    except PERMANENT as error:  # blocked the bot, or no such chat
+        log.info("support answer to %s not delivered: %s", customer_id, describe(error))
+        if await first_in_album(ctx, message, "support.reply_failed"):
+            await message.reply(t("support.reply_failed", user_id=customer_id))
         return
-    await message.reply(t("support.reply_sent", user_id=customer_id))
+    if await first_in_album(ctx, message, "support.reply_sent"):
+        await message.reply(t("support.reply_sent", user_id=customer_id))
 
 
 def in_support_group(message: Message, ctx: BotContext) -> bool:
@@ -186,6 +241,7 @@ def build() -> Router:
     router.callback_query.register(ask, MenuCB.filter(F.to == "support"))
     router.callback_query.register(cancel, SupportCB.filter(F.action == "cancel"))
     router.message.register(answer_user, support_reply)
-    router.message.register(to_support, StateFilter(SupportStates.writing), ~F.text.startswith("/"))
+    writing = or_f(StateFilter(SupportStates.writing), AlbumOf("support"))
+    router.message.register(to_support, writing, ~F.text.startswith("/"))
     router.message.register(ignore, in_support_group)
     return router

@@ -2,6 +2,7 @@
 webhook delivery with retries and long polling, simulated users (messages, buttons,
 documents, Star payments, blocking) and a /sandbox control API."""
 
+from shopbot.sandbox.telegram.albums import AlbumItem
 from shopbot.sandbox.telegram.app import EMULATOR, create_app
 from shopbot.sandbox.telegram.config import EmulatorConfig
 from shopbot.sandbox.telegram.emulator import Emulator
@@ -19,6 +20,7 @@ from shopbot.sandbox.telegram.state import (
 
 __all__ = [
     "EMULATOR",
+    "AlbumItem",
     "ApiError",
     "Call",
     "CallbackQuery",

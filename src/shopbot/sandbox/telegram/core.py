@@ -143,6 +143,8 @@ class Core:
         for key in CONTENT_FIELDS:
             if getattr(message, key) is not None:
                 data[key] = getattr(message, key)
+        if message.media_group_id is not None:
+            data["media_group_id"] = message.media_group_id
         if message.reply_markup is not None:
             data["reply_markup"] = message.reply_markup
         return data

@@ -7,19 +7,21 @@ from typing import Any
 import aiohttp
 
 from shopbot.sandbox.telegram import api_files, api_messages, api_payments, api_updates
+from shopbot.sandbox.telegram.albums import AlbumActions
 from shopbot.sandbox.telegram.config import EmulatorConfig
 from shopbot.sandbox.telegram.delivery import WebhookWorker
+from shopbot.sandbox.telegram.faults import Faults
 from shopbot.sandbox.telegram.methods import Params, execute
 from shopbot.sandbox.telegram.state import BotState, Webhook, bad_request
-from shopbot.sandbox.telegram.users import UserActions
 
 API_MODULES = (api_messages, api_files, api_payments, api_updates)  # they register methods
 
 
-class Emulator(UserActions):
+class Emulator(AlbumActions):
     def __init__(self, config: EmulatorConfig) -> None:
         super().__init__(config)
         self.closing = False
+        self.faults = Faults()  # errors to answer instead of running a method (tests)
         self._workers: dict[str, WebhookWorker] = {}
         self._http: aiohttp.ClientSession | None = None
 

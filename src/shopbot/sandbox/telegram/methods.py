@@ -152,6 +152,9 @@ async def execute(
     try:
         if handler is None:
             raise ApiError(404, "Not Found")
+        fault = emu.faults.take(canonical, params.value("chat_id"))
+        if fault is not None:
+            raise fault
         result = await handler(emu, bot, params)
         body: dict[str, Any] = {"ok": True}
         if isinstance(result, Described):

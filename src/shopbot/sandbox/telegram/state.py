@@ -135,6 +135,7 @@ class Message:
     successful_payment: dict[str, Any] | None = None
     refunded_payment: dict[str, Any] | None = None
     reply_to_message_id: int | None = None
+    media_group_id: str | None = None  # the album the message belongs to
     edit_date: int | None = None
     edits: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
