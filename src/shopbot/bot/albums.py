@@ -12,6 +12,7 @@ keyed by bot, chat and media_group_id, so every instance sees them.
 import json
 from typing import Any
 
+from aiogram.filters import Filter
 from aiogram.types import Message
 
 from shopbot.bot.context import BotContext
@@ -37,14 +38,16 @@ async def route_album(
         await ctx.coordination.set(_key(message, "route"), value, ALBUM_TTL)
 
 
-class AlbumOf:
+class AlbumOf(Filter):
     """A message filter: the message is an item of an album routed to `purpose`; the
     handler then gets the route's payload as `album` (a dict)."""
 
     def __init__(self, purpose: str) -> None:
         self.purpose = purpose
 
-    async def __call__(self, message: Message, ctx: BotContext) -> bool | dict[str, Any]:
+    async def __call__(  # aiogram passes the filter what the handler gets, ctx included
+        self, message: Message, ctx: BotContext
+    ) -> bool | dict[str, Any]:
         if message.media_group_id is None:
             return False
         value = await ctx.coordination.get(_key(message, "route"))
