@@ -228,3 +228,31 @@ async def test_stock_uploaded_as_an_album_of_documents(
             product = await uow.catalog.get_product("keys")
             assert product is not None
             assert await uow.stock.available(product.id) == 3
+
+
+async def test_broadcast_report_to_an_unreachable_admin_is_logged_not_raised(
+    pg_url: str, pg_uow: UnitOfWorkFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with open_shop(pg_url, "webhook") as shop:
+        await shop.admin.send("/start")
+        await shop.alice.send("/start")
+        await open_admin(shop, "admin.section.broadcast")
+        await shop.admin.send("News")
+        # the admin's own copy and then the report are refused: "blocked the bot"
+        shop.emu.faults.inject(
+            "sendMessage", 403, "Forbidden: bot was blocked by the user", times=2, chat_id=ADMIN
+        )
+        await shop.admin.press(EN("admin.broadcast.send"))
+
+        def reported() -> list[str]:
+            return [
+                r.getMessage()
+                for r in caplog.records
+                if r.getMessage().startswith(f"could not report the broadcast to admin {ADMIN}")
+            ]
+
+        logged = await shop.emu.wait_for(reported, timeout=30)
+        assert "Forbidden: bot was blocked by the user" in logged[0]
+        assert shop.alice.bot_texts()[-1] == "News"
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

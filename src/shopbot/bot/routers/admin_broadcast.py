@@ -142,6 +142,9 @@ async def _tell(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup)
             return
         except TelegramRetryAfter as exc:
             await asyncio.sleep(exc.retry_after)
+        except TelegramAPIError as exc:  # the admin blocked the bot, a 5xx: the report only
+            log.warning("could not report the broadcast to admin %s: %s", chat_id, exc)
+            return
     log.warning("could not report the broadcast to admin %s", chat_id)
 
 
