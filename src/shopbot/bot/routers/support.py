@@ -5,6 +5,12 @@ tag `#u<user id>`, and a reply to it is routed by parsing that tag back from the
 message. So it works across instances and restarts. Only messages the bot itself posted
 in the support chat are trusted, and only their leading tag: a user cannot redirect an
 answer by writing a tag into their own text.
+
+Failures (docs/bot.md, "Support"): a support chat Telegram refuses for good gets the
+message relayed to the next admin and an ERROR naming the setting and the operator's fix;
+if nobody can be reached the customer is told once that it was not delivered. Albums
+arrive as one update per item; `shopbot.bot.albums` routes the later items here and
+keeps the answers to one per album.
 """
 
 import html
