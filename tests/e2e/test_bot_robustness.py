@@ -12,7 +12,8 @@ import aiohttp
 import pytest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from shopbot.bot.routers import balance, catalog
+from shopbot.bot import delivery as delivering
+from shopbot.bot.routers import balance
 from shopbot.bot.runtime import WEBHOOK_PATH
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.models import LocalizedText, ProductKind
@@ -119,7 +120,7 @@ async def test_failed_update_is_redelivered_and_buys_once(
     the emulator redelivers, and the second run finds the order instead of buying again."""
     product = await add_product(pg_uow, "key", price="3.50", stock=["K-1", "K-2"])
     failures = []
-    render = catalog.delivery
+    render = delivering.delivery
 
     def flaky(*args: Any, **kwargs: Any) -> str:
         if not failures:
@@ -127,7 +128,7 @@ async def test_failed_update_is_redelivered_and_buys_once(
             raise RuntimeError("the network hiccuped")
         return render(*args, **kwargs)
 
-    monkeypatch.setattr(catalog, "delivery", flaky)
+    monkeypatch.setattr(delivering, "delivery", flaky)
     async with bot_stack(pg_url, mode="webhook") as stack:
         alice = stack.user(ALICE, "Alice")
         await alice.send("/start")

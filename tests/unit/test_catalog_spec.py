@@ -148,6 +148,18 @@ def test_categories_without_products_are_valid() -> None:
             f"products[0].title.ru: is longer than {MAX_TITLE} characters",
         ),
         (
+            only_product(title="😀" * (MAX_TITLE // 2) + "x"),  # 129 UTF-16 code units
+            f"products[0].title.ru: is longer than {MAX_TITLE} characters",
+        ),
+        (
+            only_product(title={"ru": "я" * (MAX_TITLE + 1), "en": "x"}),
+            f"products[0].title.ru: is longer than {MAX_TITLE} characters",
+        ),
+        (
+            only_product(kind="unlimited", content="😀" * 10_001),
+            "products[0].content: is longer than 20000 characters",
+        ),
+        (
             only_product(description="x" * 3001),
             "products[0].description.ru: is longer than 3000 characters",
         ),

@@ -65,9 +65,21 @@ def test_oversized_line_is_refused_without_the_item() -> None:
 
     message = problem(f"OK-ITEM\n{huge}\n")
 
-    assert message == f"invalid stock file:\n  line 2: longer than {MAX_ITEM_LENGTH} characters"
+    assert message == (
+        f"invalid stock file:\n  line 2: longer than {MAX_ITEM_LENGTH} characters"
+        " (as Telegram counts them: an emoji may count 2)"
+    )
     assert "OK-ITEM" not in message
     assert "QQQQ" not in message
+
+
+def test_item_length_counts_utf16_code_units_as_telegram_does() -> None:
+    emoji = "😀" * (MAX_ITEM_LENGTH // 2)  # 2000 characters, 4000 code units
+    cyrillic = "я" * MAX_ITEM_LENGTH
+
+    assert parse_stock_lines(f"{emoji}\n{cyrillic}") == [emoji, cyrillic]
+    assert "line 1: longer than" in problem(emoji + "x")
+    assert "line 1: longer than" in problem("я" * (MAX_ITEM_LENGTH + 1))
 
 
 def test_item_of_maximum_length_is_accepted() -> None:

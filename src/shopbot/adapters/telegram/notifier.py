@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shopbot.bot.context import BotContext
 from shopbot.bot.coordination import MemoryCoordination
-from shopbot.bot.keyboards import back_to_menu
+from shopbot.bot.delivery import send_delivery
+from shopbot.bot.keyboards import back_to_menu, record_menu
 from shopbot.bot.notifications import announce_manual_order
-from shopbot.bot.rendering import delivery, money
+from shopbot.bot.rendering import money
 from shopbot.bot.texts import Texts
 from shopbot.config import Settings, is_placeholder
 from shopbot.domain.catalog.models import ProductKind
@@ -78,8 +79,18 @@ async def complete_purchase_after_topup(
     )
     t = Texts(user.language)
     if result.order is not None and result.product is not None:
-        text = f"{t('after_topup.heading')}\n\n{delivery(t, result.order, result.product)}"
-        await send(bot, user.id, text, back_to_menu(t))
+        try:
+            await send_delivery(
+                bot,
+                user.id,
+                t,
+                result.order,
+                result.product,
+                record_menu(t),
+                heading=t("after_topup.heading"),
+            )
+        except TelegramAPIError as exc:  # the order stays in My orders
+            log.warning("could not deliver order %s: %s", result.order.id, exc)
         if result.status is AfterTopupStatus.BOUGHT and result.product.kind is ProductKind.MANUAL:
             await announce_manual_order(bot, ctx, result.order, result.product, user)
         return result

@@ -29,13 +29,16 @@ from shopbot.bot.routers.admin_common import (
     menu_button,
     show,
 )
+from shopbot.bot.telegram_text import MESSAGE_LIMIT, visible_length
 from shopbot.bot.texts import Texts
 
 log = logging.getLogger(__name__)
 LEASE_KEY = "shopbot:broadcast:running"
 LEASE_TTL = 300
 """Seconds; renewed after every page, so a crashed instance frees it within this time."""
-MAX_TEXT = 4096
+MAX_TEXT = MESSAGE_LIMIT
+"""Telegram's limit, on the text after entity parsing in UTF-16 code units: `&` is one
+character to Telegram though `&amp;` in the HTML the broadcast is sent as."""
 
 _running: set["asyncio.Task[None]"] = set()
 """Broadcasts of this process (a reference keeps a task from being garbage-collected)."""
@@ -53,7 +56,7 @@ async def broadcast_section(
 
 async def preview(message: Message, state: FSMContext, t: Texts, ctx: BotContext) -> None:
     text = message.html_text  # the admin's formatting, with everything else escaped
-    if len(text) > MAX_TEXT:
+    if visible_length(text) > MAX_TEXT:
         await message.answer(
             t("admin.broadcast.too_long", limit=MAX_TEXT), reply_markup=rows(cancel_row(t))
         )

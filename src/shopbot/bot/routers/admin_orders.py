@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 
 from shopbot.bot.callbacks import FulfilCB, RefundCB
 from shopbot.bot.context import BotContext
-from shopbot.bot.keyboards import button, rows
+from shopbot.bot.keyboards import button, record_menu, rows
 from shopbot.bot.rendering import money
 from shopbot.bot.routers.admin_common import (
     TEXT_INPUT,
@@ -25,24 +25,37 @@ from shopbot.bot.routers.admin_common import (
 )
 from shopbot.bot.routers.admin_payments import render_order
 from shopbot.bot.texts import Texts
+from shopbot.domain.catalog.limits import telegram_length
 from shopbot.domain.errors import DomainError
 from shopbot.domain.orders.models import Order, OrderStatus
 from shopbot.domain.orders.use_cases import fulfil_order, refund_order
 
 log = logging.getLogger(__name__)
 MAX_NOTE = 3500
-"""The note goes into the buyer's message (at most 4096 characters with the frame)."""
+"""UTF-16 code units, as Telegram counts them: the note is the buyer's goods, sent with a
+frame and a title of at most 128 units in one message of at most 4096."""
 
 
-async def tell_buyer(bot: Bot, ctx: BotContext, order: Order, key: str, **params: object) -> bool:
-    """Message the buyer in their language; False if Telegram would not deliver it."""
+async def tell_buyer(
+    bot: Bot,
+    ctx: BotContext,
+    order: Order,
+    key: str,
+    *,
+    record: bool = False,
+    **params: object,
+) -> bool:
+    """Message the buyer in their language; False if Telegram would not deliver it.
+    `record`: the message holds goods, so it gets `record_menu` (never edited away)."""
     async with ctx.uows() as uow:
         buyer = await uow.users.get(order.user_id)
         product = await uow.catalog.get_product_by_id(order.product_id)
     t = Texts(buyer.language if buyer else "en")
     title = product.title.get(t.language) if product else order.sku
+    markup = record_menu(t) if record else None
+    text = t(key, order_id=order.id, title=title, **params)
     try:
-        await bot.send_message(order.user_id, t(key, order_id=order.id, title=title, **params))
+        await bot.send_message(order.user_id, text, reply_markup=markup)
     except TelegramAPIError as exc:
         log.warning("could not tell the buyer of order %s: %s", order.id, exc)
         return False
@@ -107,7 +120,7 @@ async def fulfil_note(
     message: Message, bot: Bot, state: FSMContext, t: Texts, ctx: BotContext
 ) -> None:
     note = (message.text or "").strip()
-    if not note or len(note) > MAX_NOTE:
+    if not note or telegram_length(note) > MAX_NOTE:
         await message.answer(
             t("admin.fulfil.too_long", limit=MAX_NOTE), reply_markup=rows(cancel_row(t))
         )
@@ -124,7 +137,7 @@ async def fulfil_note(
         )
         return
     await state.clear()
-    told = await tell_buyer(bot, ctx, order, "admin.buyer.fulfilled", note=note)
+    told = await tell_buyer(bot, ctx, order, "admin.buyer.fulfilled", record=True, note=note)
     text = t("admin.fulfil.done", order_id=order.id)
     if not told:
         text += "\n" + t("admin.buyer_unreachable")

@@ -6,16 +6,23 @@ from shopbot.bot.callbacks import AdminCB, AdminProductCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.rendering import money
+from shopbot.bot.telegram_text import clip
 from shopbot.bot.texts import Raw, Texts
 from shopbot.domain.catalog.models import Product, ProductKind
 from shopbot.domain.uow import UnitOfWork
+
+PREVIEW_DESCRIPTION = 2000
+PREVIEW_CONTENT = 1000
+"""UTF-16 code units of the description and content shown on the admin's card: with two
+128-unit titles and the frame they stay under Telegram's 4096 (catalog.limits allows
+3000 and 20000, which the buyer gets whole)."""
 
 
 async def card_text(uow: UnitOfWork, t: Texts, ctx: BotContext, product: Product) -> str:
     if product.kind is ProductKind.STOCK:
         stock = t("admin.product.stock_left", count=await uow.stock.available(product.id))
     elif product.kind is ProductKind.UNLIMITED:
-        stock = t("admin.product.content", content=product.content or "")
+        stock = t("admin.product.content", content=clip(product.content or "", PREVIEW_CONTENT))
     else:
         stock = t("admin.product.manual")
     category = "-"
@@ -33,7 +40,7 @@ async def card_text(uow: UnitOfWork, t: Texts, ctx: BotContext, product: Product
         price=money(product.price),
         currency=ctx.currency,
         category=category,
-        description=product.description.get(t.language) or "-",
+        description=clip(product.description.get(t.language), PREVIEW_DESCRIPTION) or "-",
         stock=Raw(stock),
     )
 

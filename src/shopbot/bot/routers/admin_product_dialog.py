@@ -26,11 +26,16 @@ from shopbot.bot.routers.admin_common import (
     show,
 )
 from shopbot.bot.routers.admin_product_card import render_card
+from shopbot.bot.telegram_text import clip
 from shopbot.bot.texts import Texts
-from shopbot.domain.catalog.models import Product, ProductKind
-from shopbot.domain.catalog.spec import (
+from shopbot.domain.catalog.limits import (
+    MAX_CONTENT,
     MAX_DESCRIPTION,
     MAX_TITLE,
+    telegram_length,
+)
+from shopbot.domain.catalog.models import Product, ProductKind
+from shopbot.domain.catalog.spec import (
     SKU_PATTERN,
     CatalogSpec,
     CategorySpec,
@@ -139,8 +144,15 @@ async def save_draft(uow: UnitOfWork, draft: ProductDraft) -> Product:
     return saved
 
 
+PREVIEW = 1200
+"""UTF-16 code units of each long field on the review screen: two titles, three such
+previews and the frame stay under Telegram's 4096."""
+AS_TELEGRAM = " (as Telegram counts them: an emoji may count 2)"
+
+
 def check(field: str, text: str) -> str:
-    """The answer for `field`, cleaned; raises InvalidInput with the reason."""
+    """The answer for `field`, cleaned; raises InvalidInput with the reason. Lengths are
+    UTF-16 code units, as Telegram counts them (limits and reasons: catalog.limits)."""
     value = text.strip()
     if field == "sku":
         if not SKU_PATTERN.match(value):
@@ -148,15 +160,20 @@ def check(field: str, text: str) -> str:
     elif field in ("title_ru", "title_en"):
         if not value:
             raise InvalidInput("a title is required")
-        if len(value) > MAX_TITLE:
-            raise InvalidInput(f"a title is at most {MAX_TITLE} characters")
+        if telegram_length(value) > MAX_TITLE:
+            raise InvalidInput(f"a title is at most {MAX_TITLE} characters{AS_TELEGRAM}")
     elif field in SKIPPABLE:
-        if len(value) > MAX_DESCRIPTION:
-            raise InvalidInput(f"a description is at most {MAX_DESCRIPTION} characters")
+        if telegram_length(value) > MAX_DESCRIPTION:
+            raise InvalidInput(
+                f"a description is at most {MAX_DESCRIPTION} characters{AS_TELEGRAM}"
+            )
     elif field == "price":
         value = str(parse_positive_amount(value))
-    elif field == "content" and not value:
-        raise InvalidInput("unlimited products need content")
+    elif field == "content":
+        if not value:
+            raise InvalidInput("unlimited products need content")
+        if telegram_length(value) > MAX_CONTENT:
+            raise InvalidInput(f"content is at most {MAX_CONTENT} characters{AS_TELEGRAM}")
     return value
 
 
@@ -201,11 +218,11 @@ def _review(t: Texts, ctx: BotContext, draft: ProductDraft) -> str:
         kind=draft.kind,
         title_ru=draft.title_ru,
         title_en=draft.title_en,
-        description_ru=draft.description_ru or "-",
-        description_en=draft.description_en or "-",
+        description_ru=clip(draft.description_ru, PREVIEW) or "-",
+        description_en=clip(draft.description_en, PREVIEW) or "-",
         price=draft.price,
         currency=ctx.currency,
-        content=draft.content or "-",
+        content=clip(draft.content or "", PREVIEW) or "-",
         category=draft.category or "-",
     )
 
@@ -236,7 +253,7 @@ async def ask_next(
         text = header + "\n\n" + t(f"admin.ask.{field}", sku=draft.sku)
         current = draft.value(field)
         if draft.mode == "edit" and current:
-            text += "\n\n" + t("admin.product.current", value=current)
+            text += "\n\n" + t("admin.product.current", value=clip(current, MAX_DESCRIPTION))
         markup = await _keyboard(t, ctx, draft, field)
     if isinstance(event, CallbackQuery):
         await show(event, text, markup)

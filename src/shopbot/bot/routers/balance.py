@@ -3,12 +3,13 @@
 from datetime import datetime
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
 from shopbot.bot.callbacks import MenuCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.rendering import money
+from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import user_account
 from shopbot.domain.ledger.ports import HistoryLine
@@ -33,7 +34,9 @@ def history_line(t: Texts, line: HistoryLine, currency: str) -> str:
     )
 
 
-async def show(query: CallbackQuery, user: User, t: Texts, ctx: BotContext) -> None:
+async def balance(
+    query: CallbackQuery, callback_data: MenuCB, user: User, t: Texts, ctx: BotContext
+) -> None:
     account = user_account(user.id)
     async with ctx.uows() as uow:
         balance = await uow.ledger.balance(account)
@@ -48,12 +51,10 @@ async def show(query: CallbackQuery, user: User, t: Texts, ctx: BotContext) -> N
         [button(t("menu.topup"), MenuCB(to="topup"))],
         [button(t("common.menu"), MenuCB(to="home"))],
     )
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text("\n".join(parts), reply_markup=markup)
+    await show(query, "\n".join(parts), markup, keep=callback_data.keep)
 
 
 def build() -> Router:
     router = Router(name="balance")
-    router.callback_query.register(show, MenuCB.filter(F.to == "balance"))
+    router.callback_query.register(balance, MenuCB.filter(F.to == "balance"))
     return router

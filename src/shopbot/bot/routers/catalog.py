@@ -5,13 +5,15 @@ import secrets
 from decimal import Decimal
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
 from shopbot.bot.callbacks import BuyCB, CategoryCB, MenuCB, ProductCB, TopupCB
 from shopbot.bot.context import BotContext
-from shopbot.bot.keyboards import button, rows
+from shopbot.bot.delivery import show_delivery
+from shopbot.bot.keyboards import button, record_menu, rows
 from shopbot.bot.notifications import announce_manual_order
-from shopbot.bot.rendering import delivery, money
+from shopbot.bot.rendering import money
+from shopbot.bot.screens import show
 from shopbot.bot.texts import Raw, Texts
 from shopbot.domain.catalog.models import Product, ProductKind
 from shopbot.domain.errors import InsufficientFunds, OutOfStock, ProductUnavailable
@@ -22,13 +24,9 @@ from shopbot.domain.users import User
 PAGE_SIZE = 6
 
 
-async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
-
-
-async def categories(query: CallbackQuery, t: Texts, ctx: BotContext) -> None:
+async def categories(
+    query: CallbackQuery, callback_data: MenuCB, t: Texts, ctx: BotContext
+) -> None:
     async with ctx.uows() as uow:
         listed = await uow.catalog.list_categories()
         loose = await uow.catalog.products_in(None)
@@ -36,7 +34,8 @@ async def categories(query: CallbackQuery, t: Texts, ctx: BotContext) -> None:
     if loose:
         buttons.append([button(t("catalog.other"), CategoryCB(category_id=0))])
     text = t("catalog.categories") if buttons else t("catalog.empty")
-    await _show(query, text, rows(*buttons, [button(t("common.menu"), MenuCB(to="home"))]))
+    markup = rows(*buttons, [button(t("common.menu"), MenuCB(to="home"))])
+    await show(query, text, markup, keep=callback_data.keep)
 
 
 async def products(
@@ -77,7 +76,7 @@ async def products(
         if found
         else t("catalog.no_products")
     )
-    await _show(
+    await show(
         query, text, rows(*buttons, navigation, [button(t("common.back"), MenuCB(to="catalog"))])
     )
 
@@ -103,7 +102,7 @@ async def card(query: CallbackQuery, callback_data: ProductCB, t: Texts, ctx: Bo
         t("common.back"), CategoryCB(category_id=callback_data.category_id, page=callback_data.page)
     )
     if product is None or not product.is_active:
-        await _show(query, t("product.unavailable"), rows([back]))
+        await show(query, t("product.unavailable"), rows([back]))
         return
     availability, can_buy = await _availability(t, ctx, product)
     description = product.description.get(t.language)
@@ -122,7 +121,7 @@ async def card(query: CallbackQuery, callback_data: ProductCB, t: Texts, ctx: Bo
             BuyCB(product_id=product.id),
         )
     ]
-    await _show(query, text, rows(buy if can_buy else [], [back]))
+    await show(query, text, rows(buy if can_buy else [], [back]))
 
 
 async def confirm(
@@ -132,12 +131,12 @@ async def confirm(
         product = await uow.catalog.get_product_by_id(callback_data.product_id)
         balance = await uow.ledger.balance(user_account(user.id))
     if product is None or not product.is_active:
-        await _show(
+        await show(
             query, t("product.unavailable"), rows([button(t("common.menu"), MenuCB(to="home"))])
         )
         return
     if balance < product.price:
-        await _show(query, *_insufficient(t, ctx, product, balance))
+        await show(query, *_insufficient(t, ctx, product, balance))
         return
     nonce = secrets.token_hex(6)  # the purchase's request key: a double tap buys once
     text = t(
@@ -151,7 +150,7 @@ async def confirm(
         [button(t("buy.confirm_button"), BuyCB(product_id=product.id, nonce=nonce))],
         [button(t("common.cancel"), ProductCB(product_id=product.id))],
     )
-    await _show(query, text, markup)
+    await show(query, text, markup)
 
 
 def _insufficient(
@@ -184,7 +183,7 @@ async def buy(
     async with ctx.uows() as uow:
         product = await uow.catalog.get_product_by_id(callback_data.product_id)
     if product is None:
-        await _show(query, t("product.unavailable"), home)
+        await show(query, t("product.unavailable"), home)
         return
     try:
         async with ctx.uows() as uow:
@@ -198,18 +197,16 @@ async def buy(
     except InsufficientFunds:
         async with ctx.uows() as uow:
             balance = await uow.ledger.balance(user_account(user.id))
-        await _show(query, *_insufficient(t, ctx, product, balance))
+        await show(query, *_insufficient(t, ctx, product, balance))
         return
     except OutOfStock:
-        await _show(query, t("buy.out_of_stock"), home)
+        await show(query, t("buy.out_of_stock"), home)
         return
     except ProductUnavailable:
-        await _show(query, t("product.unavailable"), home)
+        await show(query, t("product.unavailable"), home)
         return
-    text = delivery(t, result.order, product)
-    if not result.created:
-        text = t("buy.already", order_id=result.order.id) + "\n\n" + text
-    await _show(query, text, home)
+    heading = "" if result.created else t("buy.already", order_id=result.order.id)
+    await show_delivery(query, t, result.order, product, record_menu(t), heading=heading)
     if result.created and product.kind is ProductKind.MANUAL and query.bot is not None:
         await announce_manual_order(query.bot, ctx, result.order, product, user)
 

@@ -5,12 +5,14 @@ import html
 
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery
 
 from shopbot.bot.callbacks import MenuCB, OrderCB
 from shopbot.bot.context import BotContext
-from shopbot.bot.keyboards import button, rows
-from shopbot.bot.rendering import delivery, money
+from shopbot.bot.delivery import show_delivery
+from shopbot.bot.keyboards import button, record_menu, rows
+from shopbot.bot.rendering import money
+from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.orders.models import OrderStatus
 from shopbot.domain.users import User
@@ -23,15 +25,14 @@ class OrdersPageCB(CallbackData, prefix="ords"):
     """A page of My orders (0-based)."""
 
     page: int = 0
+    keep: bool = False
+    """Pressed under an order's delivery: the page opens below it (see MenuCB.keep)."""
 
 
-async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
-
-
-async def _page(query: CallbackQuery, page: int, user: User, t: Texts, ctx: BotContext) -> None:
+async def _page(
+    query: CallbackQuery, page: int, user: User, t: Texts, ctx: BotContext, *, keep: bool
+) -> None:
+    """`keep`: pressed under a delivery, so the page opens in a new message."""
     page = min(max(page, 0), MAX_PAGE)
     async with ctx.uows() as uow:
         # One more than the page needs tells whether a next page exists.
@@ -45,9 +46,8 @@ async def _page(query: CallbackQuery, page: int, user: User, t: Texts, ctx: BotC
         }
     home = [button(t("common.menu"), MenuCB(to="home"))]
     if not shown:
-        await _show(
-            query, t("orders.empty"), rows([button(t("menu.catalog"), MenuCB(to="catalog"))], home)
-        )
+        markup = rows([button(t("menu.catalog"), MenuCB(to="catalog"))], home)
+        await show(query, t("orders.empty"), markup, keep=keep)
         return
     buttons = []
     for order in shown:
@@ -67,17 +67,20 @@ async def _page(query: CallbackQuery, page: int, user: User, t: Texts, ctx: BotC
         navigation.append(button(t("common.prev"), OrdersPageCB(page=page - 1)))
     if len(found) > (page + 1) * PAGE_SIZE:
         navigation.append(button(t("common.next"), OrdersPageCB(page=page + 1)))
-    await _show(query, t("orders.title", page=page + 1), rows(*buttons, navigation, home))
+    markup = rows(*buttons, navigation, home)
+    await show(query, t("orders.title", page=page + 1), markup, keep=keep)
 
 
-async def first_page(query: CallbackQuery, user: User, t: Texts, ctx: BotContext) -> None:
-    await _page(query, 0, user, t, ctx)
+async def first_page(
+    query: CallbackQuery, callback_data: MenuCB, user: User, t: Texts, ctx: BotContext
+) -> None:
+    await _page(query, 0, user, t, ctx, keep=callback_data.keep)
 
 
 async def other_page(
     query: CallbackQuery, callback_data: OrdersPageCB, user: User, t: Texts, ctx: BotContext
 ) -> None:
-    await _page(query, callback_data.page, user, t, ctx)
+    await _page(query, callback_data.page, user, t, ctx, keep=callback_data.keep)
 
 
 async def details(
@@ -87,15 +90,14 @@ async def details(
         order = await uow.orders.get(callback_data.order_id)
         mine = order is not None and order.user_id == user.id
         product = await uow.catalog.get_product_by_id(order.product_id) if order and mine else None
-    back = rows([button(t("common.back"), OrdersPageCB(page=0))])
     if order is None or not mine or product is None:
         # Someone else's order is answered exactly like a missing one.
-        await _show(query, t("orders.unknown"), back)
+        await show(query, t("orders.unknown"), rows([button(t("common.back"), OrdersPageCB())]))
         return
-    text = delivery(t, order, product)
-    if order.status is OrderStatus.REFUNDED:
-        text += "\n\n" + t("orders.refunded_note")
-    await _show(query, text, back)
+    # The detail shows the goods again: a record, so its buttons open screens below it.
+    markup = record_menu(t, [button(t("common.back"), OrdersPageCB(keep=True))])
+    heading = t("orders.refunded_note") if order.status is OrderStatus.REFUNDED else ""
+    await show_delivery(query, t, order, product, markup, heading=heading)
 
 
 def build() -> Router:

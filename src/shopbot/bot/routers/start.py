@@ -26,11 +26,12 @@ async def home(query: CallbackQuery, callback_data: MenuCB, t: Texts, state: FSM
     await show(query, t("menu.title"), main_menu(t), keep=callback_data.keep)
 
 
-async def language_menu(event: Message | CallbackQuery, t: Texts) -> None:
+async def language_menu(
+    event: Message | CallbackQuery, t: Texts, callback_data: MenuCB | None = None
+) -> None:
     if isinstance(event, CallbackQuery):
-        await event.answer()
-        if isinstance(event.message, Message):
-            await event.message.edit_text(t("language.choose"), reply_markup=languages())
+        keep = callback_data is not None and callback_data.keep
+        await show(event, t("language.choose"), languages(), keep=keep)
         return
     await event.answer(t("language.choose"), reply_markup=languages())
 

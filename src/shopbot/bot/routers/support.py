@@ -30,6 +30,8 @@ from shopbot.bot.callbacks import MenuCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.failures import PERMANENT, describe, operator_fix
 from shopbot.bot.keyboards import button, main_menu, rows
+from shopbot.bot.screens import show
+from shopbot.bot.telegram_text import clip
 from shopbot.bot.texts import Texts
 from shopbot.domain.users import User
 
@@ -37,9 +39,10 @@ log = logging.getLogger(__name__)
 
 TAG = re.compile(r"\A#u(\d{1,20})\b")
 TEXT_LIMIT = 3500
-"""Characters of user or admin text carried over (Telegram allows 4096 with our header)."""
+"""UTF-16 code units of user or admin text carried over (Telegram allows 4096 with our
+header, counted the same way)."""
 CAPTION_LIMIT = 700
-"""Characters of a caption carried over (Telegram allows 1024 with our header)."""
+"""UTF-16 code units of a caption carried over (Telegram allows 1024 with our header)."""
 CAPTIONED = ("photo", "video", "animation", "audio", "document", "voice")
 
 
@@ -77,10 +80,6 @@ async def support_texts(ctx: BotContext, chat_id: int) -> Texts:
     return Texts(admin.language if admin else "en")
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 async def resend(bot: Bot, message: Message, chat_id: int, caption: str | None) -> None:
     """The same file with our caption: documents and photos by file id, the rest copied."""
     if message.document is not None:
@@ -91,16 +90,16 @@ async def resend(bot: Bot, message: Message, chat_id: int, caption: str | None) 
         await message.copy_to(chat_id, caption=caption)
 
 
-async def ask(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext) -> None:
-    await query.answer()
+async def ask(
+    query: CallbackQuery, callback_data: MenuCB, state: FSMContext, t: Texts, ctx: BotContext
+) -> None:
     if support_chat(ctx) is None:
         text, markup = t("support.unavailable"), main_menu(t)
     else:
         await state.set_state(SupportStates.writing)
         text = t("support.prompt")
         markup = rows([button(t("common.cancel"), SupportCB(action="cancel"))])
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
+    await show(query, text, markup, keep=callback_data.keep)
 
 
 async def cancel(query: CallbackQuery, state: FSMContext, t: Texts) -> None:
@@ -136,11 +135,11 @@ async def relay(bot: Bot, ctx: BotContext, message: Message, user: User, chat_id
         user_id=user.id,
     )
     if message.text is not None:
-        body = html.escape(_clip(message.text, TEXT_LIMIT), quote=False)
+        body = html.escape(clip(message.text, TEXT_LIMIT), quote=False)
         await bot.send_message(chat_id, f"{header}\n\n{body}")
     elif message.content_type in CAPTIONED:
         # Every album item carries the header too: a reply to any of them reaches the user.
-        caption = html.escape(_clip(message.caption or "", CAPTION_LIMIT), quote=False)
+        caption = html.escape(clip(message.caption or "", CAPTION_LIMIT), quote=False)
         await resend(bot, message, chat_id, f"{header}\n\n{caption}".rstrip())
     else:  # stickers, locations, ...: no caption, so the tagged header goes first
         posted = await bot.send_message(chat_id, f"{header}\n{staff('support.media_follows')}")
@@ -214,7 +213,7 @@ async def answer_user(
     theirs = Texts(customer.language)
     try:
         if message.text is not None:
-            text = _clip(message.text, TEXT_LIMIT)
+            text = clip(message.text, TEXT_LIMIT)
             await bot.send_message(customer_id, theirs("support.reply", text=text))
         else:
             if await first_in_album(ctx, message, "support.reply_title"):

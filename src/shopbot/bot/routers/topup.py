@@ -23,6 +23,7 @@ from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, main_menu, rows
 from shopbot.bot.rendering import money
 from shopbot.bot.routers.stars import stars_policy
+from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.errors import InvalidAmount, ProductUnavailable
 from shopbot.domain.money import MINOR_UNIT, parse_amount
@@ -75,18 +76,12 @@ def limits(ctx: BotContext) -> dict[str, str]:
     }
 
 
-async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
-    elif query.bot is not None:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
-
-
 # --- amounts --------------------------------------------------------------------------
 
 
-async def menu(query: CallbackQuery, t: Texts, ctx: BotContext, state: FSMContext) -> None:
+async def menu(
+    query: CallbackQuery, callback_data: MenuCB, t: Texts, ctx: BotContext, state: FSMContext
+) -> None:
     await state.clear()
     low, high = ctx.settings.topup_min, ctx.settings.topup_max
     presets = [amount for amount in PRESETS if low <= amount <= high] or [low]
@@ -103,7 +98,7 @@ async def menu(query: CallbackQuery, t: Texts, ctx: BotContext, state: FSMContex
         [button(t("topup.custom"), TopupCB(amount_cents=0))],
         [button(t("common.menu"), MenuCB(to="home"))],
     )
-    await _show(query, t("topup.menu", **limits(ctx)), markup)
+    await show(query, t("topup.menu", **limits(ctx)), markup, keep=callback_data.keep)
 
 
 def cancel_keyboard(t: Texts, what: str = "topup") -> InlineKeyboardMarkup:
@@ -117,7 +112,7 @@ async def amount_chosen(
     if callback_data.amount_cents <= 0:
         await state.set_state(TopupStates.amount)
         await state.update_data(product_id=product_id)
-        await _show(query, t("topup.ask_amount", **limits(ctx)), cancel_keyboard(t))
+        await show(query, t("topup.ask_amount", **limits(ctx)), cancel_keyboard(t))
         return
     amount = from_cents(callback_data.amount_cents)
     low, high = ctx.settings.topup_min, ctx.settings.topup_max
@@ -126,12 +121,12 @@ async def amount_chosen(
         amount, note = low, t("topup.raised_to_minimum", **limits(ctx))
     if amount > high:
         key = "topup.too_large" if product_id else "topup.out_of_range"
-        await _show(query, t(key, **limits(ctx)), back_to_menu(t))
+        await show(query, t(key, **limits(ctx)), back_to_menu(t))
         return
     if amount < low:
-        await _show(query, t("topup.out_of_range", **limits(ctx)), back_to_menu(t))
+        await show(query, t("topup.out_of_range", **limits(ctx)), back_to_menu(t))
         return
-    await _show(query, *await methods(t, ctx, amount, product_id, note))
+    await show(query, *await methods(t, ctx, amount, product_id, note))
 
 
 async def amount_typed(message: Message, t: Texts, ctx: BotContext, state: FSMContext) -> None:
@@ -156,7 +151,7 @@ async def cancel(
 ) -> None:
     await state.clear()
     key = "payment_refund.cancelled" if callback_data.what == "refund" else "topup.cancelled"
-    await _show(query, t(key), main_menu(t))
+    await show(query, t(key), main_menu(t))
 
 
 async def methods(
@@ -261,12 +256,12 @@ async def pay_heleket(
         )
     except GatewayError as exc:
         log.warning("heleket invoice for user %s failed: %s", user.id, exc)
-        await _show(query, t("topup.gateway_down"), back_to_menu(t))
+        await show(query, t("topup.gateway_down"), back_to_menu(t))
         return
     except ProductUnavailable:
-        await _show(query, t("product.unavailable"), back_to_menu(t))
+        await show(query, t("product.unavailable"), back_to_menu(t))
         return
-    await _show(query, *invoice_view(t, invoice))
+    await show(query, *invoice_view(t, invoice))
 
 
 async def _ask_heleket(ctx: BotContext, invoice: TopupInvoice) -> EventResult | None:
@@ -307,15 +302,15 @@ async def check_payment(
     if invoice.state is InvoiceState.CREDITED:
         amount = money(invoice.credited_amount or invoice.amount)
         text = t("topup.status_credited", amount=amount, currency=invoice.currency)
-        await _show(query, text, back_to_menu(t))
+        await show(query, text, back_to_menu(t))
     elif invoice.state is InvoiceState.CLOSED:
         again = rows(
             [button(t("menu.topup"), MenuCB(to="topup"))],
             [button(t("common.menu"), MenuCB(to="home"))],
         )
-        await _show(query, t("topup.status_closed"), again)
+        await show(query, t("topup.status_closed"), again)
     else:
-        await _show(query, t("topup.status_quarantined"), back_to_menu(t))
+        await show(query, t("topup.status_quarantined"), back_to_menu(t))
     if result is not None and result.credited is not None:
         # This check credited the payment (the webhook was lost): the same notice and
         # purchase-after-top-up as the webhook service sends.

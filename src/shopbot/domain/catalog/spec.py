@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from shopbot.domain.catalog.limits import MAX_CONTENT, MAX_DESCRIPTION, MAX_TITLE, telegram_length
 from shopbot.domain.catalog.models import LANGUAGES, LocalizedText, ProductKind
 from shopbot.domain.errors import DomainError, InvalidInput
 from shopbot.domain.money import parse_positive_amount
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-MAX_TITLE = 128
-MAX_DESCRIPTION = 3000
+__all__ = ["MAX_CONTENT", "MAX_DESCRIPTION", "MAX_TITLE", "parse_catalog"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,11 @@ class _Errors:
         self.items.append(f"{where}: {message}")
 
 
+def too_long(limit: int) -> str:
+    """The refusal of a text over `limit` UTF-16 code units (see catalog.limits)."""
+    return f"is longer than {limit} characters (as Telegram counts them: an emoji may count 2)"
+
+
 def _text(
     value: Any, where: str, errors: _Errors, *, max_len: int, required: bool
 ) -> LocalizedText:
@@ -69,8 +74,8 @@ def _text(
         if not isinstance(text, str) or (required and not text.strip()):
             errors.add(f"{where}.{language}", "is required text")
             text = ""
-        elif len(text) > max_len:
-            errors.add(f"{where}.{language}", f"is longer than {max_len} characters")
+        elif telegram_length(text.strip()) > max_len:
+            errors.add(f"{where}.{language}", too_long(max_len))
         texts[language] = text.strip()
     unknown = set(value) - set(LANGUAGES)
     if unknown:
@@ -107,6 +112,8 @@ def _product(raw: Any, where: str, category: str | None, errors: _Errors) -> Pro
     if kind is ProductKind.UNLIMITED:
         if not isinstance(content, str) or not content.strip():
             errors.add(f"{where}.content", "is required for unlimited products")
+        elif telegram_length(content.strip()) > MAX_CONTENT:
+            errors.add(f"{where}.content", too_long(MAX_CONTENT))
     elif content is not None:
         errors.add(f"{where}.content", f"only unlimited products have content, not {kind}")
         content = None

@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
+from shopbot.domain.catalog.limits import MAX_ITEM_LENGTH, telegram_length
 from shopbot.domain.errors import InvalidInput
 
-MAX_ITEM_LENGTH = 4000
+__all__ = ["MAX_ITEM_LENGTH", "StockLine", "parse_stock_file", "parse_stock_lines"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +19,8 @@ def parse_stock_lines(text: str) -> list[str]:
 
 
 def parse_stock_file(text: str) -> list[StockLine]:
-    """Items in file order; blank lines are ignored, duplicates and oversized lines refused.
+    """Items in file order; blank lines are ignored, duplicates and lines over
+    MAX_ITEM_LENGTH UTF-16 code units (catalog.limits) refused.
 
     Error messages name line numbers, never the items: stock items are secrets.
     """
@@ -29,8 +31,11 @@ def parse_stock_file(text: str) -> list[StockLine]:
         item = line.strip()
         if not item:
             continue
-        if len(item) > MAX_ITEM_LENGTH:
-            problems.append(f"line {number}: longer than {MAX_ITEM_LENGTH} characters")
+        if telegram_length(item) > MAX_ITEM_LENGTH:
+            problems.append(
+                f"line {number}: longer than {MAX_ITEM_LENGTH} characters"
+                " (as Telegram counts them: an emoji may count 2)"
+            )
         elif item in first_seen:
             problems.append(f"line {number}: duplicate of line {first_seen[item]}")
         else:

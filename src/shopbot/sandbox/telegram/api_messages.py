@@ -6,7 +6,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from shopbot.sandbox.telegram.formatting import format_text
+from shopbot.sandbox.telegram.formatting import format_text, utf16_len
 from shopbot.sandbox.telegram.markup import inline_only, parse_reply_markup
 from shopbot.sandbox.telegram.methods import Params, method, target_chat
 from shopbot.sandbox.telegram.state import BotState, Chat, Message, bad_request
@@ -97,15 +97,24 @@ def text_of(params: Params) -> tuple[str, list[dict[str, Any]]]:
     return format_text(text, params.value("parse_mode"), params.value("entities"))
 
 
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+"""Telegram's limits, counted as Telegram does: on the text after entity parsing (what
+the user sees, not the HTML source), in UTF-16 code units (an emoji outside the BMP
+counts 2)."""
+
+
 def check_text(text: str) -> None:
+    """`text` is the parsed text (after format_text)."""
     if not text:
         raise bad_request("message text is empty")
-    if len(text) > 4096:
+    if utf16_len(text) > MAX_TEXT:
         raise bad_request("message is too long")
 
 
 def check_caption(caption: str | None) -> None:
-    if caption is not None and len(caption) > 1024:
+    """`caption` is the parsed caption (after format_text)."""
+    if caption is not None and utf16_len(caption) > MAX_CAPTION:
         raise bad_request("message caption is too long")
 
 

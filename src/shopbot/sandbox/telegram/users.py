@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from shopbot.sandbox.telegram.core import Core
-from shopbot.sandbox.telegram.formatting import detect, strip
+from shopbot.sandbox.telegram.formatting import detect, strip, utf16_len
 from shopbot.sandbox.telegram.markup import find_button
 from shopbot.sandbox.telegram.state import (
     BotState,
@@ -56,8 +56,8 @@ class UserActions(Core):
         text, _ = strip(text, [])
         if not text:
             raise SandboxError("a message needs some text")
-        if len(text) > 4096:
-            raise SandboxError("a message is at most 4096 characters")
+        if utf16_len(text) > 4096:  # Telegram's clients count UTF-16 code units
+            raise SandboxError("a message is at most 4096 UTF-16 code units")
         state, _, chat = self._active_chat(user_id, bot)
         if reply_to is not None and chat.find(reply_to) is None:
             raise NotFound(f"no message {reply_to} in chat {user_id}")
@@ -124,6 +124,8 @@ class UserActions(Core):
         """The user sends a file; the bot can getFile and download it."""
         if not content:
             raise SandboxError("a document cannot be empty")
+        if caption and utf16_len(caption.strip()) > 1024:
+            raise SandboxError("a caption is at most 1024 UTF-16 code units")
         state, _, chat = self._active_chat(user_id, bot)
         stored = self.store_file(content, filename, mime_type, "documents")
         document = {

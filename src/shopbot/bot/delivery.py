@@ -1,0 +1,85 @@
+"""Handing the goods to the buyer, whatever their length.
+
+A delivery (order number, title, the item or content) goes in one message when Telegram
+accepts it: at most 4096 UTF-16 code units of text after entity parsing (Bot API
+sendMessage). A longer one (a 4000-unit stock item with its frame, long unlimited
+content) is sent as a UTF-8 `.txt` document holding exactly the goods, with the order
+line as its caption: a secret split over several messages is easy to copy wrongly, a
+file is copied whole. Messages holding goods carry `record_menu` buttons, so navigating
+from them never edits them away.
+"""
+
+from aiogram import Bot
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+
+from shopbot.bot.rendering import delivery
+from shopbot.bot.screens import show
+from shopbot.bot.telegram_text import CAPTION_LIMIT, fits
+from shopbot.bot.texts import Texts
+from shopbot.domain.catalog.models import Product
+from shopbot.domain.orders.models import Order
+
+
+def delivery_text(t: Texts, order: Order, product: Product, *, heading: str = "") -> str:
+    """The delivery as one HTML message, `heading` (HTML) above it when given."""
+    text = delivery(t, order, product)
+    return f"{heading}\n\n{text}" if heading else text
+
+
+def delivery_file(order: Order) -> BufferedInputFile:
+    """The goods alone, UTF-8, as `order-<id>.txt`."""
+    return BufferedInputFile((order.delivery or "").encode("utf-8"), f"order-{order.id}.txt")
+
+
+def file_caption(t: Texts, order: Order, product: Product, *, heading: str = "") -> str:
+    """The caption of the file: `heading` (dropped if the 1024-unit caption limit would be
+    passed; titles are at most 128 units, so the rest always fits) and the order line."""
+    caption = t("delivery.file", order_id=order.id, title=product.title.get(t.language))
+    with_heading = f"{heading}\n\n{caption}" if heading else caption
+    return with_heading if fits(with_heading, CAPTION_LIMIT) else caption
+
+
+async def send_delivery(
+    bot: Bot,
+    chat_id: int,
+    t: Texts,
+    order: Order,
+    product: Product,
+    markup: InlineKeyboardMarkup,
+    *,
+    heading: str = "",
+) -> Message:
+    """Send the delivery to `chat_id` as a new message (a document when too long).
+    Raises aiogram's TelegramAPIError when Telegram refuses (blocked bot, ...)."""
+    text = delivery_text(t, order, product, heading=heading)
+    if fits(text):
+        return await bot.send_message(chat_id, text, reply_markup=markup)
+    return await bot.send_document(
+        chat_id,
+        delivery_file(order),
+        caption=file_caption(t, order, product, heading=heading),
+        reply_markup=markup,
+    )
+
+
+async def show_delivery(
+    query: CallbackQuery,
+    t: Texts,
+    order: Order,
+    product: Product,
+    markup: InlineKeyboardMarkup,
+    *,
+    heading: str = "",
+) -> None:
+    """The delivery in answer to a button (Buy, an order in My orders): in place of the
+    pressed message when it fits; else that message says "in the file below" and the
+    file follows as a new message."""
+    text = delivery_text(t, order, product, heading=heading)
+    if fits(text):
+        await show(query, text, markup)
+        return
+    pointer = t("delivery.below", order_id=order.id, title=product.title.get(t.language))
+    await show(query, pointer, None)
+    if query.bot is not None:  # the shop's chats are private: the chat is the user
+        chat_id = query.from_user.id
+        await send_delivery(query.bot, chat_id, t, order, product, markup, heading=heading)
