@@ -169,3 +169,123 @@ async def test_a_pasted_sqlite_url(tmp_path: Path) -> None:
     assert upgraded.code == 0, upgraded.output
     assert upgraded.stdout.strip() == "database sqlite+aiosqlite:///shop.db is at head"
     assert (await shopbot(tmp_path, "sqlite:///shop.db", "ledger", "verify")).code == 0
+
+
+# --- settings refused at start: the command and `config check --for` say the same ----------
+
+
+async def test_topup_min_above_max(shop: Shop) -> None:
+    runs = [
+        await shop.run(*args, TOPUP_MIN="100", TOPUP_MAX="10")
+        for args in (("config", "check"), ("users", "show", "1"))
+    ]
+    refused(
+        runs,
+        2,
+        "shopbot: invalid settings: TOPUP_MIN (100.00) is larger than TOPUP_MAX (10.00); "
+        "make TOPUP_MIN at most TOPUP_MAX",
+    )
+
+
+async def test_admin_ids_given_as_usernames(shop: Shop) -> None:
+    refused(
+        [await shop.run("config", "check", ADMIN_IDS="@admin")],
+        2,
+        "shopbot: invalid setting ADMIN_IDS: '@admin' is not a numeric Telegram user id; "
+        "expected comma-separated numeric Telegram user ids, e.g. 123456789,987654321; "
+        "@usernames are not ids — ask @userinfobot for yours",
+    )
+
+
+async def test_every_invalid_setting_gets_its_own_line(shop: Shop) -> None:
+    result = await shop.run("config", "check", WEBHOOK_PORT="http", LOG_LEVEL="loud")
+
+    assert result.code == 2
+    assert [line.split(":")[1] for line in result.stderr.splitlines()] == [
+        " invalid setting LOG_LEVEL",
+        " invalid setting WEBHOOK_PORT",
+    ]
+
+
+async def test_empty_values_documented_as_defaults(shop: Shop) -> None:
+    result = await shop.run(
+        "config", "check", SUPPORT_CHAT_ID="", ADMIN_IDS="", REDIS_URL="", PUBLIC_BASE_URL=""
+    )
+
+    assert (result.code, result.stderr) == (0, ""), result.output
+
+
+async def test_webhook_mode_needs_its_secret_and_public_url(shop: Shop) -> None:
+    env = {**RUNNABLE, "BOT_MODE": "webhook"}
+    del env["PUBLIC_BASE_URL"]
+    no_secret = [
+        await shop.run(*args, **env) for args in (("config", "check", "--for", "bot"), ("bot",))
+    ]
+    refused(
+        no_secret,
+        2,
+        "shopbot: TELEGRAM_WEBHOOK_SECRET is not set or is a placeholder; set it in the "
+        "environment or in .env",
+    )
+    env["TELEGRAM_WEBHOOK_SECRET"] = "whsec-9c1e07a4b3"
+    no_url = [
+        await shop.run(*args, **env) for args in (("config", "check", "--for", "bot"), ("bot",))
+    ]
+    refused(
+        no_url,
+        2,
+        "shopbot: PUBLIC_BASE_URL is not set or is a placeholder; set it in the environment "
+        "or in .env",
+    )
+    env["PUBLIC_BASE_URL"] = "http://shop.example.com"
+    plain_http = [
+        await shop.run(*args, **env) for args in (("config", "check", "--for", "bot"), ("bot",))
+    ]
+    refused(
+        plain_http,
+        2,
+        "shopbot: PUBLIC_BASE_URL must be https:// on port 443, 80, 88 or 8443 for "
+        "BOT_MODE=webhook: Telegram delivers webhooks nowhere else (Bot API setWebhook)",
+    )
+    env["PUBLIC_BASE_URL"] = "https://shop.example.com"
+    ready = await shop.run("config", "check", "--for", "bot", **env)
+    assert (ready.code, ready.stderr) == (0, ""), ready.output
+
+
+async def test_half_a_heleket_configuration_stops_the_bot(shop: Shop) -> None:
+    env = {**RUNNABLE, "HELEKET_API_KEY": "changeme"}
+    runs = [
+        await shop.run(*args, **env) for args in (("config", "check", "--for", "bot"), ("bot",))
+    ]
+    refused(
+        runs,
+        2,
+        "shopbot: HELEKET_API_KEY is not set or is a placeholder; set it in the environment "
+        "or in .env",
+    )
+
+
+async def test_the_webhook_service_needs_the_telegram_token(shop: Shop) -> None:
+    env = {**RUNNABLE, "TELEGRAM_TOKEN": "changeme"}
+    runs = [
+        await shop.run(*args, **env)
+        for args in (("config", "check", "--for", "webhook"), ("webhook",))
+    ]
+    refused(
+        runs,
+        2,
+        "shopbot: TELEGRAM_TOKEN is not set or is a placeholder; set it in the environment or "
+        "in .env (the webhook service messages customers about their payments and completes "
+        "the purchases they topped up for)",
+    )
+
+
+async def test_redis_that_does_not_answer(shop: Shop) -> None:
+    env = {**RUNNABLE, "REDIS_URL": "redis://:r3dis-pw@127.0.0.1:1/0"}
+    result = await shop.run("config", "check", "--for", "bot", **env)
+
+    assert result.code == 1
+    assert "r3dis-pw" not in result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("shopbot: Redis at redis://:***@127.0.0.1:1/0 is not usable (")
+    assert line.endswith(") — is it running? REDIS_URL")
