@@ -6,10 +6,12 @@ and refuses to start without it, or with a placeholder such as `changeme`.
 """
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self, get_args
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shopbot import config_rules as rules
 
 PLACEHOLDERS = frozenset(
     {
@@ -30,17 +32,18 @@ PLACEHOLDERS = frozenset(
 )
 
 
-def _split(value: object) -> object:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
-
-
 CommaList = Annotated[list[str], NoDecode]
 CommaIntList = Annotated[list[int], NoDecode]
 
 
 class Settings(BaseSettings):
+    """Every setting; each is checked when read (see config_rules.FORMATS for the forms).
+
+    An empty value means "unset" for the optional settings (None, or an empty list),
+    as `.env.example` documents; for the others it is refused, naming the default.
+    Raises pydantic.ValidationError; `config_rules.describe_errors` words it.
+    """
+
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
@@ -94,27 +97,70 @@ class Settings(BaseSettings):
     heleket_allowed_ips: CommaList = Field(default_factory=lambda: ["31.133.220.8"])
     trusted_proxies: CommaList = Field(default_factory=list)
     heleket_invoice_lifetime: int = Field(default=3600, ge=300, le=43200)
-    reconcile_interval_seconds: float = Field(default=60, ge=0)
+    reconcile_interval_seconds: float = Field(default=60, ge=0, allow_inf_nan=False)
     reconcile_after_seconds: int = Field(default=300, ge=0)
 
     # Webhook service
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the service runs in a container behind nginx
-    webhook_port: int = 8001
+    webhook_port: int = Field(default=8001, ge=1, le=65535)
 
     # Deployment
     cloudflare_tunnel_token: SecretStr | None = None
     production_domain: str | None = None
     enable_https_redirect: bool = False
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty(cls, value: object, info: ValidationInfo) -> object:
+        """Blank means unset where unset means something; elsewhere it is refused."""
+        if not (isinstance(value, str) and not value.strip()):
+            return value
+        assert info.field_name is not None
+        field = cls.model_fields[info.field_name]
+        if type(None) in get_args(field.annotation):
+            return None
+        if info.field_name in EMPTY_LISTS:
+            return []
+        default = field.get_default(call_default_factory=True)
+        shown = ",".join(map(str, default)) if isinstance(default, list) else default
+        raise ValueError(f"is empty; set it, or remove the line for the default {shown}")
+
+    @field_validator("environment", "log_format", "bot_mode", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @field_validator("redis_cluster_nodes", "heleket_allowed_ips", "trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
-        return _split(value)
+        return rules.split_list(value)
+
+    @field_validator("heleket_allowed_ips", "trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return rules.check_networks(value)
+
+    @field_validator("redis_cluster_nodes")
+    @classmethod
+    def _cluster_nodes(cls, value: list[str]) -> list[str]:
+        return rules.check_cluster_nodes(value)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _comma_ints(cls, value: object) -> object:
-        return _split(value)
+        return rules.parse_ids(value)
+
+    @field_validator("support_chat_id")
+    @classmethod
+    def _chat_id(cls, value: int | None) -> int | None:
+        if value == 0:
+            raise ValueError("0 is not a chat id")
+        return value
 
     @field_validator("shop_currency")
     @classmethod
@@ -123,6 +169,28 @@ class Settings(BaseSettings):
         if not (3 <= len(code) <= 10 and code.isalnum()):
             raise ValueError("must be a currency code such as USD")
         return code
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return rules.normalise_database_url(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        return None if value is None else rules.check_redis_url(value)
+
+    @field_validator("telegram_api_url", "heleket_api_url", "public_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else rules.check_http_url(value)
+
+    @field_validator("heleket_webhook_url")
+    @classmethod
+    def _callback_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return rules.check_http_url(value, max_length=rules.CALLBACK_URL_MAX)
 
     @field_validator("heleket_return_url", mode="before")
     @classmethod
@@ -135,19 +203,84 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL of 6 to 255 characters")
         return text
 
-    @field_validator("topup_min", "topup_max", "stars_per_unit")
+    @field_validator("topup_min", "topup_max")
+    @classmethod
+    def _amount(cls, value: Decimal) -> Decimal:
+        return rules.check_amount(value)
+
+    @field_validator("stars_per_unit")
     @classmethod
     def _positive(cls, value: Decimal) -> Decimal:
         if not value.is_finite() or value <= 0:
             raise ValueError("must be a positive number")
         return value
 
+    @field_validator("heleket_merchant_id", "webhook_host", "production_domain")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        return None if value is None else value.strip()
 
-class MissingSecret(Exception):
-    def __init__(self, variable: str) -> None:
-        super().__init__(
-            f"{variable} is not set or is a placeholder; set it in the environment or in .env"
-        )
+    @field_validator("production_domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is not None and not rules.HOSTNAME.fullmatch(value):
+            raise ValueError("is not a domain name")
+        return value
+
+    @field_validator(
+        "telegram_token",
+        "telegram_webhook_secret",
+        "heleket_api_key",
+        "heleket_payout_key",
+        "cloudflare_tunnel_token",
+    )
+    @classmethod
+    def _secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Stripped (a pasted newline breaks signatures); a placeholder passes here and is
+        refused by `require_secrets` in the processes that need it."""
+        if value is None:
+            return None
+        text = value.get_secret_value().strip()
+        if is_placeholder(text):
+            return SecretStr(text)
+        form = {"telegram_token": rules.TOKEN, "telegram_webhook_secret": rules.WEBHOOK_SECRET}
+        pattern = form.get(str(info.field_name))
+        if pattern is not None and not pattern.fullmatch(text):
+            raise ValueError("has the wrong form")
+        return SecretStr(text)
+
+    @model_validator(mode="after")
+    def _across(self) -> Self:
+        if self.topup_min > self.topup_max:
+            raise ValueError(
+                f"TOPUP_MIN ({self.topup_min}) is larger than TOPUP_MAX ({self.topup_max}); "
+                "make TOPUP_MIN at most TOPUP_MAX"
+            )
+        if self.redis_url and self.redis_cluster_nodes:
+            raise ValueError("REDIS_URL and REDIS_CLUSTER_NODES are both set; set only one of them")
+        if not self.heleket_webhook_url and self.public_base_url:
+            callback = f"{self.public_base_url.rstrip('/')}/webhook/heleket"
+            if len(callback) > rules.CALLBACK_URL_MAX:
+                raise ValueError(
+                    f"PUBLIC_BASE_URL/webhook/heleket is longer than {rules.CALLBACK_URL_MAX} "
+                    "characters (Heleket's url_callback limit); shorten PUBLIC_BASE_URL or "
+                    "set HELEKET_WEBHOOK_URL"
+                )
+        return self
+
+
+# Lists whose empty value means "none" (documented in .env.example).
+EMPTY_LISTS = frozenset({"redis_cluster_nodes", "admin_ids", "trusted_proxies"})
+
+
+class SettingsProblem(Exception):
+    """The settings do not let a process start; `str()` names the variable and the fix."""
+
+
+class MissingSecret(SettingsProblem):
+    def __init__(self, variable: str, *, why: str | None = None) -> None:
+        message = f"{variable} is not set or is a placeholder; set it in the environment or in .env"
+        super().__init__(f"{message} ({why})" if why else message)
         self.variable = variable
 
 

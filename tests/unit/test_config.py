@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from shopbot.config import MissingSecret, Settings, is_placeholder, require_secrets
+from shopbot.config_rules import FORMATS, describe_errors
 
 REAL_TOKEN = "7312345678:AAHd9xQ2v-real-looking_token_ZpT4"
 
@@ -191,3 +192,125 @@ def test_heleket_return_url_must_be_what_heleket_accepts(
     with pytest.raises(ValidationError) as caught:
         settings()
     assert [error["loc"] for error in caught.value.errors()] == [("heleket_return_url",)]
+
+
+def errors(**env: str) -> list[str]:
+    """describe_errors' lines for settings built from `env`."""
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, **{name.lower(): value for name, value in env.items()})
+    return describe_errors(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "problem"),
+    [
+        ("ADMIN_IDS", "@admin", "'@admin' is not a numeric Telegram user id"),
+        ("ADMIN_IDS", "-5", "'-5' is not a numeric Telegram user id"),
+        ("SUPPORT_CHAT_ID", "support", "Input should be a valid integer"),
+        ("SUPPORT_CHAT_ID", "0", "0 is not a chat id"),
+        ("TOPUP_MAX", "1.001", "has more than two decimal places"),
+        ("TOPUP_MIN", "ten", "Input should be a valid decimal"),
+        ("STARS_PER_UNIT", "-1", "must be a positive number"),
+        ("BROADCAST_PER_SECOND", "31", "Input should be less than or equal to 30"),
+        ("WEBHOOK_PORT", "70000", "Input should be less than or equal to 65535"),
+        ("HELEKET_INVOICE_LIFETIME", "60", "Input should be greater than or equal to 300"),
+        ("RECONCILE_INTERVAL_SECONDS", "inf", "Input should be a finite number"),
+        ("BOT_MODE", "hook", "Input should be 'polling' or 'webhook'"),
+        ("ENABLE_HTTPS_REDIRECT", "maybe", "Input should be a valid boolean"),
+        ("TELEGRAM_API_URL", "api.telegram.org", "must be an http:// or https:// URL"),
+        ("PUBLIC_BASE_URL", "https://", "must be an http:// or https:// URL with a host"),
+        ("HELEKET_WEBHOOK_URL", "https://x.example/" + "a" * 140, "is longer than 150"),
+        ("REDIS_URL", "127.0.0.1:6379", "is not a redis:// URL"),
+        ("REDIS_CLUSTER_NODES", "redis-1", "'redis-1' is not HOST:PORT"),
+        ("HELEKET_ALLOWED_IPS", "heleket.com", "'heleket.com' is not an IP address or CIDR"),
+        ("TRUSTED_PROXIES", "10.0.0.0/33", "'10.0.0.0/33' is not an IP address or CIDR"),
+        ("HELEKET_ALLOWED_IPS", "", "is empty; set it, or remove the line for the default"),
+        ("TOPUP_MIN", " ", "is empty; set it, or remove the line for the default 1.00"),
+        ("TELEGRAM_TOKEN", "my bot token", "has the wrong form"),
+        ("TELEGRAM_WEBHOOK_SECRET", "has spaces", "has the wrong form"),
+        ("PRODUCTION_DOMAIN", "https://shop.example.com", "is not a domain name"),
+        ("DATABASE_URL", "mysql://u:pw@db/shop", "is a 'mysql' URL"),
+        ("DATABASE_URL", "postgresql+psycopg://u:pw@db/shop", "uses the driver 'psycopg'"),
+        ("DATABASE_URL", "postgresql://u:pw@db", "names no database"),
+        ("DATABASE_URL", "sqlite+aiosqlite://", "names no SQLite file"),
+        ("DATABASE_URL", "db.example.com:5432", "is not a database URL"),
+    ],
+)
+def test_each_bad_value_names_its_variable_the_problem_and_the_form(
+    variable: str, raw: str, problem: str
+) -> None:
+    [line] = errors(**{variable: raw})
+
+    assert line.startswith(f"invalid setting {variable}: {problem}")
+    assert f"; expected {FORMATS[variable]}" in line
+    # URLs (they may hold passwords) and secrets are never quoted back.
+    assert ":pw@" not in line
+    if "TOKEN" in variable or "SECRET" in variable:
+        assert raw not in line
+
+
+def test_every_setting_has_a_documented_form() -> None:
+    assert set(FORMATS) == {name.upper() for name in Settings.model_fields}
+
+
+def test_topup_min_above_topup_max() -> None:
+    assert errors(TOPUP_MIN="100", TOPUP_MAX="10") == [
+        "invalid settings: TOPUP_MIN (100.00) is larger than TOPUP_MAX (10.00); "
+        "make TOPUP_MIN at most TOPUP_MAX"
+    ]
+
+
+def test_redis_url_and_cluster_together() -> None:
+    [line] = errors(REDIS_URL="redis://r:6379/0", REDIS_CLUSTER_NODES="r1:7000")
+    assert "set only one of them" in line
+
+
+def test_public_base_url_too_long_for_heleket_callbacks() -> None:
+    [line] = errors(PUBLIC_BASE_URL="https://shop.example.com/" + "p" * 120)
+    assert "shorten PUBLIC_BASE_URL or set HELEKET_WEBHOOK_URL" in line
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("postgres://u:p%40ss@db:5432/shop", "postgresql+asyncpg://u:p%40ss@db:5432/shop"),
+        ("postgresql://u@db/shop", "postgresql+asyncpg://u@db/shop"),
+        ("postgresql+psycopg2://u@db/shop", "postgresql+asyncpg://u@db/shop"),
+        ("postgresql+asyncpg://u@db/shop", "postgresql+asyncpg://u@db/shop"),
+        ("sqlite:///./shop.db", "sqlite+aiosqlite:///./shop.db"),
+        (" sqlite+aiosqlite:////var/lib/shop.db ", "sqlite+aiosqlite:////var/lib/shop.db"),
+    ],
+)
+def test_database_urls_people_paste_get_the_async_driver(
+    monkeypatch: pytest.MonkeyPatch, raw: str, normalised: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", raw)
+
+    assert settings().database_url == normalised
+
+
+def test_empty_optional_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SUPPORT_CHAT_ID", "REDIS_URL", "PUBLIC_BASE_URL", "TELEGRAM_TOKEN", "ADMIN_IDS"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("TRUSTED_PROXIES", " ")
+
+    loaded = settings()
+
+    assert loaded.support_chat_id is None
+    assert loaded.redis_url is None
+    assert loaded.public_base_url is None
+    assert loaded.telegram_token is None
+    assert loaded.admin_ids == []
+    assert loaded.trusted_proxies == []
+
+
+def test_names_are_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv("BOT_MODE", " Webhook ")
+    monkeypatch.setenv("TELEGRAM_TOKEN", f" {REAL_TOKEN}\n")
+
+    loaded = settings()
+
+    assert (loaded.log_level, loaded.bot_mode) == ("DEBUG", "webhook")
+    assert loaded.telegram_token is not None
+    assert loaded.telegram_token.get_secret_value() == REAL_TOKEN

@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from shopbot.config import Settings
 
 
@@ -16,3 +18,21 @@ def test_env_example_lists_every_setting_with_a_comment(repo_root: Path) -> None
     expected = {name.upper() for name in Settings.model_fields}
     assert set(variables) == expected
     assert all(variables.values()), [name for name, ok in variables.items() if not ok]
+
+
+def test_env_example_loads_as_documented(repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copied as it is, the template is valid, and its empty values mean what it says."""
+    for name in Settings.model_fields:  # only the file speaks
+        monkeypatch.delenv(name.upper(), raising=False)
+    loaded = Settings(_env_file=repo_root / ".env.example")
+
+    assert loaded.support_chat_id is None  # "empty: the first of ADMIN_IDS"
+    assert loaded.admin_ids == []
+    assert loaded.redis_url is None
+    assert loaded.redis_cluster_nodes == []
+    assert loaded.public_base_url is None
+    assert loaded.heleket_webhook_url is None
+    assert loaded.heleket_return_url is None
+    assert loaded.trusted_proxies == []
+    assert loaded.production_domain is None
+    assert loaded.database_url == "sqlite+aiosqlite:///./shopbot.db"

@@ -6,8 +6,10 @@ import sys
 import click
 from pydantic import ValidationError
 
-from shopbot.config import MissingSecret
+from shopbot.config import SettingsProblem
+from shopbot.config_rules import describe_errors
 from shopbot.domain.errors import DomainError
+from shopbot.readiness import NotReady
 
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
@@ -51,12 +53,6 @@ def cli() -> None:
     """shopbot: a Telegram shop for digital goods."""
 
 
-def _settings_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
-    return f"shopbot: invalid setting {variable}: {first['msg']}"
-
-
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
@@ -66,12 +62,16 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except MissingSecret as exc:
+    except SettingsProblem as exc:
         click.echo(f"shopbot: {exc}", err=True)
         sys.exit(EXIT_CONFIG)
-    except ValidationError as exc:
-        click.echo(_settings_error(exc), err=True)
+    except ValidationError as exc:  # from Settings: every invalid variable, one line each
+        for line in describe_errors(exc):
+            click.echo(f"shopbot: {line}", err=True)
         sys.exit(EXIT_CONFIG)
+    except NotReady as exc:  # the database or Redis, in one line
+        click.echo(f"shopbot: {exc}", err=True)
+        sys.exit(exc.exit_code)
     except DomainError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILURE)

@@ -1,15 +1,10 @@
+import asyncio
+
 import click
 
+from shopbot.cli.preflight import PROCESSES, preflight, warn
 from shopbot.cli.runtime import load_settings
-from shopbot.config import require_secrets
 from shopbot.persistence.engine import safe_url
-
-# What each long-running process needs before it may start.
-REQUIRED = {
-    "bot": ("telegram_token",),
-    "webhook": ("heleket_merchant_id", "heleket_api_key"),
-    "tunnel": ("cloudflare_tunnel_token",),
-}
 
 
 @click.group()
@@ -21,15 +16,17 @@ def config() -> None:
 @click.option(
     "--for",
     "process",
-    type=click.Choice(sorted(REQUIRED)),
+    type=click.Choice(PROCESSES),
     multiple=True,
-    help="also require the secrets of this process",
+    help="run the start-up checks of this process (default: cli, the database commands)",
 )
 def check(process: tuple[str, ...]) -> None:
-    """Validate the settings; exit 2 naming the first missing or placeholder secret."""
+    """Run the start-up checks of PROCESS: settings, its secrets, the database (reachable,
+    migrations at head) and Redis for the bot; exit 2 (or 1 when a server did not answer)
+    with one line naming the problem."""
     settings = load_settings()
-    for name in process:
-        require_secrets(settings, *REQUIRED[name])
+    for name in process or ("cli",):
+        warn(asyncio.run(preflight(settings, name)))
     click.echo(
         f"settings ok: environment={settings.environment} "
         f"database={safe_url(settings.database_url)} currency={settings.shop_currency}"

@@ -1,8 +1,11 @@
+import asyncio
+
 import click
 
 from shopbot.cli.runtime import load_settings
 from shopbot.persistence import migrate
 from shopbot.persistence.engine import safe_url
+from shopbot.readiness import check_database
 
 
 @click.group()
@@ -15,6 +18,7 @@ def db() -> None:
 def upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
     url = load_settings().database_url
+    asyncio.run(check_database(url, schema=False))  # one clear line instead of a traceback
     migrate.upgrade(url, revision)
     click.echo(f"database {safe_url(url)} is at {revision}")
 
@@ -22,4 +26,6 @@ def upgrade(revision: str) -> None:
 @db.command()
 def current() -> None:
     """Show the applied revision."""
-    migrate.current(load_settings().database_url)
+    url = load_settings().database_url
+    asyncio.run(check_database(url, schema=False))
+    migrate.current(url)

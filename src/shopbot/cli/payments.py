@@ -68,6 +68,13 @@ async def reconcile_command(older_than: int) -> None:
     """Ask Heleket about open invoices and apply final statuses (a lost webhook loses nothing)."""
     settings = load_settings()
     notifier = notifier_from_settings(settings)  # users hear about what reconciliation found
+    if notifier is None:
+        click.echo(
+            "shopbot: warning: TELEGRAM_TOKEN is not set: customers are not told about "
+            "payments found, and purchases waiting for those top-ups are not completed "
+            "(the money stays on their balances)",
+            err=True,
+        )
     try:
         async with HeleketClient.from_settings(settings) as gateway, database(settings) as uows:
             report = await reconcile(

@@ -7,6 +7,7 @@ from typing import ParamSpec, TypeVar
 from shopbot.config import Settings
 from shopbot.persistence.engine import create_engine, create_session_factory
 from shopbot.persistence.uow import UnitOfWorkFactory
+from shopbot.readiness import check_database
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -14,6 +15,9 @@ T = TypeVar("T")
 
 @asynccontextmanager
 async def database(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
+    """The shop's database for one command; NotReady (one line) when it cannot be reached
+    or its migrations are not at head, before the command does anything."""
+    await check_database(settings.database_url)
     engine = create_engine(settings.database_url, pool_size=2)
     try:
         yield UnitOfWorkFactory(create_session_factory(engine))

@@ -1,3 +1,4 @@
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -7,6 +8,7 @@ from fastapi import FastAPI
 
 from shopbot.adapters.heleket.client import HeleketClient
 from shopbot.adapters.telegram.notifier import TelegramPaymentNotifier, notifier_from_settings
+from shopbot.cli.preflight import preflight, warn
 from shopbot.cli.runtime import load_settings
 from shopbot.webhook.app import create_app
 
@@ -28,15 +30,18 @@ def close_on_shutdown(app: FastAPI, notifier: TelegramPaymentNotifier) -> None:
 
 @click.command()
 @click.option("--host", help="default WEBHOOK_HOST")
-@click.option("--port", type=int, help="default WEBHOOK_PORT (8001)")
+@click.option("--port", type=click.IntRange(1, 65535), help="default WEBHOOK_PORT (8001)")
 def webhook(host: str | None, port: int | None) -> None:
-    """Serve Heleket webhooks and health checks."""
+    """Serve Heleket webhooks and health checks. Refuses to start without the Heleket keys
+    or TELEGRAM_TOKEN (customers are told of payments and purchases completed after a
+    top-up); `shopbot config check --for webhook` runs the same start-up checks."""
     settings = load_settings()
+    warn(asyncio.run(preflight(settings, "webhook")))
     gateway = HeleketClient.from_settings(settings)
-    notifier = notifier_from_settings(settings)  # users hear about payments
+    notifier = notifier_from_settings(settings)
+    assert notifier is not None  # preflight refused a missing TELEGRAM_TOKEN
     app = create_app(settings, gateway=gateway, notify=notifier)
-    if notifier is not None:
-        close_on_shutdown(app, notifier)
+    close_on_shutdown(app, notifier)
     uvicorn.run(
         app,
         host=host or settings.webhook_host,

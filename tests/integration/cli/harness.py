@@ -64,16 +64,19 @@ class Listed:
     title: str
 
 
-def clean_env(database_url: str, **extra: str) -> dict[str, str]:
+def clean_env(database_url: str | None, **extra: str) -> dict[str, str]:
+    """The environment without shopbot settings; DATABASE_URL unset when None (`.env` or
+    the default decides)."""
     setting_names = {name.upper() for name in Settings.model_fields}
     env = {key: value for key, value in os.environ.items() if key.upper() not in setting_names}
-    env["DATABASE_URL"] = database_url
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
     env.update(extra)
     return env
 
 
 async def shopbot(
-    cwd: Path, database_url: str, *args: str, stdin: bytes | None = None, **env: str
+    cwd: Path, database_url: str | None, *args: str, stdin: bytes | None = None, **env: str
 ) -> Run:
     """Run `shopbot *args`; `stdin`, when given, is written to its standard input."""
     process = await asyncio.create_subprocess_exec(
