@@ -9,6 +9,7 @@ import aiohttp
 from shopbot.sandbox.telegram import api_files, api_messages, api_payments, api_updates
 from shopbot.sandbox.telegram.config import EmulatorConfig
 from shopbot.sandbox.telegram.delivery import WebhookWorker
+from shopbot.sandbox.telegram.groups import GroupActions
 from shopbot.sandbox.telegram.methods import Params, execute
 from shopbot.sandbox.telegram.state import BotState, Webhook, bad_request
 from shopbot.sandbox.telegram.users import UserActions
@@ -16,7 +17,7 @@ from shopbot.sandbox.telegram.users import UserActions
 API_MODULES = (api_messages, api_files, api_payments, api_updates)  # they register methods
 
 
-class Emulator(UserActions):
+class Emulator(GroupActions, UserActions):
     def __init__(self, config: EmulatorConfig) -> None:
         super().__init__(config)
         self.closing = False
@@ -114,6 +115,8 @@ class Emulator(UserActions):
                     "chats": [
                         {
                             "id": chat.id,
+                            "type": chat.type,
+                            "title": chat.title,
                             "blocked": chat.blocked,
                             "messages": len(chat.messages),
                             "reply_keyboard": chat.reply_keyboard,
