@@ -23,6 +23,7 @@ from shopbot.bot.coordination import RedisCoordination
 from shopbot.bot.middlewares.context import ShopContextMiddleware
 from shopbot.bot.middlewares.dedupe import UpdateDedupeMiddleware
 from shopbot.bot.middlewares.errors import ErrorMiddleware
+from shopbot.bot.middlewares.private_chats import PrivateChatsOnly
 from shopbot.bot.routers import ROUTERS
 from shopbot.config import Settings, require_secrets
 
@@ -68,6 +69,8 @@ def create_storage(ctx: BotContext) -> BaseStorage:
 def create_dispatcher(ctx: BotContext) -> Dispatcher:
     dispatcher = Dispatcher(storage=create_storage(ctx))
     dispatcher.update.outer_middleware(UpdateDedupeMiddleware(ctx.coordination))
+    # Before the context: group traffic registers nobody and reaches no router.
+    dispatcher.update.outer_middleware(PrivateChatsOnly(ctx))
     dispatcher.update.outer_middleware(ShopContextMiddleware(ctx))
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.pre_checkout_query):
         observer.middleware(ErrorMiddleware())

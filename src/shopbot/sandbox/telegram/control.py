@@ -19,6 +19,7 @@ GET  /sandbox/deliveries                   -> [webhook attempt]
 POST /sandbox/flood                        {"per_chat": n|null, "global": n|null}
 GET  /sandbox/files/{file_id}              -> the file's bytes
 GET  /sandbox/idle                         ?timeout=5&quiet=0.2 -> 200 idle, 504 not
+POST /sandbox/groups[/{id}/send|press]     groups and channels: see control_groups.py
 """
 
 import base64
@@ -235,3 +236,6 @@ def setup(app: web.Application, emu: "Emulator") -> None:
     router.add_post("/sandbox/flood", route(flood))
     router.add_get("/sandbox/files/{id}", route(file))
     router.add_get("/sandbox/idle", route(idle))
+    from shopbot.sandbox.telegram import control_groups  # it imports this module's helpers
+
+    control_groups.setup(app, emu, route)

@@ -47,6 +47,7 @@ class Core:
         self.files: dict[str, StoredFile] = {}
         self.per_chat_rate = config.per_chat_rate
         self.global_rate = config.global_rate
+        self.groups: dict[int, dict[str, Any]] = {}  # id -> API Chat (group, channel)
         self.changed = Signal()  # any state change; wakes wait_for / wait_idle
         self._seq = 0
 
@@ -111,6 +112,8 @@ class Core:
     # --- JSON of API objects -------------------------------------------------------------
 
     def chat_json(self, chat_id: int) -> dict[str, Any]:
+        if chat_id in self.groups:
+            return dict(self.groups[chat_id])
         user = self.users[chat_id].to_api()
         data = {"id": chat_id, "type": "private", "first_name": user["first_name"]}
         for key in ("last_name", "username"):
@@ -119,13 +122,18 @@ class Core:
         return data
 
     def message_json(self, bot: BotState, message: Message, nested: bool = True) -> dict[str, Any]:
-        sender = bot.to_api() if message.sender == "bot" else self.users[message.chat_id].to_api()
-        data: dict[str, Any] = {
-            "message_id": message.message_id,
-            "from": sender,
-            "chat": self.chat_json(message.chat_id),
-            "date": message.date,
-        }
+        if message.sender == "bot":
+            sender: dict[str, Any] | None = bot.to_api()
+        else:
+            sender = message.from_user
+            if sender is None and message.chat_id not in self.groups:
+                sender = self.users[message.chat_id].to_api()
+        data: dict[str, Any] = {"message_id": message.message_id}
+        if sender:  # channel posts have no `from`
+            data["from"] = sender
+        if message.sender_chat is not None:
+            data["sender_chat"] = message.sender_chat
+        data |= {"chat": self.chat_json(message.chat_id), "date": message.date}
         if message.edit_date:
             data["edit_date"] = message.edit_date
         chat = bot.chats[message.chat_id]

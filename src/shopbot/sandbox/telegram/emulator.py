@@ -11,13 +11,14 @@ from shopbot.sandbox.telegram.albums import AlbumActions
 from shopbot.sandbox.telegram.config import EmulatorConfig
 from shopbot.sandbox.telegram.delivery import WebhookWorker
 from shopbot.sandbox.telegram.faults import Faults
+from shopbot.sandbox.telegram.groups import GroupActions
 from shopbot.sandbox.telegram.methods import Params, execute
 from shopbot.sandbox.telegram.state import BotState, Webhook, bad_request
 
 API_MODULES = (api_messages, api_files, api_payments, api_updates)  # they register methods
 
 
-class Emulator(AlbumActions):
+class Emulator(GroupActions, AlbumActions):
     def __init__(self, config: EmulatorConfig) -> None:
         super().__init__(config)
         self.closing = False
@@ -116,6 +117,8 @@ class Emulator(AlbumActions):
                     "chats": [
                         {
                             "id": chat.id,
+                            "type": chat.type,
+                            "title": chat.title,
                             "blocked": chat.blocked,
                             "messages": len(chat.messages),
                             "reply_keyboard": chat.reply_keyboard,

@@ -136,6 +136,10 @@ class Message:
     refunded_payment: dict[str, Any] | None = None
     reply_to_message_id: int | None = None
     media_group_id: str | None = None  # the album the message belongs to
+    from_user: dict[str, Any] | None = None
+    """`from` of a user's message in a group or channel (None: the private chat's user)."""
+    sender_chat: dict[str, Any] | None = None
+    """The chat a message was sent on behalf of (anonymous admin, channel)."""
     edit_date: int | None = None
     edits: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
@@ -159,7 +163,8 @@ class Message:
 
 @dataclass
 class Chat:
-    """A private chat between one user and one bot (chat id = user id)."""
+    """A chat of one bot: private (chat id = user id), or a group, supergroup or channel
+    (negative id, `title`, `members`: the user ids in it)."""
 
     id: int
     messages: list[Message] = field(default_factory=list)
@@ -169,6 +174,10 @@ class Chat:
     reply_keyboard: dict[str, Any] | None = None  # the keyboard the user currently sees
     actions: list[tuple[float, str]] = field(default_factory=list)  # sendChatAction
     sends: deque[float] = field(default_factory=deque)  # flood window
+    type: str = "private"
+    title: str | None = None
+    members: set[int] = field(default_factory=set)
+    bot_is_admin: bool = False  # an admin bot gets every message (no privacy mode)
 
     def find(self, message_id: int) -> Message | None:
         for message in self.messages:
