@@ -41,7 +41,10 @@ class TopupRepository(Protocol):
         status: str,
     ) -> None: ...
 
-    async def set_gateway_status(self, invoice_id: int, status: str) -> None: ...
+    async def set_gateway_status(self, invoice_id: int, status: str) -> TopupInvoice | None:
+        """Move the stored Heleket status forward (models.STATUS_RANK) in one conditional
+        UPDATE; None when the stored status ranks the same or higher (nothing changes)."""
+        ...
 
     async def transition(
         self,
@@ -53,7 +56,8 @@ class TopupRepository(Protocol):
         note: str | None = None,
         gateway_status: str | None = None,
     ) -> TopupInvoice | None:
-        """Atomically move the invoice to `to` if its state is in `allowed`, else None."""
+        """Atomically move the invoice to `to` if its state is in `allowed`, else None;
+        `gateway_status` is stored only if it ranks above the stored one."""
         ...
 
     async def set_refund(

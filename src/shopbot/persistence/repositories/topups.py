@@ -1,18 +1,40 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, case, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopbot.domain.payments.models import (
+    NO_STATUS_RANK,
+    STATUS_RANK,
     InvoiceState,
     PaymentEvent,
     RefundState,
     TopupInvoice,
+    status_rank,
 )
 from shopbot.persistence.models import PaymentEventRow, TopupInvoiceRow
 from shopbot.persistence.repositories._sql import insert_or_ignore
 from shopbot.persistence.types import utcnow
+
+
+def _stored_rank() -> ColumnElement[int]:
+    """The rank (models.STATUS_RANK) of the row's current gateway status, in SQL, so the
+    comparison happens under the row lock of the UPDATE itself and a race cannot win."""
+    column = TopupInvoiceRow.gateway_status
+    return case(
+        (column.is_(None), NO_STATUS_RANK),
+        *[(column == status, rank) for status, rank in STATUS_RANK.items()],
+        else_=0,
+    )
+
+
+def _forward(status: str) -> ColumnElement[str]:
+    """`status` if it ranks above the stored one, else the stored status unchanged."""
+    return case(
+        (_stored_rank() < status_rank(status), literal(status)),
+        else_=TopupInvoiceRow.gateway_status,
+    )
 
 
 def _invoice(row: TopupInvoiceRow) -> TopupInvoice:
@@ -117,12 +139,18 @@ class SqlTopupRepository:
         expires_at: datetime | None,
         status: str,
     ) -> None:
+        """Store Heleket's answer to the create (or info) call. Its status only replaces
+        a lower-ranked one: a webhook may have moved the invoice on meanwhile."""
         await self._update(
-            invoice_id, uuid=uuid, url=url, expires_at=expires_at, gateway_status=status
+            invoice_id, uuid=uuid, url=url, expires_at=expires_at, gateway_status=_forward(status)
         )
 
-    async def set_gateway_status(self, invoice_id: int, status: str) -> None:
-        await self._update(invoice_id, gateway_status=status)
+    async def set_gateway_status(self, invoice_id: int, status: str) -> TopupInvoice | None:
+        """Move the gateway status forward to `status` (models.STATUS_RANK); None, and
+        nothing changed, when the stored status ranks the same or higher."""
+        return await self._update(
+            invoice_id, _stored_rank() < status_rank(status), gateway_status=status
+        )
 
     async def transition(
         self,
@@ -140,7 +168,7 @@ class SqlTopupRepository:
         if note is not None:
             values["note"] = note
         if gateway_status is not None:
-            values["gateway_status"] = gateway_status
+            values["gateway_status"] = _forward(gateway_status)
         states = [state.value for state in allowed]
         return await self._update(invoice_id, TopupInvoiceRow.state.in_(states), **values)
 
