@@ -394,8 +394,22 @@ async def test_order_refund_to_balance(shop: Shop) -> None:
     assert f"Order #{order.id}" in shop.admin.last_text()
     assert "Status: delivered" in shop.admin.last_text()
     await shop.admin.press(EN("admin.order.refund"))
+    # One tap only asks: what, how much, to whom.
+    assert shop.admin.last_text() == plain(
+        "money_admin.order_confirm",
+        order_id=order.id,
+        title="Product key",
+        amount="6.00",
+        currency="USD",
+        who="@boris (id 1002)",
+    )
+    assert await balance(shop, BORIS) == Decimal("4.00")
+    confirm, data = shop.admin.message_with_button(EN("money_admin.confirm"))
+    tap(shop, ADMIN, confirm, data)
+    tap(shop, ADMIN, confirm, data)  # a double tap: both presses queued, refunds once
+    await shop.stack.idle()
 
-    assert f"Order #{order.id} refunded" in shop.admin.last_text()
+    assert f"Order #{order.id} refunded: 6.00 USD" in shop.admin.bot_texts()[-1]
     assert "Status: refunded" in shop.admin.last_text()
     assert EN("admin.order.refund") not in shop.admin.buttons()
     assert await balance(shop, BORIS) == Decimal("10.00")
@@ -405,6 +419,70 @@ async def test_order_refund_to_balance(shop: Shop) -> None:
         refunded = await uow.orders.get(order.id)
     assert refunded is not None
     assert refunded.status is OrderStatus.REFUNDED
+    assert await actor_of(shop, f"order:{order.id}:refund") == f"tg-admin:{ADMIN}"
+    assert RU("common.menu") in shop.boris.buttons()  # the refund notice offers a next step
+
+
+def tap(shop: Shop, user_id: int, message: Message, data: str) -> None:
+    """Queue a callback query as Telegram would deliver it, whatever buttons the message
+    shows now: a second tap before the first was handled, or a forged button."""
+    state = shop.emu.bot()
+    shop.emu.enqueue(
+        state,
+        "callback_query",
+        {
+            "id": uuid.uuid4().hex,
+            "from": shop.emu.user(user_id).to_api(),
+            "message": shop.emu.message_json(state, message),
+            "chat_instance": "1",
+            "data": data,
+        },
+    )
+
+
+def plain(key: str, **params: object) -> str:
+    """An English text as the client shows it (HTML tags become entities)."""
+    return re.sub(r"<[^>]+>", "", EN(key, **params))
+
+
+async def actor_of(shop: Shop, idempotency_key: str) -> str | None:
+    async with shop.uows() as uow:
+        return await uow.session.scalar(  # type: ignore[attr-defined]
+            select(LedgerTransactionRow.actor).where(
+                LedgerTransactionRow.idempotency_key == idempotency_key
+            )
+        )
+
+
+async def test_order_refund_cancel_and_forged_confirm_change_nothing(shop: Shop) -> None:
+    from shopbot.bot.money_confirm import MoneyCB
+
+    await start(shop.alice)
+    await fund(shop, ALICE, "10.00")
+    await add_product(shop.uows, "key", price="6.00", stock=["K1"])
+    async with shop.uows() as uow:
+        order = (await purchase(uow, user_id=ALICE, sku="key", request_key="r1")).order
+        await uow.commit()
+    await open_admin(shop, "admin.section.payments")
+    await shop.admin.send(str(order.id))
+    await shop.admin.press(EN("admin.order.refund"))
+    confirm, data = shop.admin.message_with_button(EN("money_admin.confirm"))
+    await shop.admin.press(EN("common.cancel"))
+    assert shop.admin.last_text() == EN("money_admin.cancelled")
+    assert EN("money_admin.back_to_payment") in shop.admin.buttons()
+    tap(shop, ADMIN, confirm, data)  # the cancelled confirm is dead
+    await shop.stack.idle()
+    assert await balance(shop, ALICE) == Decimal("4.00")
+
+    # Alice forges the admin's confirm button (even with a nonce she guessed right).
+    forged = MoneyCB(action="order", ref=order.id, nonce=MoneyCB.unpack(data).nonce).pack()
+    tap(shop, ALICE, last(shop.alice), forged)
+    await shop.stack.idle()
+    assert await balance(shop, ALICE) == Decimal("4.00")
+    async with shop.uows() as uow:
+        unchanged = await uow.orders.get(order.id)
+    assert unchanged is not None
+    assert unchanged.status is OrderStatus.DELIVERED
 
 
 async def test_topup_lookup_by_order_id_and_uuid(shop: Shop) -> None:

@@ -144,7 +144,9 @@ async def test_refund_statuses_move_forward_only(pg_uow: UnitOfWorkFactory) -> N
     await open_invoice(pg_uow)
     await apply(pg_uow, event("paid"))
     gateway = PaidDuringCreate(pg_uow)
-    await request_refund(pg_uow, gateway, order_id="topup-7-a", address="TQ1234567890abcdef")
+    await request_refund(
+        pg_uow, gateway, order_id="topup-7-a", address="TQ1234567890abcdef", actor="cli:ops"
+    )
 
     await apply(pg_uow, event("refund_process"))
     assert (await invoice_state(pg_uow)).gateway_status == "refund_process"

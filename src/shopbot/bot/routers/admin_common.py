@@ -17,6 +17,9 @@ from shopbot.bot.callbacks import AdminCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.texts import Texts
+from shopbot.domain.ledger import admin_actor
+
+__all__ = ["admin_actor"]  # the admin routers import it from here
 
 TEXT_INPUT = F.text & ~F.text.startswith("/")
 """Dialog input: any text but a command (a command abandons the dialog)."""
@@ -151,7 +154,3 @@ async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
         return
     if query.bot is not None:
         await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
-
-
-def admin_actor(user_id: int) -> str:
-    return f"tg-admin:{user_id}"

@@ -41,6 +41,10 @@ class TopupRepository(Protocol):
         status: str,
     ) -> None: ...
 
+    async def paid_with(self, uuid: str) -> tuple[str | None, str | None]:
+        """(payer_currency, network) the invoice was paid in, from its crediting report."""
+        ...
+
     async def set_gateway_status(self, invoice_id: int, status: str) -> TopupInvoice | None:
         """Move the stored Heleket status forward (models.STATUS_RANK) in one conditional
         UPDATE; None when the stored status ranks the same or higher (nothing changes)."""

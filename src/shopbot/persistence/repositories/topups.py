@@ -1,3 +1,4 @@
+import json
 from datetime import datetime
 from decimal import Decimal
 
@@ -5,6 +6,7 @@ from sqlalchemy import ColumnElement, case, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopbot.domain.payments.models import (
+    CREDITING,
     NO_STATUS_RANK,
     STATUS_RANK,
     InvoiceState,
@@ -202,6 +204,30 @@ class SqlTopupRepository:
             .limit(limit)
         )
         return [_invoice(row) for row in rows]
+
+    async def paid_with(self, uuid: str) -> tuple[str | None, str | None]:
+        """(payer_currency, network) of the latest crediting report of the invoice, as
+        Heleket's webhook or info answer gave them (SPEC §4.2); (None, None) if unknown."""
+        body = await self._session.scalar(
+            select(PaymentEventRow.body)
+            .where(
+                PaymentEventRow.uuid == uuid,
+                PaymentEventRow.status.in_([status.value for status in CREDITING]),
+            )
+            .order_by(PaymentEventRow.id.desc())
+            .limit(1)
+        )
+        try:
+            report = json.loads(body) if body else {}
+        except ValueError:
+            report = {}
+        if not isinstance(report, dict):
+            return None, None
+        currency, network = report.get("payer_currency"), report.get("network")
+        return (
+            currency if isinstance(currency, str) else None,
+            network if isinstance(network, str) else None,
+        )
 
     async def record_event(self, event: PaymentEvent) -> int | None:
         recorded = await self._session.execute(
