@@ -459,7 +459,7 @@ async def test_admin_refunds_a_stars_payment(pg_url: str, pg_uow: UnitOfWorkFact
         await admin.press(EN("admin.section.payments"))
         await admin.send(outcome.charge_id)
         await admin.press(EN("admin.stars.refund"))
-        assert "Refund 500 ⭐ to user" in admin.last_text()
+        assert "Refund 500 ⭐ to id 1001?" in admin.last_text()
         assert "10.00 USD will be taken" in admin.last_text()
         await admin.press(EN("payment_refund.confirm_button"))
         assert "500 ⭐ refunded" in admin.last_text()
@@ -475,6 +475,13 @@ async def test_admin_refunds_a_stars_payment(pg_url: str, pg_uow: UnitOfWorkFact
         assert payment is not None
         assert payment.refund_state is StarRefundState.REFUNDED
         assert payment.refunded_at is not None
+        async with pg_uow() as uow:
+            actor = await uow.session.scalar(  # type: ignore[attr-defined]
+                select(LedgerTransactionRow.actor).where(
+                    LedgerTransactionRow.idempotency_key == f"stars:{outcome.charge_id}:refund"
+                )
+            )
+        assert actor == f"tg-admin:{ADMIN}"
         await assert_sound(pg_uow)
 
 
@@ -562,7 +569,20 @@ async def test_admin_refunds_a_heleket_topup_to_a_wallet(
         await admin.send(invoice["order_id"])
         await admin.press(EN("admin.topup.refund"))
         await admin.send("TXYZ1234567890abcdefWALLET")
+        confirm = admin.last_text()
+        assert "TXYZ1234567890abcdefWALLET" in confirm  # the address in full
+        assert "10.00 USD" in confirm
+        assert "Network: " in confirm
+        assert await balance(pg_uow, ALICE) == Decimal("10.00")  # nothing sent yet
+        await admin.press(EN("common.cancel"))
+        assert admin.last_text() == en("money_admin.cancelled")
+        assert await balance(pg_uow, ALICE) == Decimal("10.00")
+        await admin.press(EN("money_admin.back_to_payment"))
+        await admin.press(EN("admin.topup.refund"))
+        await admin.send("TXYZ1234567890abcdefWALLET")
+        await admin.press(EN("money_admin.confirm"))
         assert "Refund of 10.00 USD" in admin.last_text()
+        assert "TXYZ1234567890abcdefWALLET" in admin.last_text()
         assert await balance(pg_uow, ALICE) == Decimal("0.00")  # held until Heleket reports
         await settle(stack)
 
@@ -573,4 +593,11 @@ async def test_admin_refunds_a_heleket_topup_to_a_wallet(
         assert stored is not None
         assert stored.refund_state is RefundState.PAID
         assert await balance(pg_uow, SystemAccount.HELEKET_REFUNDS) == Decimal("0.00")
+        async with pg_uow() as uow:
+            actor = await uow.session.scalar(  # type: ignore[attr-defined]
+                select(LedgerTransactionRow.actor).where(
+                    LedgerTransactionRow.idempotency_key.like("heleket:%:refund-hold")
+                )
+            )
+        assert actor == f"tg-admin:{ADMIN}"
         await assert_sound(pg_uow)
