@@ -601,3 +601,36 @@ async def test_admin_refunds_a_heleket_topup_to_a_wallet(
             )
         assert actor == f"tg-admin:{ADMIN}"
         await assert_sound(pg_uow)
+
+
+@pytest.mark.parametrize(
+    ("paid", "key", "credited"),
+    [
+        ("4.00", "money_customer.status_underpaid", "4.00"),
+        ("12.50", "money_customer.status_overpaid", "12.50"),
+    ],
+)
+async def test_check_payment_says_underpaid_or_overpaid(
+    pg_url: str, pg_uow: UnitOfWorkFactory, paid: str, key: str, credited: str
+) -> None:
+    async with bot_stack(pg_url, heleket=True) as stack:
+        alice = stack.user(ALICE, "Alice")
+        await alice.send("/start")
+        await alice.press(EN("menu.topup"))
+        await alice.press("10.00 USD")
+        await alice.press(EN("topup.method_heleket"))
+        invoice = await the_invoice(stack, alice)
+        await heleket_control(
+            stack, f"/invoices/{invoice['uuid']}/pay", {"amount": paid, "deliver": False}
+        )
+        await alice.press(EN("topup.check"))
+
+        said = en(key, amount=credited, expected="10.00", currency="USD")
+        assert said in alice.bot_texts()
+        assert en("topup.status_credited", amount=credited, currency="USD") not in (
+            alice.bot_texts()
+        )
+        assert await balance(pg_uow, ALICE) == Decimal(credited)
+        if key.endswith("underpaid"):  # the next step: a button for exactly the rest
+            await alice.press(EN("money_customer.top_up_rest", missing="6.00", currency="USD"))
+            assert "Top up 6.00 USD. Choose how to pay:" in alice.bot_texts()

@@ -305,9 +305,7 @@ async def check_payment(
         await query.answer(t("topup.status_pending"), show_alert=True)
         return
     if invoice.state is InvoiceState.CREDITED:
-        amount = money(invoice.credited_amount or invoice.amount)
-        text = t("topup.status_credited", amount=amount, currency=invoice.currency)
-        await _show(query, text, back_to_menu(t))
+        await _show(query, *credited_view(t, invoice))
     elif invoice.state is InvoiceState.CLOSED:
         again = rows(
             [button(t("menu.topup"), MenuCB(to="topup"))],
@@ -320,6 +318,23 @@ async def check_payment(
         # This check credited the payment (the webhook was lost): the same notice and
         # purchase-after-top-up as the webhook service sends.
         await announce_payment(bot, ctx, result)
+
+
+def credited_view(t: Texts, invoice: TopupInvoice) -> tuple[str, InlineKeyboardMarkup]:
+    """A credited invoice as "Check payment" shows it: paid exactly, more (what was
+    credited), or less (what arrived of what was asked, with a button for the rest)."""
+    credited = invoice.credited_amount or invoice.amount
+    shown = {"amount": money(credited), "currency": invoice.currency}
+    if credited < invoice.amount:
+        missing = invoice.amount - credited
+        text = t("money_customer.status_underpaid", expected=money(invoice.amount), **shown)
+        rest = t("money_customer.top_up_rest", missing=money(missing), currency=invoice.currency)
+        return text, rows(
+            [button(rest, TopupCB(amount_cents=cents(missing)))],
+            [button(t("common.menu"), MenuCB(to="home"))],
+        )
+    key = "money_customer.status_overpaid" if credited > invoice.amount else "topup.status_credited"
+    return t(key, expected=money(invoice.amount), **shown), back_to_menu(t)
 
 
 def build() -> Router:
