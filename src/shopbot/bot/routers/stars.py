@@ -159,7 +159,7 @@ async def successful_payment(
     else:
         text = t("stars.already")
     # The money is credited and committed: a failure to message must not fail the update.
-    await send(bot, user.id, text, None if payment.product_id else back_to_menu(t))
+    await send(bot, user.id, text, None if payment.product_id else record_menu(t))
     if payment.product_id is not None:
         # Idempotent (request key after-topup:<charge id>): a redelivered update that
         # finds the order bought shows it again and buys nothing.

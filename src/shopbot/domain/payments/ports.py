@@ -25,6 +25,16 @@ class TopupRepository(Protocol):
         """The product to buy once this invoice is credited, if the customer chose one."""
         ...
 
+    async def set_shown_message(self, invoice_id: int, chat_id: int, message_id: int) -> None:
+        """Remember the Telegram message (chat id, message id) showing the invoice's
+        Pay/Check buttons; a later showing replaces an earlier one."""
+        ...
+
+    async def take_shown_message(self, invoice_id: int) -> tuple[int, int] | None:
+        """(chat id, message id) of the message showing the invoice's buttons, forgotten
+        in the same statement so only one caller gets it; None when there is none."""
+        ...
+
     async def get_by_request_key(self, request_key: str) -> TopupInvoice | None: ...
 
     async def get_by_uuid(self, uuid: str) -> TopupInvoice | None: ...

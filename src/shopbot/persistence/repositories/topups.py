@@ -109,6 +109,39 @@ class SqlTopupRepository:
             select(TopupInvoiceRow.then_buy_product_id).where(TopupInvoiceRow.id == invoice_id)
         )
 
+    async def set_shown_message(self, invoice_id: int, chat_id: int, message_id: int) -> None:
+        await self._session.execute(
+            update(TopupInvoiceRow)
+            .where(TopupInvoiceRow.id == invoice_id)
+            .values(shown_chat_id=chat_id, shown_message_id=message_id)
+        )
+
+    async def take_shown_message(self, invoice_id: int) -> tuple[int, int] | None:
+        shown = (
+            await self._session.execute(
+                select(TopupInvoiceRow.shown_chat_id, TopupInvoiceRow.shown_message_id).where(
+                    TopupInvoiceRow.id == invoice_id
+                )
+            )
+        ).one_or_none()
+        if shown is None or shown[0] is None or shown[1] is None:
+            return None
+        chat_id, message_id = int(shown[0]), int(shown[1])
+        # Forgotten only if still the same message (RETURNING would give the new NULLs):
+        # of two concurrent takers (webhook and "Check payment") one gets it.
+        taken = await self._session.execute(
+            update(TopupInvoiceRow)
+            .where(
+                TopupInvoiceRow.id == invoice_id,
+                TopupInvoiceRow.shown_chat_id == chat_id,
+                TopupInvoiceRow.shown_message_id == message_id,
+            )
+            .values(shown_chat_id=None, shown_message_id=None)
+            .returning(TopupInvoiceRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return None if taken.scalar_one_or_none() is None else (chat_id, message_id)
+
     async def get_by_request_key(self, request_key: str) -> TopupInvoice | None:
         return await self._get(TopupInvoiceRow.request_key == request_key)
 
