@@ -323,9 +323,9 @@ async def test_user_lookup_and_balance_adjustment(shop: Shop) -> None:
     assert "amount must be positive" in shop.admin.last_text()
     await shop.admin.send("10.25")
     await shop.admin.send("goodwill <bonus>")
-    assert "Add 10.25 USD to user" in shop.admin.last_text()
+    assert "Add 10.25 USD to @alice (id 1001)?" in shop.admin.last_text()
     await shop.admin.press(EN("admin.adjust.confirm"))
-    assert "Balance of user 1001: 15.25 USD" in shop.admin.last_text()
+    assert "Balance of @alice (id 1001): 15.25 USD" in shop.admin.last_text()
     assert await balance(shop, ALICE) == Decimal("15.25")
     async with shop.uows() as uow:
         posting = (
@@ -393,6 +393,7 @@ async def test_order_refund_to_balance(shop: Shop) -> None:
     await shop.admin.send(str(order.id))
     assert f"Order #{order.id}" in shop.admin.last_text()
     assert "Status: delivered" in shop.admin.last_text()
+    assert "Customer: @boris (id 1002)" in shop.admin.last_text()
     await shop.admin.press(EN("admin.order.refund"))
     # One tap only asks: what, how much, to whom.
     assert shop.admin.last_text() == plain(
@@ -504,6 +505,7 @@ async def test_topup_lookup_by_order_id_and_uuid(shop: Shop) -> None:
     await shop.admin.send("topup-1001-abc")
     assert "Top-up topup-1001-abc" in shop.admin.last_text()
     assert "State: pending (Heleket: check)" in shop.admin.last_text()
+    assert "Customer: @alice (id 1001)" in shop.admin.last_text()
     await shop.admin.press(EN("admin.payments.another"))
     await shop.admin.send("uuid-123")
     assert "Heleket uuid: uuid-123" in shop.admin.last_text()
@@ -529,10 +531,12 @@ async def test_stars_payment_lookup_offers_the_refund(shop: Shop) -> None:
     await open_admin(shop, "admin.section.payments")
     await shop.admin.send("stars-charge-77")
     assert "250 XTR = 5.00 USD" in shop.admin.last_text()
+    assert "Customer: @alice (id 1001)" in shop.admin.last_text()
     assert f"rf:stars:{payment.id}" in last(shop.admin).callback_data()
 
     await shop.admin.press(EN("admin.payments.user"))
     await shop.admin.press(EN("admin.users.stars"))
+    assert shop.admin.last_text() == "⭐ Stars payments of @alice (id 1001):"
     await shop.admin.press("250 XTR")
     assert "Charge: stars-charge-77" in shop.admin.last_text()
 
@@ -558,6 +562,7 @@ async def fulfil_journey(shop: Shop) -> None:
 
     announcement = shop.admin.last_text()
     assert "New order" in announcement
+    assert "from @boris (id 1002)." in announcement
     await shop.admin.press(EN("admin.mark_fulfilled"))
     assert "Send the note or content" in shop.admin.last_text()
     await shop.admin.send("Your account: login <b>boris</b>")

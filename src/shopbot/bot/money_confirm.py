@@ -14,7 +14,6 @@ from aiogram.types import InlineKeyboardMarkup
 
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.texts import Texts
-from shopbot.domain.users import User
 
 PENDING = "money_confirm"
 """The dialog-data key of the one money action awaiting its Confirm."""
@@ -60,10 +59,3 @@ def confirm_markup(
         [button(t(label_key), MoneyCB(action=action, ref=ref, nonce=nonce))],
         [button(t("common.cancel"), MoneyCB(action=action, ref=ref, nonce=nonce, go=False))],
     )
-
-
-def who(t: Texts, user_id: int, user: User | None) -> str:
-    """A customer as admins see them: `@username (id N)`, or `id N` without a username."""
-    if user is not None and user.username:
-        return t("money_admin.who_named", username=user.username, user_id=user_id)
-    return t("money_admin.who_id", user_id=user_id)

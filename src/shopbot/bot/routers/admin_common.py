@@ -16,6 +16,7 @@ from aiogram.types import User as TelegramUser
 from shopbot.bot.callbacks import AdminCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
+from shopbot.bot.rendering import who
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import admin_actor
 
@@ -154,3 +155,10 @@ async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
         return
     if query.bot is not None:
         await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
+async def customer(t: Texts, ctx: BotContext, user_id: int) -> str:
+    """The customer `user_id` as admins see them (rendering.who: @username and id)."""
+    async with ctx.uows() as uow:
+        user = await uow.users.get(user_id)
+    return who(t, user_id, user)

@@ -13,8 +13,8 @@ from aiogram.types import CallbackQuery, Message
 from shopbot.bot.callbacks import FulfilCB, RefundCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, record_menu, rows
-from shopbot.bot.money_confirm import ask, confirm_markup, who
-from shopbot.bot.rendering import money
+from shopbot.bot.money_confirm import ask, confirm_markup
+from shopbot.bot.rendering import money, who
 from shopbot.bot.routers.admin_common import (
     TEXT_INPUT,
     AdminOrderCB,

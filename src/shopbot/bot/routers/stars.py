@@ -21,8 +21,8 @@ from shopbot.adapters.telegram.stars import TelegramStarsRefunder
 from shopbot.bot.callbacks import AdminCB, RefundCB, TopupMethodCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, record_menu, rows
-from shopbot.bot.money_confirm import ask, confirm_markup, who
-from shopbot.bot.rendering import money
+from shopbot.bot.money_confirm import ask, confirm_markup
+from shopbot.bot.rendering import money, who
 from shopbot.bot.routers.admin_common import AdminStarsCB
 from shopbot.bot.texts import Texts
 from shopbot.config import Settings
@@ -216,8 +216,7 @@ async def _note_to_support(user: User, ctx: BotContext, bot: Bot) -> bool:
     listed = ", ".join(_payment_line(p) for p in payments) or staff("paysupport.no_payments")
     note = staff(
         "paysupport.note",
-        user=f"@{user.username}" if user.username else str(user.id),
-        user_id=user.id,
+        who=who(staff, user.id, user),
         balance=money(balance),
         currency=ctx.currency,
         payments=listed,
