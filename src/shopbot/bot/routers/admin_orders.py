@@ -14,6 +14,7 @@ from shopbot.bot.callbacks import FulfilCB, RefundCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, record_menu, rows
 from shopbot.bot.money_confirm import ask, confirm_markup
+from shopbot.bot.refusals import refusal_text
 from shopbot.bot.rendering import money, who
 from shopbot.bot.routers.admin_common import (
     TEXT_INPUT,
@@ -159,7 +160,7 @@ async def fulfil_note(
     except DomainError as refusal:  # another admin fulfilled it meanwhile, ...
         await state.clear()
         await message.answer(
-            t("admin.invalid", reason=str(refusal)), reply_markup=rows(menu_button(t))
+            t("admin.invalid", reason=refusal_text(t, refusal)), reply_markup=rows(menu_button(t))
         )
         return
     await state.clear()

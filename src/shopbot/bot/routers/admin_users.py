@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from shopbot.bot.callbacks import AdminCB, AdminUserCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
+from shopbot.bot.refusals import refusal_text
 from shopbot.bot.rendering import money
 from shopbot.bot.routers.admin_common import (
     TEXT_INPUT,
@@ -246,7 +247,7 @@ async def adjust_amount(message: Message, state: FSMContext, t: Texts) -> None:
         amount = parse_positive_amount(message.text or "")
     except DomainError as refusal:
         await message.answer(
-            t("admin.invalid", reason=str(refusal)), reply_markup=rows(cancel_row(t))
+            t("admin.invalid", reason=refusal_text(t, refusal)), reply_markup=rows(cancel_row(t))
         )
         return
     await state.update_data(amount=str(amount))
@@ -323,7 +324,7 @@ async def adjust_confirm(
         return
     except DomainError as refusal:
         await state.clear()
-        await show(query, t("admin.invalid", reason=str(refusal)), back)
+        await show(query, t("admin.invalid", reason=refusal_text(t, refusal)), back)
         return
     await state.clear()
     await show(
