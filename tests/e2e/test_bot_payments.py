@@ -459,7 +459,7 @@ async def test_admin_refunds_a_stars_payment(pg_url: str, pg_uow: UnitOfWorkFact
         await admin.press(EN("admin.section.payments"))
         await admin.send(outcome.charge_id)
         await admin.press(EN("admin.stars.refund"))
-        assert "Refund 500 ⭐ to user" in admin.last_text()
+        assert "Refund 500 ⭐ to id 1001?" in admin.last_text()
         assert "10.00 USD will be taken" in admin.last_text()
         await admin.press(EN("payment_refund.confirm_button"))
         assert "500 ⭐ refunded" in admin.last_text()
@@ -475,6 +475,13 @@ async def test_admin_refunds_a_stars_payment(pg_url: str, pg_uow: UnitOfWorkFact
         assert payment is not None
         assert payment.refund_state is StarRefundState.REFUNDED
         assert payment.refunded_at is not None
+        async with pg_uow() as uow:
+            actor = await uow.session.scalar(  # type: ignore[attr-defined]
+                select(LedgerTransactionRow.actor).where(
+                    LedgerTransactionRow.idempotency_key == f"stars:{outcome.charge_id}:refund"
+                )
+            )
+        assert actor == f"tg-admin:{ADMIN}"
         await assert_sound(pg_uow)
 
 
@@ -562,7 +569,20 @@ async def test_admin_refunds_a_heleket_topup_to_a_wallet(
         await admin.send(invoice["order_id"])
         await admin.press(EN("admin.topup.refund"))
         await admin.send("TXYZ1234567890abcdefWALLET")
+        confirm = admin.last_text()
+        assert "TXYZ1234567890abcdefWALLET" in confirm  # the address in full
+        assert "10.00 USD" in confirm
+        assert "Network: " in confirm
+        assert await balance(pg_uow, ALICE) == Decimal("10.00")  # nothing sent yet
+        await admin.press(EN("common.cancel"))
+        assert admin.last_text() == en("money_admin.cancelled")
+        assert await balance(pg_uow, ALICE) == Decimal("10.00")
+        await admin.press(EN("money_admin.back_to_payment"))
+        await admin.press(EN("admin.topup.refund"))
+        await admin.send("TXYZ1234567890abcdefWALLET")
+        await admin.press(EN("money_admin.confirm"))
         assert "Refund of 10.00 USD" in admin.last_text()
+        assert "TXYZ1234567890abcdefWALLET" in admin.last_text()
         assert await balance(pg_uow, ALICE) == Decimal("0.00")  # held until Heleket reports
         await settle(stack)
 
@@ -573,4 +593,44 @@ async def test_admin_refunds_a_heleket_topup_to_a_wallet(
         assert stored is not None
         assert stored.refund_state is RefundState.PAID
         assert await balance(pg_uow, SystemAccount.HELEKET_REFUNDS) == Decimal("0.00")
+        async with pg_uow() as uow:
+            actor = await uow.session.scalar(  # type: ignore[attr-defined]
+                select(LedgerTransactionRow.actor).where(
+                    LedgerTransactionRow.idempotency_key.like("heleket:%:refund-hold")
+                )
+            )
+        assert actor == f"tg-admin:{ADMIN}"
         await assert_sound(pg_uow)
+
+
+@pytest.mark.parametrize(
+    ("paid", "key", "credited"),
+    [
+        ("4.00", "money_customer.status_underpaid", "4.00"),
+        ("12.50", "money_customer.status_overpaid", "12.50"),
+    ],
+)
+async def test_check_payment_says_underpaid_or_overpaid(
+    pg_url: str, pg_uow: UnitOfWorkFactory, paid: str, key: str, credited: str
+) -> None:
+    async with bot_stack(pg_url, heleket=True) as stack:
+        alice = stack.user(ALICE, "Alice")
+        await alice.send("/start")
+        await alice.press(EN("menu.topup"))
+        await alice.press("10.00 USD")
+        await alice.press(EN("topup.method_heleket"))
+        invoice = await the_invoice(stack, alice)
+        await heleket_control(
+            stack, f"/invoices/{invoice['uuid']}/pay", {"amount": paid, "deliver": False}
+        )
+        await alice.press(EN("topup.check"))
+
+        said = en(key, amount=credited, expected="10.00", currency="USD")
+        assert said in alice.bot_texts()
+        assert en("topup.status_credited", amount=credited, currency="USD") not in (
+            alice.bot_texts()
+        )
+        assert await balance(pg_uow, ALICE) == Decimal(credited)
+        if key.endswith("underpaid"):  # the next step: a button for exactly the rest
+            await alice.press(EN("money_customer.top_up_rest", missing="6.00", currency="USD"))
+            assert "Top up 6.00 USD. Choose how to pay:" in alice.bot_texts()

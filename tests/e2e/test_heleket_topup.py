@@ -130,9 +130,16 @@ async def test_refund_holds_then_settles(pg_url: str, pg_uow: UnitOfWorkFactory)
         await stack.settle()
         assert await stack.balance(7) == Decimal("16.00")
 
-        await request_refund(stack.uows, stack.gateway, order_id=paid.order_id, address="TAddr")
         await request_refund(
-            stack.uows, stack.gateway, order_id=failing.order_id, address="TAddr", amount="5"
+            stack.uows, stack.gateway, order_id=paid.order_id, address="TAddr", actor="cli:ops"
+        )
+        await request_refund(
+            stack.uows,
+            stack.gateway,
+            order_id=failing.order_id,
+            address="TAddr",
+            amount="5",
+            actor="cli:ops",
         )
         await stack.settle()
 
@@ -161,7 +168,11 @@ async def test_refund_without_the_balance_is_refused(
             await uow.commit()
         with pytest.raises(InsufficientFunds):
             await request_refund(
-                stack.uows, stack.gateway, order_id=invoice.order_id, address="TAddr"
+                stack.uows,
+                stack.gateway,
+                order_id=invoice.order_id,
+                address="TAddr",
+                actor="cli:ops",
             )
         state = await stack.invoice(invoice.order_id)
         info = await stack.gateway.payment_info(uuid=invoice.uuid)

@@ -93,7 +93,7 @@ async def test_paid_credits_once(pg_uow: UnitOfWorkFactory) -> None:
 
 async def test_waiting_statuses_only_update_the_invoice(pg_uow: UnitOfWorkFactory) -> None:
     await open_invoice(pg_uow)
-    for status in ("check", "confirm_check", "process", "wrong_amount_waiting"):
+    for status in ("check", "process", "confirm_check", "wrong_amount_waiting"):
         result = await apply(pg_uow, event(status, payment_amount=Decimal("1")))
         assert result.outcome is Outcome.APPLIED
         assert result.credited is None

@@ -39,6 +39,8 @@ class TopupCB(CallbackData, prefix="top"):
     """0: ask for the amount."""
     product_id: int = 0
     """Buy this product automatically once the top-up is credited."""
+    keep: bool = False
+    """Pressed under a payment notice: the screen opens below it (see MenuCB.keep)."""
 
 
 class OrderCB(CallbackData, prefix="ord"):

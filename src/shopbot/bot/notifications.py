@@ -8,7 +8,7 @@ from aiogram.exceptions import TelegramAPIError
 from shopbot.bot.callbacks import FulfilCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
-from shopbot.bot.rendering import money
+from shopbot.bot.rendering import money, who
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.models import Product
 from shopbot.domain.orders.models import Order
@@ -33,7 +33,7 @@ async def announce_manual_order(
             title=product.title.get(t.language),
             price=money(order.price),
             currency=ctx.currency,
-            buyer=f"@{buyer.username}" if buyer.username else str(buyer.id),
+            buyer=who(t, buyer.id, buyer),
         )
         markup = rows([button(t("admin.mark_fulfilled"), FulfilCB(order_id=order.id))])
         try:

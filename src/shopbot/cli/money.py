@@ -5,7 +5,7 @@ import click
 
 from shopbot.cli.runtime import database, load_settings, run_async
 from shopbot.domain.errors import InvalidAmount
-from shopbot.domain.ledger import user_account
+from shopbot.domain.ledger import cli_actor, user_account
 from shopbot.domain.ledger.use_cases import adjust_balance
 from shopbot.domain.money import parse_amount
 
@@ -41,7 +41,7 @@ async def adjust(
             amount=value,
             debit=debit,
             reason=reason,
-            actor=f"cli:{getpass.getuser()}",
+            actor=cli_actor(getpass.getuser()),
             idempotency_key=key,
         )
         await uow.commit()

@@ -1,3 +1,4 @@
+import getpass
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -7,6 +8,7 @@ import click
 from shopbot.adapters.heleket.client import HeleketClient
 from shopbot.adapters.telegram.notifier import notifier_from_settings
 from shopbot.cli.runtime import database, load_settings, run_async
+from shopbot.domain.ledger import cli_actor
 from shopbot.domain.payments.models import TopupInvoice
 from shopbot.domain.payments.reconcile import reconcile
 from shopbot.domain.payments.refunds import request_refund
@@ -105,7 +107,12 @@ async def refund_command(order_id: str, address: str, amount: str | None) -> Non
     settings = load_settings()
     async with HeleketClient.from_settings(settings) as gateway, database(settings) as uows:
         invoice = await request_refund(
-            uows, gateway, order_id=order_id, address=address, amount=amount
+            uows,
+            gateway,
+            order_id=order_id,
+            address=address,
+            amount=amount,
+            actor=cli_actor(getpass.getuser()),
         )
     click.echo(
         f"refund of {invoice.refund_amount} {invoice.currency} for {order_id} requested; "

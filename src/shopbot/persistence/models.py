@@ -211,6 +211,10 @@ class TopupInvoiceRow(Timestamps, Base):
     note: Mapped[str | None] = mapped_column(Text)
     then_buy_product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     """A purchase the customer could not afford: completed once this top-up is credited."""
+    shown_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    shown_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The Telegram message showing the invoice's Pay/Check buttons, removed once it is
+    paid; both NULL when it was never shown in the bot or its buttons are gone already."""
 
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),

@@ -15,10 +15,11 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shopbot.bot.callbacks import TopupCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.coordination import MemoryCoordination
 from shopbot.bot.delivery import send_delivery
-from shopbot.bot.keyboards import back_to_menu, record_menu
+from shopbot.bot.keyboards import button, record_menu
 from shopbot.bot.notifications import announce_manual_order
 from shopbot.bot.rendering import money
 from shopbot.bot.texts import Texts
@@ -59,14 +60,47 @@ def credited_text(
     currency: str,
     expected: Decimal | None = None,
 ) -> str:
-    """The "topped up" message; with `expected`, the underpayment is explained too."""
+    """The "topped up" message. With `expected` (the invoice's amount) a payment that
+    differs from it is explained: less (what arrived of what was asked) or more (all of
+    it was credited)."""
     text = t("topup.credited", amount=money(amount), balance=money(balance), currency=currency)
-    if expected is not None:
-        underpaid = t(
-            "topup.underpaid", amount=money(amount), expected=money(expected), currency=currency
+    if expected is None or amount == expected:
+        return text
+    key = "topup.underpaid" if amount < expected else "money_customer.overpaid"
+    explained = t(key, amount=money(amount), expected=money(expected), currency=currency)
+    return f"{text}\n\n{explained}"
+
+
+def top_up_rest(
+    t: Texts, missing: Decimal, currency: str, *, product_id: int = 0
+) -> InlineKeyboardMarkup:
+    """ "Top up the rest (X)" for exactly `missing` (the top-up screen raises it to the
+    smallest top-up) — then buying `product_id`, if given — and Menu; both open their
+    screen below the pressed message, which records a payment."""
+    label = t("money_customer.top_up_rest", missing=money(missing), currency=currency)
+    rest = TopupCB(amount_cents=int(missing * 100), product_id=product_id, keep=True)
+    return record_menu(t, [button(label, rest)])
+
+
+async def remove_invoice_buttons(
+    bot: Bot, ctx: BotContext, invoice_id: int, *, replaced: tuple[int, int] | None = None
+) -> None:
+    """Take the Pay/Check buttons off the message that showed the invoice, once it is
+    paid; its text stays as the record. `replaced` is a (chat id, message id) the caller
+    is rewriting itself (the pressed "Check payment"), so it is left alone. Telegram's
+    refusals (the message was deleted, ...) are logged, not raised."""
+    async with ctx.uows() as uow:
+        shown = await uow.topups.take_shown_message(invoice_id)
+        await uow.commit()
+    if shown is None or shown == replaced:
+        return
+    chat_id, message_id = shown
+    try:
+        await bot.edit_message_reply_markup(
+            chat_id=chat_id, message_id=message_id, reply_markup=None
         )
-        text = f"{text}\n\n{underpaid}"
-    return text
+    except TelegramAPIError as exc:
+        log.warning("could not remove the buttons of invoice %s: %s", invoice_id, exc)
 
 
 async def complete_purchase_after_topup(
@@ -100,8 +134,16 @@ async def complete_purchase_after_topup(
         AfterTopupStatus.INSUFFICIENT: "after_topup.insufficient",
         AfterTopupStatus.BLOCKED: "after_topup.blocked",
     }.get(result.status, "after_topup.unavailable")
-    text = t(key, title=title, balance=money(result.balance or Decimal(0)), currency=ctx.currency)
-    await send(bot, user.id, text, back_to_menu(t))
+    if result.product is None:  # nothing to top up for: it is gone
+        key = "after_topup.unavailable"
+    balance = result.balance or Decimal(0)
+    shown = {"title": title, "balance": money(balance), "currency": ctx.currency}
+    markup = record_menu(t)
+    if result.status is AfterTopupStatus.INSUFFICIENT and result.product is not None:
+        missing = result.product.price - balance
+        shown["missing"] = money(missing)
+        markup = top_up_rest(t, missing, ctx.currency, product_id=product_id)
+    await send(bot, user.id, t(key, **shown), markup)
     return result
 
 
@@ -121,16 +163,24 @@ async def announce_payment(bot: Bot, ctx: BotContext, result: EventResult) -> No
     if result.credited is None:
         amount = money(invoice.refund_amount or Decimal(0))
         key = "topup.refund_paid" if result.refund is RefundState.PAID else "topup.refund_failed"
-        await send(bot, user.id, t(key, amount=amount, currency=invoice.currency))
+        await send(bot, user.id, t(key, amount=amount, currency=invoice.currency), record_menu(t))
         return
+    await remove_invoice_buttons(bot, ctx, invoice.id)
     text = credited_text(
         t,
         amount=result.credited,
         balance=balance,
         currency=invoice.currency,
-        expected=invoice.amount if result.underpaid else None,
+        expected=invoice.amount,
     )
-    await send(bot, user.id, text, None if product_id else back_to_menu(t))
+    if product_id is not None:
+        # The purchase's own message follows, with its next step (top up the rest, ...).
+        markup = None
+    elif result.credited < invoice.amount:
+        markup = top_up_rest(t, invoice.amount - result.credited, invoice.currency)
+    else:
+        markup = record_menu(t)
+    await send(bot, user.id, text, markup)
     if product_id is not None:
         await complete_purchase_after_topup(
             bot, ctx, user, product_id=product_id, payment_ref=invoice.order_id

@@ -42,7 +42,7 @@ from aiogram.types import User as TelegramUser
 
 from shopbot.bot.callbacks import RefundCB
 from shopbot.bot.context import BotContext
-from shopbot.bot.routers.stars import StarRefundCB
+from shopbot.bot.money_confirm import MoneyCB
 from shopbot.bot.texts import Texts, pick_language
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,9 @@ DEEP_LINK_PAYLOAD = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
 POINTER_SECONDS = 3
 """A bot may send about 20 messages a minute to one group (Bot API FAQ): one pointer per
 member per 3 s keeps a member spamming /start within that."""
-SUPPORT_CHAT_BUTTONS = (RefundCB.__prefix__, StarRefundCB.__prefix__)
+SUPPORT_CHAT_BUTTONS = (RefundCB.__prefix__, MoneyCB.__prefix__)
 """Callback data prefixes of the buttons the bot posts in the support chat (a refund and
-the confirmation of a Stars refund, from `/paysupport` notes)."""
+its confirm/cancel, from `/paysupport` notes)."""
 
 
 def private_link(username: str, payload: str | None) -> str:

@@ -18,6 +18,7 @@ from shopbot.bot.keyboards import button, rows
 from shopbot.bot.rendering import money
 from shopbot.bot.routers import (
     admin_broadcast,
+    admin_money,
     admin_orders,
     admin_payments,
     admin_products,
@@ -125,5 +126,6 @@ def build() -> Router:
         admin_payments.build(),
         admin_orders.build(),
         admin_broadcast.build(),
+        admin_money.build(),
     )
     return router

@@ -16,7 +16,11 @@ from aiogram.types import User as TelegramUser
 from shopbot.bot.callbacks import AdminCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
+from shopbot.bot.rendering import who
 from shopbot.bot.texts import Texts
+from shopbot.domain.ledger import admin_actor
+
+__all__ = ["admin_actor"]  # the admin routers import it from here
 
 TEXT_INPUT = F.text & ~F.text.startswith("/")
 """Dialog input: any text but a command (a command abandons the dialog)."""
@@ -153,5 +157,8 @@ async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
         await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
-def admin_actor(user_id: int) -> str:
-    return f"tg-admin:{user_id}"
+async def customer(t: Texts, ctx: BotContext, user_id: int) -> str:
+    """The customer `user_id` as admins see them (rendering.who: @username and id)."""
+    async with ctx.uows() as uow:
+        user = await uow.users.get(user_id)
+    return who(t, user_id, user)

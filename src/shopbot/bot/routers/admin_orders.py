@@ -13,7 +13,9 @@ from aiogram.types import CallbackQuery, Message
 from shopbot.bot.callbacks import FulfilCB, RefundCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, record_menu, rows
-from shopbot.bot.rendering import money
+from shopbot.bot.money_confirm import ask, confirm_markup
+from shopbot.bot.refusals import refusal_text
+from shopbot.bot.rendering import money, who
 from shopbot.bot.routers.admin_common import (
     TEXT_INPUT,
     AdminOrderCB,
@@ -27,7 +29,7 @@ from shopbot.bot.routers.admin_payments import render_order
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.limits import telegram_length
 from shopbot.domain.errors import DomainError
-from shopbot.domain.orders.models import Order, OrderStatus
+from shopbot.domain.orders.models import REFUNDABLE, Order, OrderStatus
 from shopbot.domain.orders.use_cases import fulfil_order, refund_order
 
 log = logging.getLogger(__name__)
@@ -62,29 +64,63 @@ async def tell_buyer(
     return True
 
 
-async def refund(
-    query: CallbackQuery, callback_data: RefundCB, bot: Bot, t: Texts, ctx: BotContext
+async def refund_ask(
+    query: CallbackQuery, callback_data: RefundCB, state: FSMContext, t: Texts, ctx: BotContext
 ) -> None:
+    """The order's Refund button: say what will happen and wait for Confirm."""
+    async with ctx.uows() as uow:
+        order = await uow.orders.get(callback_data.ref)
+        buyer = await uow.users.get(order.user_id) if order else None
+        product = await uow.catalog.get_product_by_id(order.product_id) if order else None
+    if order is None or order.status not in REFUNDABLE:
+        status = t(f"admin.status.{order.status.value}") if order else "-"
+        await query.answer(
+            t("money_admin.order_not_refundable", order_id=callback_data.ref, status=status),
+            show_alert=True,
+        )
+        return
+    text = t(
+        "money_admin.order_confirm",
+        order_id=order.id,
+        title=product.title.get(t.language) if product else order.sku,
+        amount=money(order.price),
+        currency=ctx.currency,
+        who=who(t, order.user_id, buyer),
+    )
+    nonce = await ask(state, "order", order.id)
+    await show(query, text, confirm_markup(t, "order", order.id, nonce))
+
+
+async def refund(query: CallbackQuery, order_id: int, bot: Bot, t: Texts, ctx: BotContext) -> None:
+    """Run a confirmed order refund (admin_money checks the nonce) as this admin."""
+    back = rows([button(t("admin.order.view"), AdminOrderCB(order_id=order_id))], menu_button(t))
     try:
         async with ctx.uows() as uow:
             order = await refund_order(
                 uow,
-                callback_data.ref,
+                order_id,
                 reason="refund by an admin in Telegram",
                 actor=admin_actor(query.from_user.id),
             )
             await uow.commit()
-    except DomainError as refusal:  # e.g. refunded already (a double tap)
-        await query.answer(t("admin.invalid", reason=str(refusal)), show_alert=True)
+    except DomainError:  # refunded meanwhile (another admin), or gone
+        async with ctx.uows() as uow:
+            current = await uow.orders.get(order_id)
+        status = t(f"admin.status.{current.status.value}") if current else "-"
+        await show(
+            query, t("money_admin.order_not_refundable", order_id=order_id, status=status), back
+        )
         return
     told = await tell_buyer(
         bot, ctx, order, "admin.buyer.refunded", amount=money(order.price), currency=ctx.currency
     )
     found = await render_order(t, ctx, order.id)
-    note = t("admin.order.refunded", order_id=order.id, amount=money(order.price))
+    note = t(
+        "admin.order.refunded", order_id=order.id, amount=money(order.price), currency=ctx.currency
+    )
     if not told:
         note += "\n" + t("admin.buyer_unreachable")
-    text, markup = found or ("", rows(menu_button(t)))
+    text, markup = found or ("", back)
     await show(query, note + "\n\n" + text, markup)
 
 
@@ -133,7 +169,7 @@ async def fulfil_note(
     except DomainError as refusal:  # another admin fulfilled it meanwhile, ...
         await state.clear()
         await message.answer(
-            t("admin.invalid", reason=str(refusal)), reply_markup=rows(menu_button(t))
+            t("admin.invalid", reason=refusal_text(t, refusal)), reply_markup=rows(menu_button(t))
         )
         return
     await state.clear()
@@ -151,7 +187,7 @@ async def fulfil_note(
 
 def build() -> Router:
     router = Router(name="admin-orders")
-    router.callback_query.register(refund, RefundCB.filter(F.kind == "order"))
+    router.callback_query.register(refund_ask, RefundCB.filter(F.kind == "order"))
     router.callback_query.register(fulfil_start, FulfilCB.filter())
     router.message.register(fulfil_note, StateFilter(AdminStates.fulfil_note), TEXT_INPUT)
     return router

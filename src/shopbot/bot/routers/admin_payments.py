@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from shopbot.bot.callbacks import AdminCB, AdminUserCB, FulfilCB, RefundCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
-from shopbot.bot.rendering import money
+from shopbot.bot.rendering import money, who
 from shopbot.bot.routers.admin_common import (
     TEXT_INPUT,
     AdminOrderCB,
@@ -21,6 +21,7 @@ from shopbot.bot.routers.admin_common import (
     AdminStates,
     AdminTopupCB,
     cancel_row,
+    customer,
     menu_button,
     parse_id,
     show,
@@ -57,8 +58,7 @@ async def render_order(t: Texts, ctx: BotContext, order_id: int) -> View | None:
         "admin.order.card",
         order_id=order.id,
         date=when(order.created_at),
-        user_id=order.user_id,
-        username=f"@{buyer.username}" if buyer and buyer.username else "-",
+        who=who(t, order.user_id, buyer),
         sku=order.sku,
         title=product.title.get(t.language) if product else order.sku,
         price=money(order.price),
@@ -74,7 +74,7 @@ async def render_order(t: Texts, ctx: BotContext, order_id: int) -> View | None:
     return text, rows(actions, _user_row(t, order.user_id), _footer(t))
 
 
-def _topup_view(t: Texts, invoice: TopupInvoice) -> View:
+def _topup_view(t: Texts, invoice: TopupInvoice, payer: str) -> View:
     refund = invoice.refund_state.value
     if invoice.refund_amount is not None:
         refund += f" ({money(invoice.refund_amount)} {invoice.currency})"
@@ -82,7 +82,7 @@ def _topup_view(t: Texts, invoice: TopupInvoice) -> View:
         "admin.topup.card",
         order_id=invoice.order_id,
         uuid=invoice.uuid or "-",
-        user_id=invoice.user_id,
+        who=payer,
         amount=money(invoice.amount),
         currency=invoice.currency,
         state=invoice.state.value,
@@ -106,7 +106,7 @@ async def render_stars(t: Texts, ctx: BotContext, payment_id: int) -> View | Non
     text = t(
         "admin.stars.card",
         charge_id=payment.charge_id,
-        user_id=payment.user_id,
+        who=await customer(t, ctx, payment.user_id),
         stars=payment.stars,
         amount=money(payment.amount),
         currency=ctx.currency,
@@ -133,7 +133,7 @@ async def find_payment(t: Texts, ctx: BotContext, query: str) -> View | None:
         invoice = await uow.topups.get_by_order_id(text) or await uow.topups.get_by_uuid(text)
         payment = None if invoice else await uow.stars.get_by_charge_id(text)
     if invoice is not None:
-        return _topup_view(t, invoice)
+        return _topup_view(t, invoice, await customer(t, ctx, invoice.user_id))
     if payment is not None:
         return await render_stars(t, ctx, payment.id)
     return None
@@ -170,7 +170,11 @@ async def topup_view(
 ) -> None:
     async with ctx.uows() as uow:
         invoice = await uow.topups.get(callback_data.invoice_id)
-    found = None if invoice is None else _topup_view(t, invoice)
+    found = (
+        None
+        if invoice is None
+        else _topup_view(t, invoice, await customer(t, ctx, invoice.user_id))
+    )
     await show(query, *(found or (t("admin.payments.gone"), rows(menu_button(t)))))
 
 

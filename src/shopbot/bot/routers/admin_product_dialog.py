@@ -17,6 +17,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
+from shopbot.bot.refusals import Refused, refusal_text
 from shopbot.bot.rendering import money
 from shopbot.bot.routers.admin_common import (
     TEXT_INPUT,
@@ -42,7 +43,7 @@ from shopbot.domain.catalog.spec import (
     parse_catalog,
 )
 from shopbot.domain.catalog.use_cases import import_catalog
-from shopbot.domain.errors import DomainError, InvalidInput
+from shopbot.domain.errors import DomainError
 from shopbot.domain.money import parse_positive_amount
 from shopbot.domain.uow import UnitOfWork
 
@@ -127,53 +128,51 @@ async def save_draft(uow: UnitOfWork, draft: ProductDraft) -> Product:
     if draft.category:
         found = [c for c in await uow.catalog.list_categories() if c.slug == draft.category]
         if not found:
-            raise InvalidInput(f"category {draft.category!r} no longer exists")
+            raise Refused("refusal.category_gone", category=draft.category)
         # The category as it is, so importing the product leaves it unchanged.
         category = found[0]
         categories = (CategorySpec(category.slug, category.title, category.position),)
         spec = replace(spec, category_slug=category.slug)
     existing = await uow.catalog.get_product(draft.sku)
     if draft.mode == "new" and existing is not None:
-        raise InvalidInput(f"a product with SKU {draft.sku!r} already exists")
+        raise Refused("refusal.sku_taken", sku=draft.sku)
     if draft.mode == "edit" and (existing is None or existing.id != draft.product_id):
-        raise InvalidInput(f"product {draft.sku!r} no longer exists")
+        raise Refused("refusal.product_gone", sku=draft.sku)
     await import_catalog(uow, CatalogSpec(categories=categories, products=(spec,)))
     saved = await uow.catalog.get_product(draft.sku)
     if saved is None:
-        raise InvalidInput(f"product {draft.sku!r} vanished while saving")
+        raise Refused("refusal.product_gone", sku=draft.sku)
     return saved
 
 
 PREVIEW = 1200
 """UTF-16 code units of each long field on the review screen: two titles, three such
 previews and the frame stay under Telegram's 4096."""
-AS_TELEGRAM = " (as Telegram counts them: an emoji may count 2)"
 
 
 def check(field: str, text: str) -> str:
-    """The answer for `field`, cleaned; raises InvalidInput with the reason. Lengths are
-    UTF-16 code units, as Telegram counts them (limits and reasons: catalog.limits)."""
+    """The answer for `field`, cleaned; raises Refused (its text says what is wrong)
+    or InvalidAmount (a price). Lengths are UTF-16 code units, as Telegram counts them
+    (limits and reasons: catalog.limits)."""
     value = text.strip()
     if field == "sku":
         if not SKU_PATTERN.match(value):
-            raise InvalidInput("SKU must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+            raise Refused("refusal.sku")
     elif field in ("title_ru", "title_en"):
         if not value:
-            raise InvalidInput("a title is required")
+            raise Refused("refusal.title_missing")
         if telegram_length(value) > MAX_TITLE:
-            raise InvalidInput(f"a title is at most {MAX_TITLE} characters{AS_TELEGRAM}")
+            raise Refused("refusal.title_long", limit=MAX_TITLE)
     elif field in SKIPPABLE:
         if telegram_length(value) > MAX_DESCRIPTION:
-            raise InvalidInput(
-                f"a description is at most {MAX_DESCRIPTION} characters{AS_TELEGRAM}"
-            )
+            raise Refused("refusal.description_long", limit=MAX_DESCRIPTION)
     elif field == "price":
         value = str(parse_positive_amount(value))
     elif field == "content":
         if not value:
-            raise InvalidInput("unlimited products need content")
+            raise Refused("refusal.content_missing")
         if telegram_length(value) > MAX_CONTENT:
-            raise InvalidInput(f"content is at most {MAX_CONTENT} characters{AS_TELEGRAM}")
+            raise Refused("refusal.content_long", limit=MAX_CONTENT)
     return value
 
 
@@ -288,10 +287,10 @@ async def text_answer(
         if field == "sku":
             async with ctx.uows() as uow:
                 if await uow.catalog.get_product(value) is not None:
-                    raise InvalidInput(f"a product with SKU {value!r} already exists")
+                    raise Refused("refusal.sku_taken", sku=value)
     except DomainError as refusal:
         await message.answer(
-            t("admin.invalid", reason=str(refusal)), reply_markup=rows(cancel_row(t))
+            t("admin.invalid", reason=refusal_text(t, refusal)), reply_markup=rows(cancel_row(t))
         )
         return
     setattr(draft, field, value)
@@ -352,7 +351,7 @@ async def save(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContex
         markup = rows(
             [button(t("admin.product.save"), AdminDialogCB(action="save"))], cancel_row(t)
         )
-        await show(query, t("admin.invalid", reason=str(refusal)), markup)
+        await show(query, t("admin.invalid", reason=refusal_text(t, refusal)), markup)
         return
     await state.clear()
     text, markup = await render_card(t, ctx, product.id)

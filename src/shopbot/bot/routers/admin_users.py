@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from shopbot.bot.callbacks import AdminCB, AdminUserCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
+from shopbot.bot.refusals import refusal_text
 from shopbot.bot.rendering import money
 from shopbot.bot.routers.admin_common import (
     TEXT_INPUT,
@@ -23,6 +24,7 @@ from shopbot.bot.routers.admin_common import (
     AdminStates,
     admin_actor,
     cancel_row,
+    customer,
     menu_button,
     parse_id,
     show,
@@ -151,13 +153,14 @@ def _back_to_user(t: Texts, user_id: int) -> list[Any]:
 async def _user_list(
     query: CallbackQuery,
     t: Texts,
+    ctx: BotContext,
     user_id: int,
     items: list[tuple[str, CallbackData]],
     title: str,
     empty: str,
 ) -> None:
     """One button per item, then the way back to the user's card."""
-    text = t(title, user_id=user_id) if items else t(empty)
+    text = t(title, who=await customer(t, ctx, user_id)) if items else t(empty)
     buttons = [[button(label, data)] for label, data in items]
     await show(query, text, rows(*buttons, _back_to_user(t, user_id)))
 
@@ -175,7 +178,13 @@ async def user_orders(
         for o in orders
     ]
     await _user_list(
-        query, t, callback_data.user_id, items, "admin.users.orders_title", "admin.users.no_orders"
+        query,
+        t,
+        ctx,
+        callback_data.user_id,
+        items,
+        "admin.users.orders_title",
+        "admin.users.no_orders",
     )
 
 
@@ -192,12 +201,18 @@ async def user_stars(
         for p in payments
     ]
     await _user_list(
-        query, t, callback_data.user_id, items, "admin.users.stars_title", "admin.users.no_stars"
+        query,
+        t,
+        ctx,
+        callback_data.user_id,
+        items,
+        "admin.users.stars_title",
+        "admin.users.no_stars",
     )
 
 
 async def adjust_start(
-    query: CallbackQuery, callback_data: AdminUserCB, state: FSMContext, t: Texts
+    query: CallbackQuery, callback_data: AdminUserCB, state: FSMContext, t: Texts, ctx: BotContext
 ) -> None:
     await state.clear()
     user_id = callback_data.user_id
@@ -208,7 +223,7 @@ async def adjust_start(
         ],
         _back_to_user(t, user_id),
     )
-    await show(query, t("admin.adjust.direction", user_id=user_id), markup)
+    await show(query, t("admin.adjust.direction", who=await customer(t, ctx, user_id)), markup)
 
 
 async def adjust_direction(
@@ -232,7 +247,7 @@ async def adjust_amount(message: Message, state: FSMContext, t: Texts) -> None:
         amount = parse_positive_amount(message.text or "")
     except DomainError as refusal:
         await message.answer(
-            t("admin.invalid", reason=str(refusal)), reply_markup=rows(cancel_row(t))
+            t("admin.invalid", reason=refusal_text(t, refusal)), reply_markup=rows(cancel_row(t))
         )
         return
     await state.update_data(amount=str(amount))
@@ -255,7 +270,7 @@ async def adjust_reason(message: Message, state: FSMContext, t: Texts, ctx: BotC
             key,
             amount=data["amount"],
             currency=ctx.currency,
-            user_id=data["user_id"],
+            who=await customer(t, ctx, int(data["user_id"])),
             reason=reason,
         ),
         reply_markup=rows(
@@ -309,14 +324,14 @@ async def adjust_confirm(
         return
     except DomainError as refusal:
         await state.clear()
-        await show(query, t("admin.invalid", reason=str(refusal)), back)
+        await show(query, t("admin.invalid", reason=refusal_text(t, refusal)), back)
         return
     await state.clear()
     await show(
         query,
         t(
             "admin.adjust.done",
-            user_id=user_id,
+            who=await customer(t, ctx, user_id),
             balance=money(balance),
             currency=ctx.currency,
             posting=result.transaction_id,

@@ -7,19 +7,27 @@ import logging
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    LabeledPrice,
+    Message,
+    PreCheckoutQuery,
+)
 
 from shopbot.adapters.telegram.notifier import complete_purchase_after_topup, credited_text, send
 from shopbot.adapters.telegram.stars import TelegramStarsRefunder
-from shopbot.bot.callbacks import MenuCB, RefundCB, TopupMethodCB
+from shopbot.bot.callbacks import AdminCB, RefundCB, TopupMethodCB
 from shopbot.bot.context import BotContext
-from shopbot.bot.keyboards import back_to_menu, button, rows
-from shopbot.bot.rendering import money
+from shopbot.bot.keyboards import back_to_menu, button, record_menu, rows
+from shopbot.bot.money_confirm import ask, confirm_markup
+from shopbot.bot.rendering import money, who
+from shopbot.bot.routers.admin_common import AdminStarsCB
 from shopbot.bot.texts import Texts
 from shopbot.config import Settings
 from shopbot.domain.errors import InsufficientFunds, NotFound, OrderStateError
-from shopbot.domain.ledger import user_account
+from shopbot.domain.ledger import admin_actor, user_account
 from shopbot.domain.money import MINOR_UNIT
 from shopbot.domain.payments.stars import (
     STARS_CURRENCY,
@@ -38,12 +46,6 @@ from shopbot.domain.users import User
 log = logging.getLogger(__name__)
 INVOICE_ONCE_SECONDS = 30
 RECENT_PAYMENTS = 3
-
-
-class StarRefundCB(CallbackData, prefix="srf"):
-    """An admin confirms the refund of a Stars payment (star_payments.id)."""
-
-    payment_id: int
 
 
 def stars_policy(settings: Settings) -> StarsPolicy:
@@ -157,7 +159,7 @@ async def successful_payment(
     else:
         text = t("stars.already")
     # The money is credited and committed: a failure to message must not fail the update.
-    await send(bot, user.id, text, None if payment.product_id else back_to_menu(t))
+    await send(bot, user.id, text, None if payment.product_id else record_menu(t))
     if payment.product_id is not None:
         # Idempotent (request key after-topup:<charge id>): a redelivered update that
         # finds the order bought shows it again and buys nothing.
@@ -214,8 +216,7 @@ async def _note_to_support(user: User, ctx: BotContext, bot: Bot) -> bool:
     listed = ", ".join(_payment_line(p) for p in payments) or staff("paysupport.no_payments")
     note = staff(
         "paysupport.note",
-        user=f"@{user.username}" if user.username else str(user.id),
-        user_id=user.id,
+        who=who(staff, user.id, user),
         balance=money(balance),
         currency=ctx.currency,
         payments=listed,
@@ -245,6 +246,7 @@ async def refund_ask(
     t: Texts,
     ctx: BotContext,
     bot: Bot,
+    state: FSMContext,
 ) -> None:
     """Asks first: the button sits on a lookup screen, one tap must not move money."""
     if not ctx.is_admin(user.id):
@@ -253,67 +255,70 @@ async def refund_ask(
     async with ctx.uows() as uow:
         payment = await uow.stars.get(callback_data.ref)
         balance = await uow.ledger.balance(user_account(payment.user_id)) if payment else None
+        payer = await uow.users.get(payment.user_id) if payment else None
     if payment is None or balance is None:
         await query.answer(t("payment_refund.not_found"), show_alert=True)
         return
     text = t(
         "payment_refund.stars_confirm",
         stars=payment.stars,
-        user_id=payment.user_id,
+        who=who(t, payment.user_id, payer),
         amount=money(payment.amount),
         balance=money(balance),
         currency=ctx.currency,
         charge=payment.charge_id,
     )
-    markup = rows(
-        [button(t("payment_refund.confirm_button"), StarRefundCB(payment_id=payment.id))],
-        [button(t("common.cancel"), MenuCB(to="home"))],
-    )
+    nonce = await ask(state, "stars", payment.id)
+    markup = confirm_markup(t, "stars", payment.id, nonce, "payment_refund.confirm_button")
     await query.answer()
     await bot.send_message(user.id, text, reply_markup=markup)
 
 
-async def refund_confirmed(
-    query: CallbackQuery,
-    callback_data: StarRefundCB,
-    user: User,
-    t: Texts,
-    ctx: BotContext,
-    bot: Bot,
+async def refund_stars(
+    query: CallbackQuery, payment_id: int, t: Texts, ctx: BotContext, bot: Bot, state: FSMContext
 ) -> None:
-    if not ctx.is_admin(user.id):
-        await query.answer(t("payment_refund.admins_only"), show_alert=True)
-        return
-    await query.answer()
+    """Run a confirmed Stars refund (admin_money checks the admin and the nonce) and
+    report it with amounts, currency and the next step."""
     async with ctx.uows() as uow:
-        payment = await uow.stars.get(callback_data.payment_id)
+        payment = await uow.stars.get(payment_id)
     if payment is None:
-        await _tell(query, t("payment_refund.not_found"))
+        await _tell(query, t("payment_refund.not_found"), _after(t, payment_id))
         return
     shown = {"amount": money(payment.amount), "currency": ctx.currency}
     try:
         result = await refund_star_payment(
-            ctx.uows, TelegramStarsRefunder(bot), payment_id=payment.id, actor=f"admin:{user.id}"
+            ctx.uows,
+            TelegramStarsRefunder(bot),
+            payment_id=payment.id,
+            actor=admin_actor(query.from_user.id),
         )
     except InsufficientFunds:
-        await _tell(query, t("payment_refund.insufficient", **shown))
+        await _tell(query, t("payment_refund.insufficient", **shown), _after(t, payment.id))
         return
-    except (OrderStateError, NotFound) as refusal:
-        await _tell(query, t("payment_refund.not_refundable", error=str(refusal)))
+    except (OrderStateError, NotFound):
+        async with ctx.uows() as uow:
+            payment = await uow.stars.get(payment_id) or payment
+        state_text = t(f"money_admin.stars_state.{payment.refund_state.value}")
+        await _tell(
+            query, t("money_admin.stars_not_refundable", state=state_text), _after(t, payment.id)
+        )
         return
-    log.info("admin %s: refund of Stars payment %s %s", user.id, payment.id, result.outcome)
+    log.info(
+        "admin %s: refund of Stars payment %s %s", query.from_user.id, payment.id, result.outcome
+    )
     if result.outcome is StarRefundOutcome.REFUNDED:
+        async with ctx.uows() as uow:
+            payer = await uow.users.get(payment.user_id)
         await _tell(
             query,
             t(
                 "payment_refund.stars_done",
                 stars=payment.stars,
-                user_id=payment.user_id,
+                who=who(t, payment.user_id, payer),
                 **shown,
             ),
+            _after(t, payment.id),
         )
-        async with ctx.uows() as uow:
-            payer = await uow.users.get(payment.user_id)
         notice = Texts(payer.language if payer else "en")
         await send(
             bot,
@@ -324,23 +329,33 @@ async def refund_confirmed(
                 amount=money(payment.amount),
                 currency=ctx.currency,
             ),
+            record_menu(notice),
         )
     elif result.outcome is StarRefundOutcome.REFUSED:
-        await _tell(query, t("payment_refund.stars_refused", error=result.error or ""))
-    else:
-        again = rows(
-            [button(t("payment_refund.confirm_button"), StarRefundCB(payment_id=payment.id))]
+        await _tell(
+            query,
+            t("payment_refund.stars_refused", error=result.error or "", **shown),
+            _after(t, payment.id),
         )
-        text = t("payment_refund.stars_uncertain", error=result.error or "")
-        if isinstance(query.message, Message):
-            await query.message.edit_text(text, reply_markup=again)
+    else:
+        nonce = await ask(state, "stars", payment.id)
+        again = confirm_markup(t, "stars", payment.id, nonce, "payment_refund.confirm_button")
+        await _tell(query, t("payment_refund.stars_uncertain", error=result.error or ""), again)
 
 
-async def _tell(query: CallbackQuery, text: str) -> None:
+def _after(t: Texts, payment_id: int) -> InlineKeyboardMarkup:
+    """Under a refund result: back to the payment, or the admin menu."""
+    return rows(
+        [button(t("money_admin.back_to_payment"), AdminStarsCB(payment_id=payment_id))],
+        [button(t("admin.menu"), AdminCB(to="home"))],
+    )
+
+
+async def _tell(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
     if isinstance(query.message, Message):
-        await query.message.edit_text(text)
+        await query.message.edit_text(text, reply_markup=markup)
     elif query.bot is not None:
-        await send(query.bot, query.from_user.id, text)
+        await send(query.bot, query.from_user.id, text, markup)
 
 
 def build() -> Router:
@@ -351,5 +366,4 @@ def build() -> Router:
     router.message.register(refunded_payment, F.refunded_payment)
     router.message.register(paysupport, Command("paysupport"))
     router.callback_query.register(refund_ask, RefundCB.filter(F.kind == "stars"))
-    router.callback_query.register(refund_confirmed, StarRefundCB.filter())
     return router

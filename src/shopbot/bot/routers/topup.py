@@ -17,7 +17,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from shopbot.adapters.telegram.notifier import announce_payment
+from shopbot.adapters.telegram.notifier import announce_payment, remove_invoice_buttons
 from shopbot.bot.callbacks import CheckPaymentCB, MenuCB, TopupCB, TopupMethodCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, main_menu, rows
@@ -108,25 +108,25 @@ def cancel_keyboard(t: Texts, what: str = "topup") -> InlineKeyboardMarkup:
 async def amount_chosen(
     query: CallbackQuery, callback_data: TopupCB, t: Texts, ctx: BotContext, state: FSMContext
 ) -> None:
-    product_id = callback_data.product_id
+    product_id, keep = callback_data.product_id, callback_data.keep
     if callback_data.amount_cents <= 0:
         await state.set_state(TopupStates.amount)
         await state.update_data(product_id=product_id)
-        await show(query, t("topup.ask_amount", **limits(ctx)), cancel_keyboard(t))
+        await show(query, t("topup.ask_amount", **limits(ctx)), cancel_keyboard(t), keep=keep)
         return
     amount = from_cents(callback_data.amount_cents)
     low, high = ctx.settings.topup_min, ctx.settings.topup_max
     note: str | None = None
-    if product_id and amount < low:  # the missing amount is below the smallest top-up
-        amount, note = low, t("topup.raised_to_minimum", **limits(ctx))
+    if amount < low:
+        # Presets are never below the minimum: this is a missing amount ("top up the
+        # rest"), raised to the smallest top-up; the difference stays on the balance.
+        key = "topup.raised_to_minimum" if product_id else "money_customer.raised_to_minimum"
+        amount, note = low, t(key, **limits(ctx))
     if amount > high:
         key = "topup.too_large" if product_id else "topup.out_of_range"
-        await show(query, t(key, **limits(ctx)), back_to_menu(t))
+        await show(query, t(key, **limits(ctx)), back_to_menu(t), keep=keep)
         return
-    if amount < low:
-        await show(query, t("topup.out_of_range", **limits(ctx)), back_to_menu(t))
-        return
-    await show(query, *await methods(t, ctx, amount, product_id, note))
+    await show(query, *await methods(t, ctx, amount, product_id, note), keep=keep)
 
 
 async def amount_typed(message: Message, t: Texts, ctx: BotContext, state: FSMContext) -> None:
@@ -236,7 +236,12 @@ def invoice_view(t: Texts, invoice: TopupInvoice) -> tuple[str, InlineKeyboardMa
 
 
 async def pay_heleket(
-    query: CallbackQuery, callback_data: TopupMethodCB, user: User, t: Texts, ctx: BotContext
+    query: CallbackQuery,
+    callback_data: TopupMethodCB,
+    user: User,
+    t: Texts,
+    ctx: BotContext,
+    bot: Bot,
 ) -> None:
     policy = heleket_policy(ctx)
     if policy is None or ctx.gateway is None:
@@ -261,7 +266,20 @@ async def pay_heleket(
     except ProductUnavailable:
         await show(query, t("product.unavailable"), back_to_menu(t))
         return
-    await show(query, *invoice_view(t, invoice))
+    shown = await show(query, *invoice_view(t, invoice))
+    if shown is not None:
+        await _remember_message(bot, ctx, invoice.id, shown)
+
+
+async def _remember_message(bot: Bot, ctx: BotContext, invoice_id: int, shown: Message) -> None:
+    """Record where the invoice's Pay/Check buttons are, for their removal once it is
+    paid; if it was paid meanwhile (a fast webhook), remove them now."""
+    async with ctx.uows() as uow:
+        await uow.topups.set_shown_message(invoice_id, shown.chat.id, shown.message_id)
+        invoice = await uow.topups.get(invoice_id)
+        await uow.commit()
+    if invoice is not None and invoice.state is not InvoiceState.PENDING:
+        await remove_invoice_buttons(bot, ctx, invoice_id)
 
 
 async def _ask_heleket(ctx: BotContext, invoice: TopupInvoice) -> EventResult | None:
@@ -299,10 +317,13 @@ async def check_payment(
     if invoice.state is InvoiceState.PENDING:
         await query.answer(t("topup.status_pending"), show_alert=True)
         return
+    # The pressed message is rewritten below; another one still showing the invoice's
+    # Pay/Check buttons loses them.
+    pressed = query.message
+    replaced = (pressed.chat.id, pressed.message_id) if pressed is not None else None
+    await remove_invoice_buttons(bot, ctx, invoice.id, replaced=replaced)
     if invoice.state is InvoiceState.CREDITED:
-        amount = money(invoice.credited_amount or invoice.amount)
-        text = t("topup.status_credited", amount=amount, currency=invoice.currency)
-        await show(query, text, back_to_menu(t))
+        await show(query, *credited_view(t, invoice))
     elif invoice.state is InvoiceState.CLOSED:
         again = rows(
             [button(t("menu.topup"), MenuCB(to="topup"))],
@@ -315,6 +336,23 @@ async def check_payment(
         # This check credited the payment (the webhook was lost): the same notice and
         # purchase-after-top-up as the webhook service sends.
         await announce_payment(bot, ctx, result)
+
+
+def credited_view(t: Texts, invoice: TopupInvoice) -> tuple[str, InlineKeyboardMarkup]:
+    """A credited invoice as "Check payment" shows it: paid exactly, more (what was
+    credited), or less (what arrived of what was asked, with a button for the rest)."""
+    credited = invoice.credited_amount or invoice.amount
+    shown = {"amount": money(credited), "currency": invoice.currency}
+    if credited < invoice.amount:
+        missing = invoice.amount - credited
+        text = t("money_customer.status_underpaid", expected=money(invoice.amount), **shown)
+        rest = t("money_customer.top_up_rest", missing=money(missing), currency=invoice.currency)
+        return text, rows(
+            [button(rest, TopupCB(amount_cents=cents(missing)))],
+            [button(t("common.menu"), MenuCB(to="home"))],
+        )
+    key = "money_customer.status_overpaid" if credited > invoice.amount else "topup.status_credited"
+    return t(key, expected=money(invoice.amount), **shown), back_to_menu(t)
 
 
 def build() -> Router:

@@ -1,4 +1,6 @@
-"""Admins refund a credited Heleket top-up to the payer's wallet (the address is asked)."""
+"""Admins refund a credited Heleket top-up to the payer's wallet: the address is asked,
+then a screen shows the amount, the customer, the address and network in full, and the
+refund goes out only on Confirm (money_confirm; run by admin_money)."""
 
 import logging
 import re
@@ -6,15 +8,23 @@ import re
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from shopbot.bot.callbacks import RefundCB
+from shopbot.bot.callbacks import AdminCB, RefundCB
 from shopbot.bot.context import BotContext
-from shopbot.bot.rendering import money
+from shopbot.bot.keyboards import button, rows
+from shopbot.bot.money_confirm import ask, confirm_markup
+from shopbot.bot.rendering import money, who
+from shopbot.bot.routers.admin_common import AdminTopupCB
 from shopbot.bot.routers.topup import cancel_keyboard
 from shopbot.bot.texts import Texts
-from shopbot.domain.errors import DomainError
-from shopbot.domain.payments.gateway import GatewayUnavailable
+from shopbot.domain.errors import DomainError, InsufficientFunds, OrderStateError
+from shopbot.domain.ledger import admin_actor
+from shopbot.domain.payments.gateway import (
+    GatewayRejected,
+    GatewayUnauthorized,
+    GatewayUnavailable,
+)
 from shopbot.domain.payments.refunds import request_refund
 from shopbot.domain.users import User
 
@@ -42,6 +52,7 @@ async def refund_heleket(
         return
     async with ctx.uows() as uow:
         invoice = await uow.topups.get(callback_data.ref)
+        payer = await uow.users.get(invoice.user_id) if invoice else None
     if invoice is None:
         await query.answer(t("payment_refund.not_found"), show_alert=True)
         return
@@ -52,7 +63,7 @@ async def refund_heleket(
         order_id=invoice.order_id,
         amount=money(invoice.credited_amount or invoice.amount),
         currency=invoice.currency,
-        user_id=invoice.user_id,
+        who=who(t, invoice.user_id, payer),
     )
     await query.answer()
     if query.bot is not None:
@@ -62,6 +73,7 @@ async def refund_heleket(
 async def refund_address(
     message: Message, user: User, t: Texts, ctx: BotContext, state: FSMContext
 ) -> None:
+    """The address typed: show exactly what will happen and wait for Confirm."""
     address = (message.text or "").strip()
     if not WALLET_ADDRESS.match(address):
         await message.answer(
@@ -75,27 +87,81 @@ async def refund_address(
         return
     async with ctx.uows() as uow:
         invoice = await uow.topups.get(int(data.get("invoice_id") or 0))
+        payer = await uow.users.get(invoice.user_id) if invoice else None
+        paid_in = await uow.topups.paid_with(invoice.uuid) if invoice and invoice.uuid else None
     if invoice is None:
         await message.answer(t("payment_refund.not_found"))
         return
+    currency, network = paid_in or (None, None)
+    amount = invoice.credited_amount or invoice.amount
+    text = t(
+        "money_admin.heleket_confirm",
+        order_id=invoice.order_id,
+        amount=money(amount),
+        currency=invoice.currency,
+        who=who(t, invoice.user_id, payer),
+        address=address,
+        network=network or t("money_admin.unknown"),
+        payer_currency=currency or t("money_admin.unknown"),
+    )
+    nonce = await ask(state, "heleket", invoice.id, address=address)
+    await message.answer(text, reply_markup=confirm_markup(t, "heleket", invoice.id, nonce))
+
+
+async def refund_confirmed(
+    query: CallbackQuery, invoice_id: int, address: str, t: Texts, ctx: BotContext
+) -> None:
+    """Run a confirmed Heleket refund (admin_money checks the admin and the nonce)."""
+    async with ctx.uows() as uow:
+        invoice = await uow.topups.get(invoice_id)
+    after = rows(
+        [button(t("money_admin.back_to_payment"), AdminTopupCB(invoice_id=invoice_id))],
+        [button(t("admin.menu"), AdminCB(to="home"))],
+    )
+    if invoice is None or ctx.gateway is None:
+        await _tell(query, t("payment_refund.not_found"), after)
+        return
+    shown = {
+        "amount": money(invoice.credited_amount or invoice.amount),
+        "currency": invoice.currency,
+        "order_id": invoice.order_id,
+    }
     try:
         held = await request_refund(
-            ctx.uows, ctx.gateway, order_id=invoice.order_id, address=address
+            ctx.uows,
+            ctx.gateway,
+            order_id=invoice.order_id,
+            address=address,
+            actor=admin_actor(query.from_user.id),
         )
     except GatewayUnavailable:
-        await message.answer(t("payment_refund.heleket_unavailable"))
+        await _tell(query, t("payment_refund.heleket_unavailable", **shown), after)
         return
-    except DomainError as refusal:  # insufficient balance, already refunded, Heleket refused
-        await message.answer(t("payment_refund.heleket_refused", error=str(refusal)))
+    except DomainError as refusal:
+        await _tell(query, refusal_text(t, refusal, **shown), after)
         return
-    log.info("admin %s requested a refund of %s", user.id, invoice.order_id)
-    text = t(
-        "payment_refund.heleket_requested",
-        amount=money(held.refund_amount or invoice.amount),
-        currency=invoice.currency,
-        order_id=invoice.order_id,
-    )
-    await message.answer(text)
+    log.info("admin %s requested a refund of %s", query.from_user.id, invoice.order_id)
+    shown["amount"] = money(held.refund_amount or invoice.amount)
+    await _tell(query, t("payment_refund.heleket_requested", address=address, **shown), after)
+
+
+def refusal_text(t: Texts, refusal: DomainError, **shown: str) -> str:
+    """A refused Heleket refund in the admin's language, never the exception's text."""
+    if isinstance(refusal, InsufficientFunds):
+        return t("payment_refund.insufficient", **shown)
+    if isinstance(refusal, OrderStateError):
+        return t("money_admin.heleket_not_refundable", **shown)
+    if isinstance(refusal, GatewayRejected | GatewayUnauthorized):
+        return t("money_admin.heleket_rejected", **shown)
+    return t("money_admin.heleket_invalid", **shown)
+
+
+async def _tell(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+    elif query.bot is not None:
+        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
 def build() -> Router:

@@ -89,8 +89,9 @@ async def _apply(uow: UnitOfWork, event: PaymentEvent) -> Decision:
         return await _credit(uow, invoice, event, status)
     if status in (GatewayStatus.REFUND_PAID, GatewayStatus.REFUND_FAIL):
         return await _settle_refund(uow, invoice, status)
-    if invoice.state is InvoiceState.PENDING:
-        await uow.topups.set_gateway_status(invoice.id, status.value)
+    # Whatever the invoice's state, the status only moves forward (models.STATUS_RANK):
+    # a late `check` after `paid`, or `cancel` after a credit, changes nothing.
+    await uow.topups.set_gateway_status(invoice.id, status.value)
     if status in CLOSING:
         closed = await uow.topups.transition(
             invoice.id, allowed=frozenset({InvoiceState.PENDING}), to=InvoiceState.CLOSED

@@ -73,6 +73,40 @@ WAITING = frozenset(
 )
 CLOSING = frozenset({GatewayStatus.CANCEL, GatewayStatus.FAIL, GatewayStatus.SYSTEM_FAIL})
 
+STATUS_RANK: dict[str, int] = {
+    GatewayStatus.CHECK: 10,
+    GatewayStatus.PROCESS: 20,
+    GatewayStatus.CONFIRM_CHECK: 30,
+    GatewayStatus.WRONG_AMOUNT_WAITING: 40,
+    GatewayStatus.LOCKED: 50,
+    GatewayStatus.CANCEL: 60,
+    GatewayStatus.FAIL: 60,
+    GatewayStatus.SYSTEM_FAIL: 60,
+    GatewayStatus.PAID: 70,
+    GatewayStatus.PAID_OVER: 70,
+    GatewayStatus.WRONG_AMOUNT: 70,
+    GatewayStatus.REFUND_PROCESS: 80,
+    GatewayStatus.REFUND_FAIL: 90,
+    GatewayStatus.REFUND_PAID: 90,
+}
+"""The one order of Heleket statuses (docs/payments.md, "Status order"): a stored
+`gateway_status` is only ever replaced by a status of a higher rank.
+
+From SPEC §3's flow: waiting (`check` → `process` → `confirm_check`, the tx seen) →
+partly paid and waiting → AML hold → closed unpaid (`cancel`, `fail`, `system_fail`) →
+paid (`paid`, `paid_over`, `wrong_amount`; above closed because a late payment on an
+expired invoice is real money) → refund under way → refund settled. Statuses of one rank
+do not replace each other (the first final word stands). Unknown statuses rank 0: they
+are kept in `payment_events` but never replace a known status; no status ranks -1."""
+NO_STATUS_RANK = -1
+
+
+def status_rank(status: str | None) -> int:
+    """The rank of a Heleket status in STATUS_RANK: -1 for none, 0 for an unknown one."""
+    if status is None:
+        return NO_STATUS_RANK
+    return STATUS_RANK.get(status, 0)
+
 
 @dataclass(frozen=True, slots=True)
 class TopupInvoice:

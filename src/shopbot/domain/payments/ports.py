@@ -25,6 +25,16 @@ class TopupRepository(Protocol):
         """The product to buy once this invoice is credited, if the customer chose one."""
         ...
 
+    async def set_shown_message(self, invoice_id: int, chat_id: int, message_id: int) -> None:
+        """Remember the Telegram message (chat id, message id) showing the invoice's
+        Pay/Check buttons; a later showing replaces an earlier one."""
+        ...
+
+    async def take_shown_message(self, invoice_id: int) -> tuple[int, int] | None:
+        """(chat id, message id) of the message showing the invoice's buttons, forgotten
+        in the same statement so only one caller gets it; None when there is none."""
+        ...
+
     async def get_by_request_key(self, request_key: str) -> TopupInvoice | None: ...
 
     async def get_by_uuid(self, uuid: str) -> TopupInvoice | None: ...
@@ -41,7 +51,14 @@ class TopupRepository(Protocol):
         status: str,
     ) -> None: ...
 
-    async def set_gateway_status(self, invoice_id: int, status: str) -> None: ...
+    async def paid_with(self, uuid: str) -> tuple[str | None, str | None]:
+        """(payer_currency, network) the invoice was paid in, from its crediting report."""
+        ...
+
+    async def set_gateway_status(self, invoice_id: int, status: str) -> TopupInvoice | None:
+        """Move the stored Heleket status forward (models.STATUS_RANK) in one conditional
+        UPDATE; None when the stored status ranks the same or higher (nothing changes)."""
+        ...
 
     async def transition(
         self,
@@ -53,7 +70,8 @@ class TopupRepository(Protocol):
         note: str | None = None,
         gateway_status: str | None = None,
     ) -> TopupInvoice | None:
-        """Atomically move the invoice to `to` if its state is in `allowed`, else None."""
+        """Atomically move the invoice to `to` if its state is in `allowed`, else None;
+        `gateway_status` is stored only if it ranks above the stored one."""
         ...
 
     async def set_refund(

@@ -28,7 +28,15 @@ async def request_refund(
     order_id: str,
     address: str,
     amount: object | None = None,
+    actor: str,
 ) -> TopupInvoice:
+    """Hold `amount` (default: all credited, in the invoice currency) of the user's
+    balance and ask Heleket to send it to `address` (SPEC §2.6). `actor` (ledger.actors)
+    is recorded on the hold and on a release. Raises NotFound, OrderStateError (not
+    credited, or refunded before), InvalidInput/InvalidAmount (bad address or amount),
+    InsufficientFunds (the balance no longer covers it; nothing is sent), and
+    GatewayRejected/GatewayUnauthorized (the hold is released) or GatewayUnavailable
+    (the hold stays until Heleket's report)."""
     if not address.strip():
         raise InvalidInput("a refund needs the payer's wallet address")
     async with uow_factory() as uow:
@@ -57,6 +65,7 @@ async def request_refund(
                 destination=SystemAccount.HELEKET_REFUNDS,
                 amount=value,
                 memo=f"refund of {order_id} to the payer's wallet requested",
+                actor=actor,
             )
         )
         await uow.commit()
@@ -66,14 +75,16 @@ async def request_refund(
             address=address.strip(), is_subtract=True, uuid=invoice.uuid, amount=partial
         )
     except (GatewayRejected, GatewayUnauthorized):
-        await _release(uow_factory, invoice, value)
+        await _release(uow_factory, invoice, value, actor)
         raise
     # GatewayUnavailable propagates with the hold in place: the request may have reached
     # Heleket, so only its refund_paid / refund_fail report (or reconciliation) settles it.
     return held
 
 
-async def _release(uow_factory: UnitOfWorkFactory, invoice: TopupInvoice, value: Decimal) -> None:
+async def _release(
+    uow_factory: UnitOfWorkFactory, invoice: TopupInvoice, value: Decimal, actor: str
+) -> None:
     async with uow_factory() as uow:
         released = await uow.topups.set_refund(
             invoice.id, allowed=frozenset({RefundState.REQUESTED}), to=RefundState.FAILED
@@ -87,6 +98,7 @@ async def _release(uow_factory: UnitOfWorkFactory, invoice: TopupInvoice, value:
                     destination=user_account(invoice.user_id),
                     amount=value,
                     memo=f"refund of {invoice.order_id} refused by Heleket; balance restored",
+                    actor=actor,
                 )
             )
         await uow.commit()

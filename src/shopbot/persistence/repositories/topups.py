@@ -1,18 +1,42 @@
+import json
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, case, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopbot.domain.payments.models import (
+    CREDITING,
+    NO_STATUS_RANK,
+    STATUS_RANK,
     InvoiceState,
     PaymentEvent,
     RefundState,
     TopupInvoice,
+    status_rank,
 )
 from shopbot.persistence.models import PaymentEventRow, TopupInvoiceRow
 from shopbot.persistence.repositories._sql import insert_or_ignore
 from shopbot.persistence.types import utcnow
+
+
+def _stored_rank() -> ColumnElement[int]:
+    """The rank (models.STATUS_RANK) of the row's current gateway status, in SQL, so the
+    comparison happens under the row lock of the UPDATE itself and a race cannot win."""
+    column = TopupInvoiceRow.gateway_status
+    return case(
+        (column.is_(None), NO_STATUS_RANK),
+        *[(column == status, rank) for status, rank in STATUS_RANK.items()],
+        else_=0,
+    )
+
+
+def _forward(status: str) -> ColumnElement[str]:
+    """`status` if it ranks above the stored one, else the stored status unchanged."""
+    return case(
+        (_stored_rank() < status_rank(status), literal(status)),
+        else_=TopupInvoiceRow.gateway_status,
+    )
 
 
 def _invoice(row: TopupInvoiceRow) -> TopupInvoice:
@@ -85,6 +109,39 @@ class SqlTopupRepository:
             select(TopupInvoiceRow.then_buy_product_id).where(TopupInvoiceRow.id == invoice_id)
         )
 
+    async def set_shown_message(self, invoice_id: int, chat_id: int, message_id: int) -> None:
+        await self._session.execute(
+            update(TopupInvoiceRow)
+            .where(TopupInvoiceRow.id == invoice_id)
+            .values(shown_chat_id=chat_id, shown_message_id=message_id)
+        )
+
+    async def take_shown_message(self, invoice_id: int) -> tuple[int, int] | None:
+        shown = (
+            await self._session.execute(
+                select(TopupInvoiceRow.shown_chat_id, TopupInvoiceRow.shown_message_id).where(
+                    TopupInvoiceRow.id == invoice_id
+                )
+            )
+        ).one_or_none()
+        if shown is None or shown[0] is None or shown[1] is None:
+            return None
+        chat_id, message_id = int(shown[0]), int(shown[1])
+        # Forgotten only if still the same message (RETURNING would give the new NULLs):
+        # of two concurrent takers (webhook and "Check payment") one gets it.
+        taken = await self._session.execute(
+            update(TopupInvoiceRow)
+            .where(
+                TopupInvoiceRow.id == invoice_id,
+                TopupInvoiceRow.shown_chat_id == chat_id,
+                TopupInvoiceRow.shown_message_id == message_id,
+            )
+            .values(shown_chat_id=None, shown_message_id=None)
+            .returning(TopupInvoiceRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return None if taken.scalar_one_or_none() is None else (chat_id, message_id)
+
     async def get_by_request_key(self, request_key: str) -> TopupInvoice | None:
         return await self._get(TopupInvoiceRow.request_key == request_key)
 
@@ -117,12 +174,18 @@ class SqlTopupRepository:
         expires_at: datetime | None,
         status: str,
     ) -> None:
+        """Store Heleket's answer to the create (or info) call. Its status only replaces
+        a lower-ranked one: a webhook may have moved the invoice on meanwhile."""
         await self._update(
-            invoice_id, uuid=uuid, url=url, expires_at=expires_at, gateway_status=status
+            invoice_id, uuid=uuid, url=url, expires_at=expires_at, gateway_status=_forward(status)
         )
 
-    async def set_gateway_status(self, invoice_id: int, status: str) -> None:
-        await self._update(invoice_id, gateway_status=status)
+    async def set_gateway_status(self, invoice_id: int, status: str) -> TopupInvoice | None:
+        """Move the gateway status forward to `status` (models.STATUS_RANK); None, and
+        nothing changed, when the stored status ranks the same or higher."""
+        return await self._update(
+            invoice_id, _stored_rank() < status_rank(status), gateway_status=status
+        )
 
     async def transition(
         self,
@@ -140,7 +203,7 @@ class SqlTopupRepository:
         if note is not None:
             values["note"] = note
         if gateway_status is not None:
-            values["gateway_status"] = gateway_status
+            values["gateway_status"] = _forward(gateway_status)
         states = [state.value for state in allowed]
         return await self._update(invoice_id, TopupInvoiceRow.state.in_(states), **values)
 
@@ -174,6 +237,30 @@ class SqlTopupRepository:
             .limit(limit)
         )
         return [_invoice(row) for row in rows]
+
+    async def paid_with(self, uuid: str) -> tuple[str | None, str | None]:
+        """(payer_currency, network) of the latest crediting report of the invoice, as
+        Heleket's webhook or info answer gave them (SPEC §4.2); (None, None) if unknown."""
+        body = await self._session.scalar(
+            select(PaymentEventRow.body)
+            .where(
+                PaymentEventRow.uuid == uuid,
+                PaymentEventRow.status.in_([status.value for status in CREDITING]),
+            )
+            .order_by(PaymentEventRow.id.desc())
+            .limit(1)
+        )
+        try:
+            report = json.loads(body) if body else {}
+        except ValueError:
+            report = {}
+        if not isinstance(report, dict):
+            return None, None
+        currency, network = report.get("payer_currency"), report.get("network")
+        return (
+            currency if isinstance(currency, str) else None,
+            network if isinstance(network, str) else None,
+        )
 
     async def record_event(self, event: PaymentEvent) -> int | None:
         recorded = await self._session.execute(

@@ -1,0 +1,70 @@
+"""Confirm / Cancel of admin money actions (money_confirm.MoneyCB): order refunds to the
+balance, Heleket refunds to a wallet, Stars refunds. Included in the admin router, so
+only admins (ADMIN_IDS) reach these handlers: anyone else's forged button falls through
+to the fallback router and changes nothing."""
+
+from aiogram import Bot, F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+
+from shopbot.bot.callbacks import AdminCB
+from shopbot.bot.context import BotContext
+from shopbot.bot.keyboards import button, rows
+from shopbot.bot.money_confirm import MoneyCB, take
+from shopbot.bot.routers import admin_orders, stars, topup_refund
+from shopbot.bot.routers.admin_common import AdminOrderCB, AdminStarsCB, AdminTopupCB, show
+from shopbot.bot.texts import Texts
+
+ACTIONS = frozenset({"order", "heleket", "stars"})
+
+
+def _record(action: str, ref: int) -> CallbackData:
+    """The button back to the payment (order, top-up, Stars payment) the action was on."""
+    if action == "order":
+        return AdminOrderCB(order_id=ref)
+    if action == "heleket":
+        return AdminTopupCB(invoice_id=ref)
+    return AdminStarsCB(payment_id=ref)
+
+
+async def confirmed(
+    query: CallbackQuery,
+    callback_data: MoneyCB,
+    state: FSMContext,
+    bot: Bot,
+    t: Texts,
+    ctx: BotContext,
+) -> None:
+    pending = await take(state, callback_data)
+    if pending is None:  # the second tap of a double tap, or an old screen
+        await query.answer(t("money_admin.expired"), show_alert=True)
+        return
+    if callback_data.action == "order":
+        await admin_orders.refund(query, callback_data.ref, bot, t, ctx)
+    elif callback_data.action == "heleket":
+        await topup_refund.refund_confirmed(
+            query, callback_data.ref, str(pending["address"]), t, ctx
+        )
+    elif callback_data.action == "stars":
+        await stars.refund_stars(query, callback_data.ref, t, ctx, bot, state)
+
+
+async def cancelled(
+    query: CallbackQuery, callback_data: MoneyCB, state: FSMContext, t: Texts
+) -> None:
+    await take(state, callback_data)
+    record = _record(callback_data.action, callback_data.ref)
+    markup = rows(
+        [button(t("money_admin.back_to_payment"), record)],
+        [button(t("admin.menu"), AdminCB(to="home"))],
+    )
+    await show(query, t("money_admin.cancelled"), markup)
+
+
+def build() -> Router:
+    router = Router(name="admin-money")
+    known = F.action.in_(ACTIONS)
+    router.callback_query.register(confirmed, MoneyCB.filter(known & F.go))
+    router.callback_query.register(cancelled, MoneyCB.filter(known & ~F.go))
+    return router
