@@ -43,21 +43,19 @@ async def tell_buyer(
     ctx: BotContext,
     order: Order,
     key: str,
-    *,
-    record: bool = False,
     **params: object,
 ) -> bool:
     """Message the buyer in their language; False if Telegram would not deliver it.
-    `record`: the message holds goods, so it gets `record_menu` (never edited away)."""
+    The message records a delivery or a refund, so it gets `record_menu` (never edited
+    away)."""
     async with ctx.uows() as uow:
         buyer = await uow.users.get(order.user_id)
         product = await uow.catalog.get_product_by_id(order.product_id)
     t = Texts(buyer.language if buyer else "en")
     title = product.title.get(t.language) if product else order.sku
-    markup = record_menu(t) if record else None
     text = t(key, order_id=order.id, title=title, **params)
     try:
-        await bot.send_message(order.user_id, text, reply_markup=markup)
+        await bot.send_message(order.user_id, text, reply_markup=record_menu(t))
     except TelegramAPIError as exc:
         log.warning("could not tell the buyer of order %s: %s", order.id, exc)
         return False
@@ -173,7 +171,7 @@ async def fulfil_note(
         )
         return
     await state.clear()
-    told = await tell_buyer(bot, ctx, order, "admin.buyer.fulfilled", record=True, note=note)
+    told = await tell_buyer(bot, ctx, order, "admin.buyer.fulfilled", note=note)
     text = t("admin.fulfil.done", order_id=order.id)
     if not told:
         text += "\n" + t("admin.buyer_unreachable")
