@@ -21,7 +21,10 @@ def balance() -> None:
 @click.argument("amount")
 @click.option("--reason", required=True, help="why; stored with the ledger posting")
 @click.option("--debit", is_flag=True, help="take AMOUNT from the balance instead of adding it")
-@click.option("--idempotency-key", help="repeat-safe key; a repeated key changes nothing")
+@click.option(
+    "--idempotency-key",
+    help="repeat-safe key: the same adjustment again changes nothing; another is refused",
+)
 @run_async
 async def adjust(
     user_id: int, amount: str, reason: str, debit: bool, idempotency_key: str | None

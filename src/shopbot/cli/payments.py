@@ -38,7 +38,10 @@ def topup() -> None:
 @topup.command("create")
 @click.option("--user-id", type=int, required=True)
 @click.option("--amount", required=True, help="in SHOP_CURRENCY, at most two decimals")
-@click.option("--request-key", help="repeat-safe key; the same key never makes two invoices")
+@click.option(
+    "--request-key",
+    help="repeat-safe key: the same top-up again prints its invoice; another is refused",
+)
 @run_async
 async def create(user_id: int, amount: str, request_key: str | None) -> None:
     """Create a Heleket invoice for a user and print it as JSON."""
