@@ -6,6 +6,7 @@ import click
 
 from shopbot.adapters.heleket.client import HeleketClient
 from shopbot.adapters.telegram.notifier import notifier_from_settings
+from shopbot.cli.params import ID
 from shopbot.cli.runtime import database, load_settings, run_async
 from shopbot.domain.payments.models import TopupInvoice
 from shopbot.domain.payments.reconcile import reconcile
@@ -36,7 +37,7 @@ def topup() -> None:
 
 
 @topup.command("create")
-@click.option("--user-id", type=int, required=True)
+@click.option("--user-id", type=ID, required=True)
 @click.option("--amount", required=True, help="in SHOP_CURRENCY, at most two decimals")
 @click.option(
     "--request-key",
@@ -65,7 +66,13 @@ def payments() -> None:
 
 
 @payments.command("reconcile")
-@click.option("--older-than", default=300, show_default=True, help="seconds since creation")
+@click.option(
+    "--older-than",
+    default=300,
+    show_default=True,
+    type=click.IntRange(0, 10**9),
+    help="seconds since creation",
+)
 @run_async
 async def reconcile_command(older_than: int) -> None:
     """Ask Heleket about open invoices and apply final statuses (a lost webhook loses nothing)."""

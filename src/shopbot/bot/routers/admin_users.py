@@ -214,12 +214,13 @@ async def adjust_start(
 async def adjust_direction(
     query: CallbackQuery, callback_data: AdminDialogCB, state: FSMContext, t: Texts
 ) -> None:
-    if not callback_data.value.isdigit():
+    user_id = parse_id(callback_data.value)
+    if user_id is None:  # forged or garbled callback data
         await query.answer(t("admin.expired"))
         return
     debit = callback_data.action == "debit"
     await state.set_state(AdminStates.adjust_amount)
-    await state.set_data({"user_id": int(callback_data.value), "debit": debit})
+    await state.set_data({"user_id": user_id, "debit": debit})
     await show(
         query,
         t("admin.adjust.ask_debit" if debit else "admin.adjust.ask_credit"),

@@ -7,7 +7,7 @@ from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from shopbot.bot.callbacks import MenuCB, OrderCB
+from shopbot.bot.callbacks import MenuCB, OrderCB, Page
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.rendering import delivery, money
@@ -22,7 +22,7 @@ MAX_PAGE = 9999
 class OrdersPageCB(CallbackData, prefix="ords"):
     """A page of My orders (0-based)."""
 
-    page: int = 0
+    page: Page = 0
 
 
 async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:

@@ -19,6 +19,7 @@ from shopbot.bot.rendering import money
 from shopbot.bot.texts import Texts
 from shopbot.config import Settings
 from shopbot.domain.errors import InsufficientFunds, NotFound, OrderStateError
+from shopbot.domain.ids import DbId
 from shopbot.domain.ledger import user_account
 from shopbot.domain.money import MINOR_UNIT
 from shopbot.domain.payments.stars import (
@@ -43,7 +44,7 @@ RECENT_PAYMENTS = 3
 class StarRefundCB(CallbackData, prefix="srf"):
     """An admin confirms the refund of a Stars payment (star_payments.id)."""
 
-    payment_id: int
+    payment_id: DbId
 
 
 def stars_policy(settings: Settings) -> StarsPolicy:
