@@ -11,6 +11,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from shopbot.bot.amounts import amount_refusal
 from shopbot.bot.callbacks import AdminCB, AdminUserCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
@@ -29,7 +30,7 @@ from shopbot.bot.routers.admin_common import (
     when,
 )
 from shopbot.bot.texts import Raw, Texts
-from shopbot.domain.errors import DomainError, InsufficientFunds
+from shopbot.domain.errors import DomainError, InsufficientFunds, InvalidAmount
 from shopbot.domain.ledger import user_account
 from shopbot.domain.ledger.use_cases import adjust_balance
 from shopbot.domain.money import parse_positive_amount
@@ -231,6 +232,11 @@ async def adjust_direction(
 async def adjust_amount(message: Message, state: FSMContext, t: Texts) -> None:
     try:
         amount = parse_positive_amount(message.text or "")
+    except InvalidAmount as refusal:
+        await message.answer(
+            amount_refusal(t, refusal, message.text or ""), reply_markup=rows(cancel_row(t))
+        )
+        return
     except DomainError as refusal:
         await message.answer(
             t("admin.invalid", reason=str(refusal)), reply_markup=rows(cancel_row(t))
