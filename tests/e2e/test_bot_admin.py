@@ -24,6 +24,7 @@ from shopbot.persistence.uow import UnitOfWorkFactory
 from shopbot.sandbox.telegram import Emulator, Message
 from tests.conftest import add_product
 from tests.e2e.bot_stack import BotStack, ChatUser, bot_stack
+from tests.e2e.test_bot_customer import plain
 
 ADMIN = 900
 ALICE = 1001
@@ -171,8 +172,10 @@ async def test_create_a_product_through_the_dialog_then_a_customer_buys_it(shop:
     await shop.admin.send("The <Guide>")
     await shop.admin.press(EN("admin.product.skip"))
     await shop.admin.send("How to win")
-    await shop.admin.send("4.505")
-    assert "more than two decimal places" in shop.admin.last_text()
+    await shop.admin.send("4.5055")
+    assert shop.admin.last_text() == plain(EN("amount.decimals", text="4.5055"))
+    await shop.admin.send("1,500")  # an admin's 1,500 is never saved as 1.50
+    assert shop.admin.last_text() == plain(EN("amount.ambiguous", text="1,500"))
     await shop.admin.send("4.50")
     await shop.admin.send("https://example.com/guide")
     await shop.admin.press(EN("admin.product.no_category"))
@@ -302,6 +305,29 @@ async def test_stock_upload_with_a_txt_file_and_duplicates_refused(shop: Shop) -
         assert await uow.stock.available(product.id) == 4
 
 
+async def test_stock_upload_reads_files_as_people_save_them(shop: Shop) -> None:
+    await add_product(shop.uows, "keys", stock=["OLD-SECRET"])
+    await open_admin(shop, "admin.section.products")
+    await shop.admin.press("keys")
+    await shop.admin.press(EN("admin.product.upload"))
+
+    # "UTF-8 with BOM" + CRLF: the BOM is no part of the first key, so it is a duplicate
+    await shop.admin.send_document("win.txt", b"\xef\xbb\xbfOLD-SECRET\r\nNEW-1\r\n")
+    refusal = shop.admin.last_text()
+    assert "Nothing was added" in refusal
+    assert "lines 1" in refusal
+    assert "OLD-SECRET" not in refusal
+    await shop.admin.send_document("nul.txt", b"NEW-1\nNEW-\x002\n")
+    assert "line 2: control character U+0000" in shop.admin.last_text()
+    assert "NEW-" not in shop.admin.last_text()
+    await shop.admin.send_document("u16.txt", "\ufeffNEW-1\r\nNEW-2\r\n".encode("utf-16-le"))
+    assert shop.admin.last_text() == "✅ Added 2 items to keys; 3 available."
+    async with shop.uows() as uow:
+        product = await uow.catalog.get_product("keys")
+        assert product is not None
+        assert await uow.stock.available(product.id) == 3
+
+
 # --- users -------------------------------------------------------------------------------
 
 
@@ -320,7 +346,9 @@ async def test_user_lookup_and_balance_adjustment(shop: Shop) -> None:
     await shop.admin.press(EN("admin.users.adjust"))
     await shop.admin.press(EN("admin.adjust.credit"))
     await shop.admin.send("-3")
-    assert "amount must be positive" in shop.admin.last_text()
+    assert shop.admin.last_text() == plain(EN("amount.not_positive"))
+    await shop.admin.send("1.500")
+    assert shop.admin.last_text() == plain(EN("amount.ambiguous", text="1.500"))
     await shop.admin.send("10.25")
     await shop.admin.send("goodwill <bonus>")
     assert "Add 10.25 USD to user" in shop.admin.last_text()
