@@ -293,8 +293,8 @@ def test_unreadable_files_are_reported(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="cannot read"):
         load_yaml(tmp_path / "missing.yaml")
     binary = tmp_path / "binary.yaml"
-    binary.write_bytes(b"\xff\xfe\x00 price: 1")
-    with pytest.raises(InvalidInput, match="cannot read"):
+    binary.write_bytes(b"\x80\x81\x00 price: 1")
+    with pytest.raises(InvalidInput, match="is not UTF-8 text: undecodable byte at line 1"):
         load_yaml(binary)
 
 
