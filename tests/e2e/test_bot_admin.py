@@ -24,6 +24,7 @@ from shopbot.persistence.uow import UnitOfWorkFactory
 from shopbot.sandbox.telegram import Emulator, Message
 from tests.conftest import add_product
 from tests.e2e.bot_stack import BotStack, ChatUser, bot_stack
+from tests.e2e.test_bot_customer import plain
 
 ADMIN = 900
 ALICE = 1001
@@ -165,7 +166,7 @@ async def test_create_a_product_through_the_dialog_then_a_customer_buys_it(shop:
 
     await shop.admin.send("bad sku!")
     # Translated, saying what a SKU may be; no regex reaches the shop owner.
-    assert shop.admin.last_text() == "⚠️ " + plain("refusal.sku")
+    assert shop.admin.last_text() == "⚠️ " + shown("refusal.sku")
     assert "[A-Za-z" not in shop.admin.last_text()
     await shop.admin.send("guide-1")
     await shop.admin.press("Unlimited")
@@ -173,11 +174,11 @@ async def test_create_a_product_through_the_dialog_then_a_customer_buys_it(shop:
     await shop.admin.send("The <Guide>")
     await shop.admin.press(EN("admin.product.skip"))
     await shop.admin.send("How to win")
-    await shop.admin.send("4.505")
-    assert shop.admin.last_text() == "⚠️ " + plain("refusal.amount")
+    await shop.admin.send("4.5055")
+    assert shop.admin.last_text() == plain(EN("amount.decimals", text="4.5055"))
+    await shop.admin.send("1,500")  # an admin's 1,500 is never saved as 1.50
+    assert shop.admin.last_text() == plain(EN("amount.ambiguous", text="1,500"))
     assert "Decimal(" not in shop.admin.last_text()
-    await shop.admin.send("0")
-    assert shop.admin.last_text() == "⚠️ " + plain("refusal.amount")
     await shop.admin.send("4.50")
     await shop.admin.send("https://example.com/guide")
     await shop.admin.press(EN("admin.product.no_category"))
@@ -307,6 +308,29 @@ async def test_stock_upload_with_a_txt_file_and_duplicates_refused(shop: Shop) -
         assert await uow.stock.available(product.id) == 4
 
 
+async def test_stock_upload_reads_files_as_people_save_them(shop: Shop) -> None:
+    await add_product(shop.uows, "keys", stock=["OLD-SECRET"])
+    await open_admin(shop, "admin.section.products")
+    await shop.admin.press("keys")
+    await shop.admin.press(EN("admin.product.upload"))
+
+    # "UTF-8 with BOM" + CRLF: the BOM is no part of the first key, so it is a duplicate
+    await shop.admin.send_document("win.txt", b"\xef\xbb\xbfOLD-SECRET\r\nNEW-1\r\n")
+    refusal = shop.admin.last_text()
+    assert "Nothing was added" in refusal
+    assert "lines 1" in refusal
+    assert "OLD-SECRET" not in refusal
+    await shop.admin.send_document("nul.txt", b"NEW-1\nNEW-\x002\n")
+    assert "line 2: control character U+0000" in shop.admin.last_text()
+    assert "NEW-" not in shop.admin.last_text()
+    await shop.admin.send_document("u16.txt", "\ufeffNEW-1\r\nNEW-2\r\n".encode("utf-16-le"))
+    assert shop.admin.last_text() == "✅ Added 2 items to keys; 3 available."
+    async with shop.uows() as uow:
+        product = await uow.catalog.get_product("keys")
+        assert product is not None
+        assert await uow.stock.available(product.id) == 3
+
+
 # --- users -------------------------------------------------------------------------------
 
 
@@ -325,9 +349,9 @@ async def test_user_lookup_and_balance_adjustment(shop: Shop) -> None:
     await shop.admin.press(EN("admin.users.adjust"))
     await shop.admin.press(EN("admin.adjust.credit"))
     await shop.admin.send("-3")
-    assert shop.admin.last_text() == "⚠️ " + plain("refusal.amount")
-    await shop.admin.send("9.999")
-    assert shop.admin.last_text() == "⚠️ " + plain("refusal.amount")
+    assert shop.admin.last_text() == plain(EN("amount.not_positive"))
+    await shop.admin.send("1.500")
+    assert shop.admin.last_text() == plain(EN("amount.ambiguous", text="1.500"))
     assert "Decimal(" not in shop.admin.last_text()
     await shop.admin.send("10.25")
     await shop.admin.send("goodwill <bonus>")
@@ -404,7 +428,7 @@ async def test_order_refund_to_balance(shop: Shop) -> None:
     assert "Customer: @boris (id 1002)" in shop.admin.last_text()
     await shop.admin.press(EN("admin.order.refund"))
     # One tap only asks: what, how much, to whom.
-    assert shop.admin.last_text() == plain(
+    assert shop.admin.last_text() == shown(
         "money_admin.order_confirm",
         order_id=order.id,
         title="Product key",
@@ -449,9 +473,9 @@ def tap(shop: Shop, user_id: int, message: Message, data: str) -> None:
     )
 
 
-def plain(key: str, **params: object) -> str:
-    """An English text as the client shows it (HTML tags become entities)."""
-    return re.sub(r"<[^>]+>", "", EN(key, **params))
+def shown(key: str, **params: object) -> str:
+    """The English text `key` as the client shows it (tags gone, entities decoded)."""
+    return plain(EN(key, **params))
 
 
 async def actor_of(shop: Shop, idempotency_key: str) -> str | None:
@@ -650,7 +674,7 @@ async def test_a_note_for_an_order_fulfilled_meanwhile_is_refused_in_words(shop:
         await uow.commit()
     await shop.admin.send("late note")
     refused = shop.admin.last_text()
-    assert refused == "⚠️ " + plain("refusal.order_state")
+    assert refused == "⚠️ " + shown("refusal.order_state")
     assert "awaiting" not in refused
     assert f"order {order.id}" not in refused
     assert EN("admin.menu") in shop.admin.buttons()

@@ -286,14 +286,17 @@ async def test_stars_topup_with_a_custom_amount(
         assert EN("topup.method_heleket") not in alice.buttons()
         await alice.press(EN("topup.custom"))
         for wrong, expected in [
-            ("lots", "topup.invalid_amount"),
-            ("7.555", "topup.invalid_amount"),
+            ("lots", "amount.not_a_number"),
+            ("7.5555", "amount.decimals"),
+            ("1,500", "amount.ambiguous"),  # never read as 1.50
+            ("$5", "amount.not_a_number"),
             ("0.50", "topup.out_of_range"),
             ("20000", "topup.out_of_range"),
+            ("20 000", "topup.out_of_range"),  # 20000, not 20
         ]:
             await alice.send(wrong)
             assert alice.last_text() == en(
-                expected, minimum="1.00", maximum="10000.00", currency="USD"
+                expected, text=wrong, minimum="1.00", maximum="10000.00", currency="USD"
             )
             assert EN("common.cancel") in alice.buttons()
         await alice.send("7,5")

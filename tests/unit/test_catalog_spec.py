@@ -119,8 +119,9 @@ def test_categories_without_products_are_valid() -> None:
         (only_product(price="-0.01"), "products[0].price: amount must be positive"),
         (only_product(price=0), "products[0].price: amount must be positive, got 0.00"),
         (only_product(price=None), "products[0].price: None is not an amount"),
-        (only_product(price="cheap"), "products[0].price: 'cheap' is not a number"),
-        (only_product(price="9.999"), "products[0].price: '9.999' has more than two decimal"),
+        (only_product(price="cheap"), "products[0].price: 'cheap' is not an amount"),
+        (only_product(price="9.9999"), "products[0].price: '9.9999' has more than two decimal"),
+        (only_product(price="1,500"), "products[0].price: '1,500' is ambiguous: write 1500"),
         (only_product(price=9.99), "products[0].price: amount 9.99 must be given as text"),
         (only_product(price=True), "products[0].price: amount True must be given as text"),
         (only_product(kind="digital"), "products[0].kind: must be one of"),
@@ -216,7 +217,7 @@ def test_every_error_is_reported_at_once() -> None:
         "products": [
             product(sku="bad sku"),
             product(sku="ok-1", kind="digital"),
-            product(sku="ok-2", price="1.001", active="no"),
+            product(sku="ok-2", price="1.0001", active="no"),
         ],
     }
 
@@ -227,7 +228,7 @@ def test_every_error_is_reported_at_once() -> None:
         "categories[0].products[0].price: amount must be positive, got -1.00",
         "products[0].sku: must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}",
         "products[1].kind: must be one of ['stock', 'unlimited', 'manual']",
-        "products[2].price: '1.001' has more than two decimal places",
+        "products[2].price: '1.0001' has more than two decimal places",
         "products[2].active: must be true or false",
     ]
 
@@ -304,8 +305,8 @@ def test_unreadable_files_are_reported(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="cannot read"):
         load_yaml(tmp_path / "missing.yaml")
     binary = tmp_path / "binary.yaml"
-    binary.write_bytes(b"\xff\xfe\x00 price: 1")
-    with pytest.raises(InvalidInput, match="cannot read"):
+    binary.write_bytes(b"\x80\x81\x00 price: 1")
+    with pytest.raises(InvalidInput, match="is not UTF-8 text: undecodable byte at line 1"):
         load_yaml(binary)
 
 

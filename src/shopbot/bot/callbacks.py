@@ -1,7 +1,19 @@
 """Typed callback data. Every button the bot shows is one of these, and each has a
 handler; prefixes are short because Telegram allows 64 bytes of callback data."""
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+from shopbot.domain.ids import DbId
+from shopbot.domain.money import MAX_AMOUNT
+
+# Callback data comes back from the client and can be forged: every number is bounded,
+# so an impossible one fails the filter (the update is then answered as stale) instead
+# of reaching SQL. Ids are BIGINT (0: none), amounts fit NUMERIC(18, 2).
+Cents = Annotated[int, Field(ge=0, le=int(MAX_AMOUNT * 100))]
+Page = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
 class MenuCB(CallbackData, prefix="m"):
@@ -17,54 +29,54 @@ class LanguageCB(CallbackData, prefix="lang"):
 
 
 class CategoryCB(CallbackData, prefix="cat"):
-    category_id: int
+    category_id: DbId
     """0: products without a category."""
-    page: int = 0
+    page: Page = 0
 
 
 class ProductCB(CallbackData, prefix="prod"):
-    product_id: int
-    category_id: int = 0
-    page: int = 0
+    product_id: DbId
+    category_id: DbId = 0
+    page: Page = 0
 
 
 class BuyCB(CallbackData, prefix="buy"):
-    product_id: int
+    product_id: DbId
     nonce: str = ""
     """Set on the confirm button: the purchase's request key, so a double tap buys once."""
 
 
 class TopupCB(CallbackData, prefix="top"):
-    amount_cents: int = 0
+    amount_cents: Cents = 0
     """0: ask for the amount."""
-    product_id: int = 0
+    product_id: DbId = 0
     """Buy this product automatically once the top-up is credited."""
     keep: bool = False
     """Pressed under a payment notice: the screen opens below it (see MenuCB.keep)."""
 
 
 class OrderCB(CallbackData, prefix="ord"):
-    order_id: int
+    order_id: DbId
 
 
 class FulfilCB(CallbackData, prefix="ful"):
     """An admin's "mark fulfilled" button on a manual order."""
 
-    order_id: int
+    order_id: DbId
 
 
 class TopupMethodCB(CallbackData, prefix="tpm"):
     """Pay an amount (in cents) with `method`: heleket | stars."""
 
     method: str
-    amount_cents: int
-    product_id: int = 0
+    amount_cents: Cents
+    product_id: DbId = 0
 
 
 class CheckPaymentCB(CallbackData, prefix="chk"):
     """Ask Heleket about a top-up invoice now."""
 
-    invoice_id: int
+    invoice_id: DbId
 
 
 class AdminCB(CallbackData, prefix="adm"):
@@ -74,13 +86,13 @@ class AdminCB(CallbackData, prefix="adm"):
 
 
 class AdminProductCB(CallbackData, prefix="admp"):
-    product_id: int
+    product_id: DbId
     action: str
     """show | toggle | edit | stock"""
 
 
 class AdminUserCB(CallbackData, prefix="admu"):
-    user_id: int
+    user_id: DbId
     action: str
     """show | adjust | orders"""
 
@@ -90,4 +102,4 @@ class RefundCB(CallbackData, prefix="rf"):
     charge id row id, or top-up invoice id."""
 
     kind: str
-    ref: int
+    ref: DbId

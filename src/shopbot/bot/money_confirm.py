@@ -14,6 +14,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.texts import Texts
+from shopbot.domain.ids import DbId
 
 PENDING = "money_confirm"
 """The dialog-data key of the one money action awaiting its Confirm."""
@@ -24,7 +25,7 @@ class MoneyCB(CallbackData, prefix="mny"):
     `ref` the order id, top-up invoice id or Stars payment row id."""
 
     action: str
-    ref: int
+    ref: DbId
     nonce: str
     go: bool = True
 

@@ -3,11 +3,10 @@ from pathlib import Path
 
 import click
 
-from shopbot.adapters.catalog_yaml import load_yaml
+from shopbot.adapters.catalog_yaml import load_yaml, read_operator_file
 from shopbot.cli.runtime import database, load_settings, run_async
 from shopbot.domain.catalog.spec import parse_catalog
 from shopbot.domain.catalog.use_cases import add_stock, import_catalog
-from shopbot.domain.errors import InvalidInput
 
 readable_file = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 
@@ -55,10 +54,7 @@ def stock() -> None:
 @run_async
 async def add(sku: str, file: Path) -> None:
     """Add items from FILE (one per line) to product SKU; duplicates are refused."""
-    try:
-        text = await asyncio.to_thread(file.read_text, encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{file} is not UTF-8 text") from None
+    text = await asyncio.to_thread(read_operator_file, file)
     async with database(load_settings()) as uow_factory, uow_factory() as uow:
         upload = await add_stock(uow, sku, text)
         await uow.commit()

@@ -3,6 +3,7 @@ import uuid
 
 import click
 
+from shopbot.cli.params import ID
 from shopbot.cli.runtime import database, load_settings, run_async
 from shopbot.domain.errors import InvalidAmount
 from shopbot.domain.ledger import cli_actor, user_account
@@ -17,11 +18,14 @@ def balance() -> None:
 
 # ignore_unknown_options lets "-5" reach AMOUNT, so it gets the helpful message below.
 @balance.command(context_settings={"ignore_unknown_options": True})
-@click.argument("user_id", type=int)
+@click.argument("user_id", type=ID)
 @click.argument("amount")
 @click.option("--reason", required=True, help="why; stored with the ledger posting")
 @click.option("--debit", is_flag=True, help="take AMOUNT from the balance instead of adding it")
-@click.option("--idempotency-key", help="repeat-safe key; a repeated key changes nothing")
+@click.option(
+    "--idempotency-key",
+    help="repeat-safe key: the same adjustment again changes nothing; another is refused",
+)
 @run_async
 async def adjust(
     user_id: int, amount: str, reason: str, debit: bool, idempotency_key: str | None

@@ -7,6 +7,7 @@ import click
 
 from shopbot.adapters.heleket.client import HeleketClient
 from shopbot.adapters.telegram.notifier import notifier_from_settings
+from shopbot.cli.params import ID
 from shopbot.cli.runtime import database, load_settings, run_async
 from shopbot.domain.ledger import cli_actor
 from shopbot.domain.payments.models import TopupInvoice
@@ -38,9 +39,12 @@ def topup() -> None:
 
 
 @topup.command("create")
-@click.option("--user-id", type=int, required=True)
+@click.option("--user-id", type=ID, required=True)
 @click.option("--amount", required=True, help="in SHOP_CURRENCY, at most two decimals")
-@click.option("--request-key", help="repeat-safe key; the same key never makes two invoices")
+@click.option(
+    "--request-key",
+    help="repeat-safe key: the same top-up again prints its invoice; another is refused",
+)
 @run_async
 async def create(user_id: int, amount: str, request_key: str | None) -> None:
     """Create a Heleket invoice for a user and print it as JSON."""
@@ -64,7 +68,13 @@ def payments() -> None:
 
 
 @payments.command("reconcile")
-@click.option("--older-than", default=300, show_default=True, help="seconds since creation")
+@click.option(
+    "--older-than",
+    default=300,
+    show_default=True,
+    type=click.IntRange(0, 10**9),
+    help="seconds since creation",
+)
 @run_async
 async def reconcile_command(older_than: int) -> None:
     """Ask Heleket about open invoices and apply final statuses (a lost webhook loses nothing)."""

@@ -1,5 +1,6 @@
 import click
 
+from shopbot.cli.params import ID
 from shopbot.cli.runtime import database, load_settings, run_async
 from shopbot.domain.errors import UserNotFound
 from shopbot.domain.ledger import user_account
@@ -11,8 +12,14 @@ def users() -> None:
 
 
 @users.command()
-@click.argument("user_id", type=int)
-@click.option("--history", default=10, show_default=True, help="ledger lines and orders to show")
+@click.argument("user_id", type=ID)
+@click.option(
+    "--history",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="ledger lines and orders to show",
+)
 @run_async
 async def show(user_id: int, history: int) -> None:
     """Show a user with balance, recent ledger lines and orders."""

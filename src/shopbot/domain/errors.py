@@ -6,7 +6,12 @@ class DomainError(Exception):
 
 
 class InvalidAmount(DomainError):
-    pass
+    """`code` says why, for a translated message: not_a_number | ambiguous | decimals |
+    too_large | not_positive | out_of_range."""
+
+    def __init__(self, message: str, code: str = "not_a_number") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class InsufficientFunds(DomainError):
@@ -72,3 +77,16 @@ class StockItemsExist(InvalidInput):
         super().__init__(f"{len(positions)} item(s) are already in stock for this product")
         self.positions = positions
         """0-based positions, in the uploaded list, of the items already stored."""
+
+
+class IdempotencyKeyReused(DomainError):
+    """An idempotency (request) key already names a different operation.
+
+    A key stands for one operation: repeating it with the same parameters returns the
+    first result, repeating it with other parameters is refused and changes nothing.
+    """
+
+    def __init__(self, key: str, used_for: str) -> None:
+        super().__init__(f"idempotency key {key!r} was already used for {used_for}")
+        self.key = key
+        self.used_for = used_for

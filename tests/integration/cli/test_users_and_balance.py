@@ -146,11 +146,15 @@ async def test_non_positive_amount_points_to_debit(shop: Shop, amount: str) -> N
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("abc", "error: 'abc' is not a number"),
-        ("1.001", "error: '1.001' has more than two decimal places"),
-        ("NaN", "error: 'NaN' is not a finite number"),
+        ("abc", "error: 'abc' is not an amount: write 1500, 1 500, 1,500.00, 1.500,00 or 7.50"),
+        ("1.0001", "error: '1.0001' has more than two decimal places"),
+        ("1,500", "error: '1,500' is ambiguous: write 1500, 1 500, 1,500.00, 1.500,00 or 7.50"),
+        ("NaN", "error: 'NaN' is not an amount: write 1500, 1 500, 1,500.00, 1.500,00 or 7.50"),
         ("99999999999999999", "error: '99999999999999999' is too large"),
-        ("1e999999999", "error: '1e999999999' is too large"),
+        (
+            "1e999999999",
+            "error: '1e999999999' is not an amount: write 1500, 1 500, 1,500.00, 1.500,00 or 7.50",
+        ),
         (
             "12345678901234567890123456789.001",
             "error: '12345678901234567890123456789.001' is too large",
@@ -218,3 +222,17 @@ async def test_same_idempotency_key_applies_once(shop: Shop) -> None:
     assert third.code == 0, third.output
     assert await shop.balance(user_account(13)) == Decimal("8.40")
     assert await shop.transactions() == 2
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [("7,5", "7.50"), ("1 500", "1500.00"), ("1,500.00", "1500.00"), ("1.500,50", "1500.50")],
+)
+async def test_amounts_as_people_type_them(shop: Shop, amount: str, expected: str) -> None:
+    await shop.add_user(12)
+
+    result = await shop.run("balance", "adjust", "12", amount, "--reason", "x")
+
+    assert result.code == 0, result.output
+    assert result.stdout.startswith(f"added {expected} USD;")
+    assert await shop.balance(user_account(12)) == Decimal(expected)

@@ -10,16 +10,20 @@ from aiogram.types import User as TelegramUser
 
 from shopbot.bot.context import BotContext
 from shopbot.bot.texts import Texts, pick_language
+from shopbot.domain.ids import parse_id
 
-REFERRAL = re.compile(r"^/start(?:@\w+)?\s+(?:ref_?)?(\d{1,20})$")
+REFERRAL = re.compile(r"^/start(?:@\w+)?\s+(?:ref_?)?([0-9]+)$", re.ASCII)
 
 
 def referrer_of(update: Update) -> int | None:
+    """The referrer's id from a `/start ref_<id>` deep link; None when there is none or the
+    number cannot be a user id (out of BIGINT range: the link is ignored, the user is
+    still registered)."""
     message: Message | None = update.message
     if message is None or not message.text:
         return None
     match = REFERRAL.match(message.text.strip())
-    return int(match.group(1)) if match else None
+    return parse_id(match.group(1)) if match else None
 
 
 class ShopContextMiddleware(BaseMiddleware):

@@ -1,7 +1,6 @@
 """Shared by the admin routers: who is an admin, the dialog states, the admin-only
 callback data and small rendering helpers."""
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -13,11 +12,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.types import User as TelegramUser
 
-from shopbot.bot.callbacks import AdminCB
+from shopbot.bot.callbacks import AdminCB, Page
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.rendering import who
 from shopbot.bot.texts import Texts
+from shopbot.domain.ids import DbId
+from shopbot.domain.ids import parse_id as parse_any_id
 from shopbot.domain.ledger import admin_actor
 
 __all__ = ["admin_actor"]  # the admin routers import it from here
@@ -73,25 +74,25 @@ class AdminDialogCB(CallbackData, prefix="admd"):
 
 
 class AdminProductsPageCB(CallbackData, prefix="admpl"):
-    page: int
+    page: Page
 
 
 class AdminOrderCB(CallbackData, prefix="admo"):
     """An admin's view of one shop order."""
 
-    order_id: int
+    order_id: DbId
 
 
 class AdminTopupCB(CallbackData, prefix="admt"):
     """An admin's view of one top-up invoice."""
 
-    invoice_id: int
+    invoice_id: DbId
 
 
 class AdminStarsCB(CallbackData, prefix="adms"):
     """An admin's view of one Telegram Stars payment."""
 
-    payment_id: int
+    payment_id: DbId
 
 
 class BroadcastCB(CallbackData, prefix="admb"):
@@ -101,16 +102,10 @@ class BroadcastCB(CallbackData, prefix="admb"):
     nonce: str = ""
 
 
-_ID = re.compile(r"#?([0-9]{1,19})", re.ASCII)
-MAX_ID = 2**63 - 1  # BIGINT
-
-
 def parse_id(text: str) -> int | None:
-    """A numeric id as an admin types it ("1001", "#17"); None for anything else."""
-    match = _ID.fullmatch(text.strip())
-    if match is None or int(match.group(1)) > MAX_ID:
-        return None
-    return int(match.group(1))
+    """A numeric id as an admin types it ("1001", "#17"); None for anything else, including
+    numbers no stored id can have (see `shopbot.domain.ids`)."""
+    return parse_any_id(text.strip().removeprefix("#"))
 
 
 def when(moment: datetime | str | None) -> str:

@@ -15,6 +15,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from shopbot.bot.amounts import amount_refusal
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.refusals import Refused, refusal_text
@@ -43,7 +44,7 @@ from shopbot.domain.catalog.spec import (
     parse_catalog,
 )
 from shopbot.domain.catalog.use_cases import import_catalog
-from shopbot.domain.errors import DomainError
+from shopbot.domain.errors import DomainError, InvalidAmount
 from shopbot.domain.money import parse_positive_amount
 from shopbot.domain.uow import UnitOfWork
 
@@ -288,6 +289,11 @@ async def text_answer(
             async with ctx.uows() as uow:
                 if await uow.catalog.get_product(value) is not None:
                     raise Refused("refusal.sku_taken", sku=value)
+    except InvalidAmount as refusal:  # the price
+        await message.answer(
+            amount_refusal(t, refusal, message.text or ""), reply_markup=rows(cancel_row(t))
+        )
+        return
     except DomainError as refusal:
         await message.answer(
             t("admin.invalid", reason=refusal_text(t, refusal)), reply_markup=rows(cancel_row(t))

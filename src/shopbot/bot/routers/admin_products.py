@@ -38,9 +38,10 @@ from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.models import ProductKind
 from shopbot.domain.catalog.use_cases import add_stock
 from shopbot.domain.errors import DomainError
+from shopbot.domain.operator_files import MAX_OPERATOR_FILE, decode_operator_file
 
 PAGE_SIZE = 8
-MAX_STOCK_FILE = 10 * 1024 * 1024
+MAX_STOCK_FILE = MAX_OPERATOR_FILE
 
 
 async def products_page(
@@ -175,11 +176,7 @@ async def receive_stock(
     downloaded = await bot.download(document)
     assert downloaded is not None  # no destination given: aiogram returns a BytesIO
     try:
-        text = downloaded.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        await message.answer(t("admin.stock.not_utf8"), reply_markup=again)
-        return
-    try:
+        text = decode_operator_file(downloaded.read(), document.file_name or "the file")
         async with ctx.uows() as uow:
             upload = await add_stock(uow, data["sku"], text)
             await uow.commit()

@@ -11,6 +11,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from shopbot.bot.amounts import amount_refusal
 from shopbot.bot.callbacks import AdminCB, AdminUserCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
@@ -31,7 +32,7 @@ from shopbot.bot.routers.admin_common import (
     when,
 )
 from shopbot.bot.texts import Raw, Texts
-from shopbot.domain.errors import DomainError, InsufficientFunds
+from shopbot.domain.errors import DomainError, InsufficientFunds, InvalidAmount
 from shopbot.domain.ledger import user_account
 from shopbot.domain.ledger.use_cases import adjust_balance
 from shopbot.domain.money import parse_positive_amount
@@ -229,12 +230,13 @@ async def adjust_start(
 async def adjust_direction(
     query: CallbackQuery, callback_data: AdminDialogCB, state: FSMContext, t: Texts
 ) -> None:
-    if not callback_data.value.isdigit():
+    user_id = parse_id(callback_data.value)
+    if user_id is None:  # forged or garbled callback data
         await query.answer(t("admin.expired"))
         return
     debit = callback_data.action == "debit"
     await state.set_state(AdminStates.adjust_amount)
-    await state.set_data({"user_id": int(callback_data.value), "debit": debit})
+    await state.set_data({"user_id": user_id, "debit": debit})
     await show(
         query,
         t("admin.adjust.ask_debit" if debit else "admin.adjust.ask_credit"),
@@ -245,6 +247,11 @@ async def adjust_direction(
 async def adjust_amount(message: Message, state: FSMContext, t: Texts) -> None:
     try:
         amount = parse_positive_amount(message.text or "")
+    except InvalidAmount as refusal:
+        await message.answer(
+            amount_refusal(t, refusal, message.text or ""), reply_markup=rows(cancel_row(t))
+        )
+        return
     except DomainError as refusal:
         await message.answer(
             t("admin.invalid", reason=refusal_text(t, refusal)), reply_markup=rows(cancel_row(t))

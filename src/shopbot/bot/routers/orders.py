@@ -7,7 +7,7 @@ from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery
 
-from shopbot.bot.callbacks import MenuCB, OrderCB
+from shopbot.bot.callbacks import MenuCB, OrderCB, Page
 from shopbot.bot.context import BotContext
 from shopbot.bot.delivery import show_delivery
 from shopbot.bot.keyboards import button, record_menu, rows
@@ -24,7 +24,7 @@ MAX_PAGE = 9999
 class OrdersPageCB(CallbackData, prefix="ords"):
     """A page of My orders (0-based)."""
 
-    page: int = 0
+    page: Page = 0
     keep: bool = False
     """Pressed under an order's delivery: the page opens below it (see MenuCB.keep)."""
 

@@ -33,11 +33,12 @@ from shopbot.bot.keyboards import button, main_menu, rows
 from shopbot.bot.screens import show
 from shopbot.bot.telegram_text import clip
 from shopbot.bot.texts import Texts
+from shopbot.domain.ids import parse_id
 from shopbot.domain.users import User
 
 log = logging.getLogger(__name__)
 
-TAG = re.compile(r"\A#u(\d{1,20})\b")
+TAG = re.compile(r"\A#u([0-9]{1,20})\b", re.ASCII)
 TEXT_LIMIT = 3500
 """UTF-16 code units of user or admin text carried over (Telegram allows 4096 with our
 header, counted the same way)."""
@@ -70,7 +71,7 @@ def tag(user_id: int) -> str:
 
 def tagged_user(message: Message) -> int | None:
     match = TAG.match(message.text or message.caption or "")
-    return int(match.group(1)) if match else None
+    return parse_id(match.group(1)) if match else None
 
 
 async def support_texts(ctx: BotContext, chat_id: int) -> Texts:

@@ -18,6 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from shopbot.adapters.telegram.notifier import announce_payment, remove_invoice_buttons
+from shopbot.bot.amounts import amount_refusal
 from shopbot.bot.callbacks import CheckPaymentCB, MenuCB, TopupCB, TopupMethodCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, main_menu, rows
@@ -132,8 +133,10 @@ async def amount_chosen(
 async def amount_typed(message: Message, t: Texts, ctx: BotContext, state: FSMContext) -> None:
     try:
         amount = parse_amount(message.text or "")
-    except InvalidAmount:
-        await message.answer(t("topup.invalid_amount"), reply_markup=cancel_keyboard(t))
+    except InvalidAmount as refusal:
+        await message.answer(
+            amount_refusal(t, refusal, message.text or ""), reply_markup=cancel_keyboard(t)
+        )
         return
     if not ctx.settings.topup_min <= amount <= ctx.settings.topup_max:
         await message.answer(

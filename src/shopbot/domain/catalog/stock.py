@@ -1,11 +1,19 @@
 """Parsing of stock files: one secret item per line."""
 
+import unicodedata
 from dataclasses import dataclass
 
 from shopbot.domain.catalog.limits import MAX_ITEM_LENGTH, telegram_length
 from shopbot.domain.errors import InvalidInput
+from shopbot.domain.operator_files import decode_operator_file, normalize_operator_text
 
-__all__ = ["MAX_ITEM_LENGTH", "StockLine", "parse_stock_file", "parse_stock_lines"]
+__all__ = [
+    "MAX_ITEM_LENGTH",
+    "StockLine",
+    "parse_stock_file",
+    "parse_stock_lines",
+    "read_stock_file",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,24 +26,39 @@ def parse_stock_lines(text: str) -> list[str]:
     return [line.item for line in parse_stock_file(text)]
 
 
+def read_stock_file(raw: bytes, name: str = "the file") -> list[StockLine]:
+    """Items of a stock file as uploaded (bytes): `decode_operator_file`, then
+    `parse_stock_file`. Raises InvalidInput."""
+    return parse_stock_file(decode_operator_file(raw, name))
+
+
 def parse_stock_file(text: str) -> list[StockLine]:
     """Items in file order; blank lines are ignored, duplicates and lines over
     MAX_ITEM_LENGTH UTF-16 code units (catalog.limits) refused.
 
-    Error messages name line numbers, never the items: stock items are secrets.
+    The text is normalised first (`normalize_operator_text`: line ends, NFC, control
+    characters refused). Each line is stripped of whitespace and invisible format
+    characters (Unicode category Cf: BOM, zero-width space, ...) at both ends, so a key
+    that looks the same is the same key; such characters, or spaces other than U+0020
+    and tab, inside an item are refused, as two items could look equal and differ.
+    Error messages name line numbers and code points, never the items: they are secrets.
     """
     items: list[StockLine] = []
     first_seen: dict[str, int] = {}
     problems: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        item = line.strip()
+    for number, line in enumerate(normalize_operator_text(text).split("\n"), start=1):
+        item = _strip(line)
         if not item:
             continue
+        hidden = next((c for c in item if _is_hidden(c)), None)
         if telegram_length(item) > MAX_ITEM_LENGTH:
             problems.append(
                 f"line {number}: longer than {MAX_ITEM_LENGTH} characters"
                 " (as Telegram counts them: an emoji may count 2)"
             )
+        elif hidden is not None:
+            name = unicodedata.name(hidden, "unnamed")
+            problems.append(f"line {number}: invisible character U+{ord(hidden):04X} {name}")
         elif item in first_seen:
             problems.append(f"line {number}: duplicate of line {first_seen[item]}")
         else:
@@ -46,3 +69,17 @@ def parse_stock_file(text: str) -> list[StockLine]:
     if not items:
         raise InvalidInput("invalid stock file: no items")
     return items
+
+
+def _is_hidden(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category == "Cf" or (category == "Zs" and char != " ")
+
+
+def _strip(line: str) -> str:
+    start, end = 0, len(line)
+    while start < end and (line[start].isspace() or _is_hidden(line[start])):
+        start += 1
+    while end > start and (line[end - 1].isspace() or _is_hidden(line[end - 1])):
+        end -= 1
+    return line[start:end]

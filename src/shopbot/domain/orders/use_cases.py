@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from shopbot.domain.catalog.models import ProductKind
 from shopbot.domain.errors import (
+    IdempotencyKeyReused,
     OrderNotFound,
     OrderStateError,
     OutOfStock,
@@ -30,6 +31,15 @@ class PurchaseResult:
     """False when the request key had already bought: the earlier order is returned."""
 
 
+def _repeated(order: Order, *, user_id: int, sku: str, request_key: str) -> PurchaseResult:
+    """The first order under `request_key`, if it was this user buying this product."""
+    if order.user_id != user_id or order.sku != sku:
+        raise IdempotencyKeyReused(
+            request_key, f"order #{order.id} of {order.sku} by user {order.user_id}"
+        )
+    return PurchaseResult(order, created=False)
+
+
 async def purchase(uow: UnitOfWork, *, user_id: int, sku: str, request_key: str) -> PurchaseResult:
     """Buy one unit of `sku` from the user's balance.
 
@@ -40,7 +50,7 @@ async def purchase(uow: UnitOfWork, *, user_id: int, sku: str, request_key: str)
     """
     existing = await uow.orders.get_by_request_key(request_key)
     if existing is not None:
-        return PurchaseResult(existing, created=False)
+        return _repeated(existing, user_id=user_id, sku=sku, request_key=request_key)
     user = await uow.users.get(user_id)
     if user is None:
         raise UserNotFound(user_id)
@@ -63,7 +73,7 @@ async def purchase(uow: UnitOfWork, *, user_id: int, sku: str, request_key: str)
         twin = await uow.orders.get_by_request_key(request_key)
         if twin is None:
             raise OrderStateError(f"order for request {request_key!r} vanished")
-        return PurchaseResult(twin, created=False)
+        return _repeated(twin, user_id=user_id, sku=sku, request_key=request_key)
     delivery: str | None = None
     if product.kind is ProductKind.STOCK:
         delivery = await uow.stock.reserve(product.id, order.id)

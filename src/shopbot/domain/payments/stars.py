@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from shopbot.domain.errors import DomainError, InvalidAmount, NotFound, OrderStateError
+from shopbot.domain.ids import is_id
 from shopbot.domain.ledger import Movement, MovementKind, SystemAccount, transfer, user_account
 from shopbot.domain.money import MINOR_UNIT, parse_positive_amount
 
@@ -137,6 +138,8 @@ class StarsPayload:
         if match is None:
             return None
         user_id, cents, product_id, stars = (int(part) for part in match.groups())
+        if not is_id(user_id) or (product_id and not is_id(product_id)):
+            return None  # forged: no stored id is that large
         return cls(user_id, Decimal(cents) / 100, product_id or None, stars)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from shopbot.domain.errors import (
+    IdempotencyKeyReused,
     InvalidAmount,
     NotFound,
     ProductUnavailable,
@@ -83,6 +84,12 @@ async def create_topup(
             await uow.commit()
     if invoice is None:
         raise RuntimeError(f"top-up {request_key!r} vanished")
+    if invoice.user_id != user_id or invoice.amount != value:
+        raise IdempotencyKeyReused(
+            request_key,
+            f"top-up {invoice.order_id} of {invoice.amount} {invoice.currency} "
+            f"for user {invoice.user_id}",
+        )
     if invoice.uuid is not None:
         return invoice
     created = await gateway.create_invoice(

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopbot.domain.catalog.models import Category, LocalizedText, Product, ProductKind
 from shopbot.domain.catalog.spec import CategorySpec, ProductSpec
 from shopbot.domain.errors import StockItemsExist
+from shopbot.domain.ids import is_id
 from shopbot.persistence.models import CategoryRow, ProductRow, StockItemRow
 from shopbot.persistence.repositories._sql import insert_or_ignore
 from shopbot.persistence.types import utcnow
@@ -103,6 +104,8 @@ class SqlCatalogRepository:
         return _product(row) if row else None
 
     async def get_product_by_id(self, product_id: int) -> Product | None:
+        if not is_id(product_id):  # no row has it, and SQL would overflow
+            return None
         row = await self._session.get(ProductRow, product_id, populate_existing=True)
         return _product(row) if row else None
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopbot.domain.errors import InsufficientFunds
+from shopbot.domain.errors import IdempotencyKeyReused, InsufficientFunds
 from shopbot.domain.ledger.accounts import AccountKind, account_kind, user_id_of
 from shopbot.domain.ledger.movements import Entry, Movement
 from shopbot.domain.ledger.ports import HistoryLine, PostingResult
@@ -31,14 +31,7 @@ class SqlLedgerRepository:
         )
         transaction_id = (await self._session.execute(claim)).scalar_one_or_none()
         if transaction_id is None:
-            existing = await self._session.scalar(
-                select(LedgerTransactionRow.id).where(
-                    LedgerTransactionRow.idempotency_key == movement.idempotency_key
-                )
-            )
-            if existing is None:
-                raise RuntimeError("idempotency key conflicted but no transaction holds it")
-            return PostingResult(transaction_id=existing, created=False)
+            return await self._repeat(movement)
         ordered = movement.in_lock_order()
         shared = [e for e in ordered if account_kind(e.account) is not AccountKind.USER]
         account_ids = {}
@@ -61,6 +54,35 @@ class SqlLedgerRepository:
         for entry in shared:
             await self._apply(entry)
         return PostingResult(transaction_id=transaction_id, created=True)
+
+    async def _repeat(self, movement: Movement) -> PostingResult:
+        """The first posting under the movement's key, if it is the same operation.
+
+        Same operation: the same kind and the same amount on each account (memo and actor
+        are descriptions and may differ). Anything else raises IdempotencyKeyReused naming
+        what the key was used for. A concurrent twin that held the key is committed by now
+        (PostgreSQL made our INSERT wait for it), so its entries are visible here.
+        """
+        key = movement.idempotency_key
+        first = await self._session.execute(
+            select(LedgerTransactionRow.id, LedgerTransactionRow.kind).where(
+                LedgerTransactionRow.idempotency_key == key
+            )
+        )
+        row = first.one_or_none()
+        if row is None:
+            raise RuntimeError("idempotency key conflicted but no transaction holds it")
+        entries = await self._session.execute(
+            select(AccountRow.code, LedgerEntryRow.amount)
+            .join(AccountRow, AccountRow.id == LedgerEntryRow.account_id)
+            .where(LedgerEntryRow.transaction_id == row.id)
+        )
+        stored = {code: amount for code, amount in entries}
+        asked = {entry.account: entry.amount for entry in movement.entries}
+        if row.kind != movement.kind.value or stored != asked:
+            moves = ", ".join(f"{code} {amount:+}" for code, amount in sorted(stored.items()))
+            raise IdempotencyKeyReused(key, f"{row.kind} #{row.id} ({moves})")
+        return PostingResult(transaction_id=row.id, created=False)
 
     async def _account_id(self, code: str) -> int:
         """The account's id without locking its row; created (balance 0) on first use."""

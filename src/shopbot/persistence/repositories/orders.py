@@ -3,6 +3,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopbot.domain.ids import is_id
 from shopbot.domain.orders.models import Order, OrderStatus
 from shopbot.persistence.models import OrderRow
 from shopbot.persistence.repositories._sql import insert_or_ignore
@@ -58,6 +59,8 @@ class SqlOrderRepository:
         return None if order_id is None else await self.get(order_id)
 
     async def get(self, order_id: int) -> Order | None:
+        if not is_id(order_id):  # no row has it, and SQL would overflow
+            return None
         row = await self._session.get(OrderRow, order_id, populate_existing=True)
         return _order(row) if row else None
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopbot.domain.ids import is_id
 from shopbot.domain.payments.stars import StarPayment, StarRefundState
 from shopbot.persistence.models import StarPaymentRow
 from shopbot.persistence.repositories._sql import insert_or_ignore
@@ -64,6 +65,8 @@ class SqlStarPaymentRepository:
         return _payment(row) if row else None
 
     async def get(self, payment_id: int) -> StarPayment | None:
+        if not is_id(payment_id):  # no row has it, and SQL would overflow
+            return None
         return await self._one(StarPaymentRow.id == payment_id)
 
     async def get_by_charge_id(self, charge_id: str) -> StarPayment | None:

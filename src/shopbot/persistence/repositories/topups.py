@@ -5,6 +5,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, case, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopbot.domain.ids import is_id
 from shopbot.domain.payments.models import (
     CREDITING,
     NO_STATUS_RANK,
@@ -102,6 +103,8 @@ class SqlTopupRepository:
         return _invoice(row) if row else None
 
     async def get(self, invoice_id: int) -> TopupInvoice | None:
+        if not is_id(invoice_id):  # no row has it, and SQL would overflow
+            return None
         return await self._get(TopupInvoiceRow.id == invoice_id)
 
     async def then_buy_product_id(self, invoice_id: int) -> int | None:

@@ -3,6 +3,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopbot.domain.ids import is_id
 from shopbot.domain.users.models import User
 from shopbot.persistence.models import UserRow
 from shopbot.persistence.repositories._sql import insert_or_ignore
@@ -30,6 +31,8 @@ class SqlUserRepository:
         self._session = session
 
     async def get(self, user_id: int) -> User | None:
+        if not is_id(user_id):  # no row has it, and SQL would overflow
+            return None
         row = await self._session.get(UserRow, user_id, populate_existing=True)
         return _user(row) if row else None
 
@@ -41,8 +44,11 @@ class SqlUserRepository:
         language: str,
         referrer_id: int | None = None,
     ) -> User:
-        if referrer_id == user_id or (
-            referrer_id is not None and await self._session.get(UserRow, referrer_id) is None
+        # An impossible id would fail in SQL (int64 overflow): it names no one.
+        if referrer_id is not None and (
+            referrer_id == user_id
+            or not is_id(referrer_id)
+            or await self._session.get(UserRow, referrer_id) is None
         ):
             referrer_id = None
         now = utcnow()
