@@ -184,7 +184,7 @@ async def test_main_journey(
                 title="Product setup",
                 price="5.00",
                 currency=cur,
-                buyer="@alice",
+                buyer=f"@alice (id {ALICE})",
             )
         )
         assert plain(en("admin.mark_fulfilled")) in admin.buttons()

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shopbot.domain.catalog.models import ProductKind
-from shopbot.domain.errors import DomainError, InsufficientFunds, OrderStateError, OutOfStock
+from shopbot.domain.errors import (
+    DomainError,
+    IdempotencyKeyReused,
+    InsufficientFunds,
+    OrderStateError,
+    OutOfStock,
+)
 from shopbot.domain.ledger import SystemAccount, user_account
 from shopbot.domain.ledger.use_cases import adjust_balance, credit_topup
 from shopbot.domain.orders.use_cases import purchase, refund_order
@@ -40,8 +46,8 @@ operations = st.one_of(
 @dataclass
 class Model:
     balances: dict[int, Decimal] = field(default_factory=lambda: dict.fromkeys(USERS, Decimal(0)))
-    credit_keys: set[str] = field(default_factory=set)
-    purchase_keys: set[str] = field(default_factory=set)
+    credit_keys: dict[str, Decimal] = field(default_factory=dict)  # key -> amount
+    purchase_keys: dict[str, str] = field(default_factory=dict)  # key -> sku
     stock_left: int = STOCK
     orders: list[tuple[int, int, Decimal]] = field(default_factory=list)  # (id, user, price)
     refunded: set[int] = field(default_factory=set)
@@ -63,8 +69,10 @@ async def _apply(uow_factory: UnitOfWorkFactory, model: Model, op: tuple) -> Non
                     memo="prop",
                 )
                 await uow.commit()
+                # A key means one operation: a repeat with another amount is refused.
+                assert model.credit_keys.get(key, amount) == amount
                 if key not in model.credit_keys:
-                    model.credit_keys.add(key)
+                    model.credit_keys[key] = amount
                     model.balances[user] += amount
             elif kind == "purchase":
                 _, user, sku, key_no = op
@@ -72,8 +80,9 @@ async def _apply(uow_factory: UnitOfWorkFactory, model: Model, op: tuple) -> Non
                 result = await purchase(uow, user_id=user, sku=sku, request_key=key)
                 await uow.commit()
                 assert result.created == (key not in model.purchase_keys)
+                assert model.purchase_keys.get(key, sku) == sku
                 if result.created:
-                    model.purchase_keys.add(key)
+                    model.purchase_keys[key] = sku
                     model.balances[user] -= PRICES[sku]
                     model.stock_left -= sku == "s"
                     model.orders.append((result.order.id, user, PRICES[sku]))
@@ -105,6 +114,11 @@ async def _apply(uow_factory: UnitOfWorkFactory, model: Model, op: tuple) -> Non
             assert model.stock_left == 0
         except OrderStateError:
             assert kind == "refund"
+        except IdempotencyKeyReused:
+            key = f"heleket:{op[1]}:{op[3]}" if kind == "credit" else f"tap:{op[1]}:{op[3]}"
+            used = model.credit_keys if kind == "credit" else model.purchase_keys
+            assert key in used
+            assert used[key] != op[2]
         except DomainError as exc:  # pragma: no cover - any other refusal is a bug here
             raise AssertionError(f"unexpected refusal of {op}: {exc}") from exc
 

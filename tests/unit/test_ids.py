@@ -45,7 +45,7 @@ def test_parse_id_accepts_exactly_the_storable_ids(value: int) -> None:
         (ProductCB, "prod:-1:0:0"),
         (ProductCB, f"prod:1:0:{'9' * 20}"),
         (OrderCB, f"ord:{2**63}"),
-        (TopupCB, f"top:{'9' * 20}:0"),
+        (TopupCB, f"top:{'9' * 20}:0:0"),
     ],
 )
 def test_forged_callback_data_with_impossible_numbers_does_not_unpack(cls, data: str) -> None:
