@@ -1,7 +1,7 @@
 """Typed callback data. Every button the bot shows is one of these, and each has a
 handler; prefixes are short because Telegram allows 64 bytes of callback data."""
 
-from typing import Annotated
+from typing import Annotated, Self
 
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
@@ -16,7 +16,30 @@ Cents = Annotated[int, Field(ge=0, le=int(MAX_AMOUNT * 100))]
 Page = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
-class MenuCB(CallbackData, prefix="m"):
+class Extensible(CallbackData, prefix="~"):
+    """Callback data that gained trailing fields with defaults after its buttons were
+    sent. A button already in a chat keeps its old, shorter data forever, and aiogram
+    refuses data with fewer parts than fields, so the old Menu button under last week's
+    delivery would stop working; here the missing trailing fields take their defaults.
+    Never the other way round: extra parts, or a missing field without a default, are
+    refused as aiogram does."""
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        parts = value.split(cls.__separator__)
+        missing = list(cls.model_fields.values())[max(len(parts) - 1, 0) :]
+        if missing and len(parts) > 1 and all(not field.is_required() for field in missing):
+            padding = [
+                ""
+                if f.default is None
+                else str(int(f.default) if isinstance(f.default, bool) else f.default)
+                for f in missing
+            ]
+            value = cls.__separator__.join([*parts, *padding])
+        return super().unpack(value)
+
+
+class MenuCB(Extensible, prefix="m"):
     to: str
     """catalog | balance | topup | orders | support | language | home"""
     keep: bool = False
@@ -46,7 +69,7 @@ class BuyCB(CallbackData, prefix="buy"):
     """Set on the confirm button: the purchase's request key, so a double tap buys once."""
 
 
-class TopupCB(CallbackData, prefix="top"):
+class TopupCB(Extensible, prefix="top"):
     amount_cents: Cents = 0
     """0: ask for the amount."""
     product_id: DbId = 0

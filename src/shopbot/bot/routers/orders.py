@@ -4,10 +4,9 @@ again exactly as at purchase, so a stock key can always be found later."""
 import html
 
 from aiogram import F, Router
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery
 
-from shopbot.bot.callbacks import MenuCB, OrderCB, Page
+from shopbot.bot.callbacks import Extensible, MenuCB, OrderCB, Page
 from shopbot.bot.context import BotContext
 from shopbot.bot.delivery import show_delivery
 from shopbot.bot.keyboards import button, record_menu, rows
@@ -21,7 +20,7 @@ PAGE_SIZE = 5
 MAX_PAGE = 9999
 
 
-class OrdersPageCB(CallbackData, prefix="ords"):
+class OrdersPageCB(Extensible, prefix="ords"):
     """A page of My orders (0-based)."""
 
     page: Page = 0
