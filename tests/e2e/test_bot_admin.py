@@ -581,7 +581,8 @@ async def test_manual_order_fulfilment_notifies_the_buyer(
         await fulfil_journey(shop)
 
 
-async def fulfil_journey(shop: Shop) -> None:
+async def boris_orders_a_manual_product(shop: Shop) -> None:
+    """Boris (ru, 20.00 on his balance) buys the made-to-order product "custom" (8.00)."""
     await start(shop.admin, shop.boris)
     await fund(shop, BORIS, "20.00")
     await add_product(shop.uows, "custom", kind=ProductKind.MANUAL, price="8.00")
@@ -590,6 +591,10 @@ async def fulfil_journey(shop: Shop) -> None:
     await shop.boris.press("Товар custom")
     await shop.boris.press("8.00")
     await shop.boris.press(RU("buy.confirm_button"))
+
+
+async def fulfil_journey(shop: Shop) -> None:
+    await boris_orders_a_manual_product(shop)
     assert shop.boris.last_text().startswith("✅ Заказ №")
 
     announcement = shop.admin.last_text()

@@ -15,9 +15,15 @@ from shopbot.domain.catalog.spec import ProductSpec
 from shopbot.domain.orders.models import OrderStatus
 from shopbot.persistence.uow import UnitOfWorkFactory
 from shopbot.sandbox.telegram import Message
-from tests.conftest import add_product
 from tests.e2e.bot_stack import ChatUser
-from tests.e2e.test_bot_admin import Shop, fund, open_admin, open_shop, start
+from tests.e2e.test_bot_admin import (
+    Shop,
+    boris_orders_a_manual_product,
+    fund,
+    open_admin,
+    open_shop,
+    start,
+)
 from tests.e2e.test_bot_customer import assert_api_calls_ok, plain
 
 EN, RU = Texts("en"), Texts("ru")
@@ -201,14 +207,7 @@ async def test_a_fulfilment_note_at_its_limit_reaches_the_buyer_and_stays(
 
 
 async def fulfil_at_the_limit(shop: Shop) -> None:
-    await start(shop.admin, shop.boris)
-    await fund(shop, BORIS, "20.00")
-    await add_product(shop.uows, "custom", kind=ProductKind.MANUAL, price="8.00")
-    await shop.boris.press(RU("menu.catalog"))
-    await shop.boris.press(RU("catalog.other"))
-    await shop.boris.press("Товар custom")
-    await shop.boris.press("8.00")
-    await shop.boris.press(RU("buy.confirm_button"))
+    await boris_orders_a_manual_product(shop)
     await shop.admin.press(EN("admin.mark_fulfilled"))
     await shop.admin.send(EMOJI * 1751)  # 3502 code units: over the 3500 limit
     assert shop.admin.last_text() == plain(EN("admin.fulfil.too_long", limit=3500))
