@@ -1,6 +1,15 @@
 """Measuring texts as Telegram counts them: parsed text, UTF-16 code units."""
 
-from shopbot.bot.telegram_text import CAPTION_LIMIT, MESSAGE_LIMIT, clip, fits, visible_length
+import pytest
+
+from shopbot.bot.telegram_text import (
+    CAPTION_LIMIT,
+    MESSAGE_LIMIT,
+    clip,
+    fits,
+    split,
+    visible_length,
+)
 from shopbot.domain.catalog.limits import telegram_length
 
 
@@ -28,3 +37,25 @@ def test_clip_never_passes_the_limit_nor_splits_a_surrogate_pair() -> None:
     assert clipped == "😀😀…"
     assert telegram_length(clipped) <= 6
     assert clip("😀" * 3, 6) == "😀" * 3
+
+
+def test_split_keeps_every_character_within_the_limits() -> None:
+    text = "😀" * 2048 + "x"  # 4097 units
+    parts = split(text, 4000, MESSAGE_LIMIT)
+    assert "".join(parts) == text
+    assert [telegram_length(p) for p in parts] == [4000, 97]
+    assert split("short", 10) == ["short"]
+
+
+def test_split_prefers_whitespace_and_never_breaks_an_emoji_sequence() -> None:
+    assert split("hello world again", 12) == ["hello world ", "again"]
+    family = "👨\u200d👩\u200d👧"  # one emoji, 8 units
+    assert split("ab" + family + "cd", 9) == ["ab", family + "c", "d"]
+    assert split("a👍🏽b", 4) == ["a", "👍🏽", "b"]
+    # An emoji sequence longer than a part is cut (nothing else fits), nothing is lost.
+    assert "".join(split(family, 6)) == family
+
+
+def test_split_refuses_a_part_too_small_for_one_character() -> None:
+    with pytest.raises(ValueError):
+        split("abc", 1)

@@ -9,6 +9,7 @@ not once per item. Both are remembered in the coordination store (Redis or memor
 keyed by bot, chat and media_group_id, so every instance sees them.
 """
 
+import asyncio
 import json
 from typing import Any
 
@@ -63,3 +64,42 @@ async def first_in_album(ctx: BotContext, message: Message, what: str) -> bool:
     if message.media_group_id is None:
         return True
     return await ctx.coordination.set_if_absent(_key(message, what), "1", ALBUM_TTL)
+
+
+ALBUM_DECISION_WAIT = 10.0
+"""Seconds an album item waits for the decision another item is making (e.g. which
+chat the album goes to) before deciding for itself; a decision takes a few Bot API
+calls, and the decider releases its claim when it fails."""
+_POLL = 0.05
+
+
+async def album_decision(ctx: BotContext, message: Message, what: str) -> str | None:
+    """The value one item of `message`'s album recorded for `what` (e.g. the chat it
+    went to), so every item and every instance follows it. None: this item decides
+    (outside an album, the album's first item to ask, or the decider gave up or took
+    longer than ALBUM_DECISION_WAIT); it must then call `record_decision`."""
+    if message.media_group_id is None:
+        return None
+    key, claim = _key(message, what), _key(message, f"{what}:deciding")
+    deadline = asyncio.get_running_loop().time() + ALBUM_DECISION_WAIT
+    while True:
+        value = await ctx.coordination.get(key)
+        if value is not None:
+            return value
+        if await ctx.coordination.set_if_absent(claim, "1", ALBUM_TTL):
+            return None
+        if asyncio.get_running_loop().time() >= deadline:
+            return None
+        await asyncio.sleep(_POLL)
+
+
+async def record_decision(ctx: BotContext, message: Message, what: str, value: str | None) -> None:
+    """Record the deciding item's `value` for its album (first writer wins); None: no
+    decision (e.g. nobody could be reached), so the claim is released and the next item
+    decides for itself. A no-op outside an album."""
+    if message.media_group_id is None:
+        return
+    if value is not None:  # the claim stays (until ALBUM_TTL): the value answers all
+        await ctx.coordination.set_if_absent(_key(message, what), value, ALBUM_TTL)
+    else:
+        await ctx.coordination.delete(_key(message, f"{what}:deciding"))

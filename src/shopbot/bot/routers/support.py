@@ -25,25 +25,29 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyParameters
 
-from shopbot.bot.albums import AlbumOf, first_in_album, route_album
+from shopbot.bot.albums import (
+    AlbumOf,
+    album_decision,
+    first_in_album,
+    record_decision,
+    route_album,
+)
 from shopbot.bot.callbacks import MenuCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.failures import PERMANENT, describe, operator_fix
 from shopbot.bot.keyboards import button, main_menu, rows
 from shopbot.bot.screens import show
-from shopbot.bot.telegram_text import clip
+from shopbot.bot.telegram_text import CAPTION_LIMIT, MESSAGE_LIMIT, fits, split, visible_length
 from shopbot.bot.texts import Texts
+from shopbot.domain.catalog.limits import telegram_length
 from shopbot.domain.ids import parse_id
 from shopbot.domain.users import User
 
 log = logging.getLogger(__name__)
 
 TAG = re.compile(r"\A#u([0-9]{1,20})\b", re.ASCII)
-TEXT_LIMIT = 3500
-"""UTF-16 code units of user or admin text carried over (Telegram allows 4096 with our
-header, counted the same way)."""
-CAPTION_LIMIT = 700
-"""UTF-16 code units of a caption carried over (Telegram allows 1024 with our header)."""
+PART_MARK = " (99/99)"
+"""The widest "(part/parts)" after a later part's tag, for its length budget."""
 CAPTIONED = ("photo", "video", "animation", "audio", "document", "voice")
 
 
@@ -81,14 +85,43 @@ async def support_texts(ctx: BotContext, chat_id: int) -> Texts:
     return Texts(admin.language if admin else "en")
 
 
-async def resend(bot: Bot, message: Message, chat_id: int, caption: str | None) -> None:
-    """The same file with our caption: documents and photos by file id, the rest copied."""
+async def resend(bot: Bot, message: Message, chat_id: int, caption: str | None) -> int:
+    """The same file with our caption: documents and photos by file id, the rest copied.
+    Returns the new message's id."""
     if message.document is not None:
-        await bot.send_document(chat_id, message.document.file_id, caption=caption)
+        sent = await bot.send_document(chat_id, message.document.file_id, caption=caption)
     elif message.photo:
-        await bot.send_photo(chat_id, message.photo[-1].file_id, caption=caption)
+        sent = await bot.send_photo(chat_id, message.photo[-1].file_id, caption=caption)
     else:
-        await message.copy_to(chat_id, caption=caption)
+        return (await message.copy_to(chat_id, caption=caption)).message_id
+    return sent.message_id
+
+
+async def send_tagged(
+    bot: Bot, chat_id: int, header: str, user_id: int, text: str, *, reply_to: int | None = None
+) -> None:
+    """Post plain `text` under the tagged `header` (HTML) in `chat_id`, whole: in one
+    message when it fits Telegram's 4096 UTF-16 units (sendMessage), else in parts, the
+    first under the header and each later one tagged "#u<id> (k/n)" and replying to the
+    first, so a reply to any part reaches the customer. Raises TelegramAPIError."""
+    prefix = f"{header}\n\n"
+    whole = prefix + html.escape(text, quote=False)
+    if fits(whole):
+        await bot.send_message(chat_id, whole, reply_parameters=_reply(reply_to))
+        return
+    later = telegram_length(f"{tag(user_id)}{PART_MARK}\n\n")
+    parts = split(text, MESSAGE_LIMIT - visible_length(prefix), MESSAGE_LIMIT - later)
+    for number, part in enumerate(parts, start=1):
+        lead = prefix if number == 1 else f"{tag(user_id)} ({number}/{len(parts)})\n\n"
+        posted = await bot.send_message(
+            chat_id, lead + html.escape(part, quote=False), reply_parameters=_reply(reply_to)
+        )
+        if number == 1:
+            reply_to = posted.message_id
+
+
+def _reply(message_id: int | None) -> ReplyParameters | None:
+    return None if message_id is None else ReplyParameters(message_id=message_id)
 
 
 async def ask(
@@ -136,12 +169,16 @@ async def relay(bot: Bot, ctx: BotContext, message: Message, user: User, chat_id
         user_id=user.id,
     )
     if message.text is not None:
-        body = html.escape(clip(message.text, TEXT_LIMIT), quote=False)
-        await bot.send_message(chat_id, f"{header}\n\n{body}")
+        await send_tagged(bot, chat_id, header, user.id, message.text)
     elif message.content_type in CAPTIONED:
         # Every album item carries the header too: a reply to any of them reaches the user.
-        caption = html.escape(clip(message.caption or "", CAPTION_LIMIT), quote=False)
-        await resend(bot, message, chat_id, f"{header}\n\n{caption}".rstrip())
+        caption = message.caption or ""
+        captioned = f"{header}\n\n{html.escape(caption, quote=False)}".rstrip()
+        if fits(captioned, CAPTION_LIMIT):
+            await resend(bot, message, chat_id, captioned)
+        else:  # 1024 units (sendPhoto) hold the file's caption, not ours too
+            file_id = await resend(bot, message, chat_id, header)
+            await send_tagged(bot, chat_id, header, user.id, caption, reply_to=file_id)
     else:  # stickers, locations, ...: no caption, so the tagged header goes first
         posted = await bot.send_message(chat_id, f"{header}\n{staff('support.media_follows')}")
         await message.copy_to(
@@ -163,8 +200,35 @@ async def to_support(
             await message.answer(t("support.unavailable"), reply_markup=main_menu(t))
         return
     await route_album(ctx, message, "support")  # before the state that routed it is gone
-    delivered = False
-    for target in support_candidates(ctx, chat_id):
+    candidates = support_candidates(ctx, chat_id)
+    # An album goes to one chat: the item that decides records it, the others follow.
+    decided = await album_decision(ctx, message, "support-target")
+    chosen = parse_id(decided) if decided is not None else None
+    if chosen in candidates:
+        candidates.remove(chosen)
+        candidates.insert(0, chosen)
+    delivered_to: int | None = None
+    try:
+        delivered_to = await _relay_first(bot, ctx, message, user, chat_id, candidates)
+    finally:
+        if decided is None:  # this item decided (or failed to: the next one decides)
+            value = None if delivered_to is None else str(delivered_to)
+            await record_decision(ctx, message, "support-target", value)
+    await state.clear()
+    if delivered_to is None:
+        if await first_in_album(ctx, message, "support.not_delivered"):
+            await message.answer(t("support.not_delivered"), reply_markup=main_menu(t))
+        return
+    if await first_in_album(ctx, message, "support.sent"):
+        await message.answer(t("support.sent"), reply_markup=main_menu(t))
+
+
+async def _relay_first(
+    bot: Bot, ctx: BotContext, message: Message, user: User, chat_id: int, candidates: list[int]
+) -> int | None:
+    """Relay to the first of `candidates` that takes it; returns that chat (None: none
+    did). Permanent refusals are logged with the operator's fix; others propagate."""
+    for target in candidates:
         try:
             await relay(bot, ctx, message, user, target)
         except PERMANENT as error:
@@ -177,15 +241,8 @@ async def to_support(
                 operator_fix(error, setting),
             )
             continue
-        delivered = True
-        break
-    await state.clear()
-    if not delivered:
-        if await first_in_album(ctx, message, "support.not_delivered"):
-            await message.answer(t("support.not_delivered"), reply_markup=main_menu(t))
-        return
-    if await first_in_album(ctx, message, "support.sent"):
-        await message.answer(t("support.sent"), reply_markup=main_menu(t))
+        return target
+    return None
 
 
 def support_reply(message: Message, bot: Bot, ctx: BotContext) -> bool | dict[str, Any]:
@@ -214,8 +271,7 @@ async def answer_user(
     theirs = Texts(customer.language)
     try:
         if message.text is not None:
-            text = clip(message.text, TEXT_LIMIT)
-            await bot.send_message(customer_id, theirs("support.reply", text=text))
+            await send_answer(bot, customer_id, theirs, message.text)
         else:
             if await first_in_album(ctx, message, "support.reply_title"):
                 await bot.send_message(customer_id, theirs("support.reply_title"))
@@ -232,6 +288,19 @@ async def answer_user(
         return
     if await first_in_album(ctx, message, "support.reply_sent"):
         await message.reply(t("support.reply_sent", user_id=customer_id))
+
+
+async def send_answer(bot: Bot, customer_id: int, theirs: Texts, text: str) -> None:
+    """An admin's plain `text` to the customer, whole: under the "Reply from support"
+    title in one message when that fits 4096 UTF-16 units (sendMessage), else the title
+    and then the text in as many messages as it takes. Raises TelegramAPIError."""
+    whole = theirs("support.reply", text=text)
+    if fits(whole):
+        await bot.send_message(customer_id, whole)
+        return
+    await bot.send_message(customer_id, theirs("support.reply_title"))
+    for part in split(text, MESSAGE_LIMIT):
+        await bot.send_message(customer_id, html.escape(part, quote=False))
 
 
 def in_support_group(message: Message, ctx: BotContext) -> bool:

@@ -17,11 +17,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from shopbot.adapters.telegram.notifier import announce_payment, remove_invoice_buttons
+from shopbot.adapters.telegram.notifier import (
+    announce_payment,
+    remove_invoice_buttons,
+    top_up_rest,
+)
 from shopbot.bot.amounts import amount_refusal
 from shopbot.bot.callbacks import CheckPaymentCB, MenuCB, TopupCB, TopupMethodCB
 from shopbot.bot.context import BotContext
-from shopbot.bot.keyboards import back_to_menu, button, main_menu, rows
+from shopbot.bot.keyboards import back_to_menu, button, main_menu, record_menu, rows
 from shopbot.bot.rendering import money
 from shopbot.bot.routers.stars import stars_policy
 from shopbot.bot.screens import show
@@ -326,7 +330,9 @@ async def check_payment(
     replaced = (pressed.chat.id, pressed.message_id) if pressed is not None else None
     await remove_invoice_buttons(bot, ctx, invoice.id, replaced=replaced)
     if invoice.state is InvoiceState.CREDITED:
-        await show(query, *credited_view(t, invoice))
+        async with ctx.uows() as uow:
+            product_id = await uow.topups.then_buy_product_id(invoice.id)
+        await show(query, *credited_view(t, invoice, product_id=product_id or 0))
     elif invoice.state is InvoiceState.CLOSED:
         again = rows(
             [button(t("menu.topup"), MenuCB(to="topup"))],
@@ -341,21 +347,23 @@ async def check_payment(
         await announce_payment(bot, ctx, result)
 
 
-def credited_view(t: Texts, invoice: TopupInvoice) -> tuple[str, InlineKeyboardMarkup]:
+def credited_view(
+    t: Texts, invoice: TopupInvoice, *, product_id: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
     """A credited invoice as "Check payment" shows it: paid exactly, more (what was
-    credited), or less (what arrived of what was asked, with a button for the rest)."""
+    credited), or less (what arrived of what was asked, with a button for the rest,
+    which then buys `product_id`, the product the invoice was for, if any).
+
+    The text is a receipt, so its buttons open their screen below it (`record_menu`,
+    `TopupCB.keep`), the same as under the notifier's "topped up" message."""
     credited = invoice.credited_amount or invoice.amount
     shown = {"amount": money(credited), "currency": invoice.currency}
     if credited < invoice.amount:
         missing = invoice.amount - credited
         text = t("money_customer.status_underpaid", expected=money(invoice.amount), **shown)
-        rest = t("money_customer.top_up_rest", missing=money(missing), currency=invoice.currency)
-        return text, rows(
-            [button(rest, TopupCB(amount_cents=cents(missing)))],
-            [button(t("common.menu"), MenuCB(to="home"))],
-        )
+        return text, top_up_rest(t, missing, invoice.currency, product_id=product_id)
     key = "money_customer.status_overpaid" if credited > invoice.amount else "topup.status_credited"
-    return t(key, expected=money(invoice.amount), **shown), back_to_menu(t)
+    return t(key, expected=money(invoice.amount), **shown), record_menu(t)
 
 
 def build() -> Router:
