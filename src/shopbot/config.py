@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shopbot import config_rules as rules
+from shopbot.domain.payments.stars import MAX_STARS_PER_INVOICE
 
 PLACEHOLDERS = frozenset(
     {
@@ -31,6 +32,19 @@ PLACEHOLDERS = frozenset(
     }
 )
 
+
+# Whole-number settings and their ranges (inclusive), checked on ASCII digits by
+# config_rules.parse_whole. Sources: Telegram's ~30 messages/s bulk limit (TELEGRAM.md);
+# Heleket's invoice lifetime 300..43200 s (SPEC.md); TCP ports; the age a reconcile run
+# considers, bounded like `payments reconcile --older-than` (10^9 s, ~31 years).
+WHOLE_RANGES = {
+    "broadcast_per_second": (1, 30),
+    "heleket_invoice_lifetime": (300, 43200),
+    "reconcile_after_seconds": (0, 10**9),
+    "webhook_port": (1, 65535),
+}
+MAX_RECONCILE_INTERVAL = 86400
+"""Reconciliation runs at least daily: a longer pause leaves lost webhooks unnoticed."""
 
 CommaList = Annotated[list[str], NoDecode]
 CommaIntList = Annotated[list[int], NoDecode]
@@ -67,7 +81,7 @@ class Settings(BaseSettings):
     """Telegram Stars charged per one unit of the shop currency."""
     support_chat_id: int | None = None
     """Chat that receives customers' support messages; default: the first admin."""
-    broadcast_per_second: int = Field(default=25, ge=1, le=30)
+    broadcast_per_second: int = 25
 
     # Telegram
     telegram_token: SecretStr | None = None
@@ -96,13 +110,13 @@ class Settings(BaseSettings):
     heleket_api_url: str = "https://api.heleket.com"
     heleket_allowed_ips: CommaList = Field(default_factory=lambda: ["31.133.220.8"])
     trusted_proxies: CommaList = Field(default_factory=list)
-    heleket_invoice_lifetime: int = Field(default=3600, ge=300, le=43200)
-    reconcile_interval_seconds: float = Field(default=60, ge=0, allow_inf_nan=False)
-    reconcile_after_seconds: int = Field(default=300, ge=0)
+    heleket_invoice_lifetime: int = 3600
+    reconcile_interval_seconds: float = 60
+    reconcile_after_seconds: int = 300
 
     # Webhook service
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the service runs in a container behind nginx
-    webhook_port: int = Field(default=8001, ge=1, le=65535)
+    webhook_port: int = 8001
 
     # Deployment
     cloudflare_tunnel_token: SecretStr | None = None
@@ -155,12 +169,22 @@ class Settings(BaseSettings):
     def _comma_ints(cls, value: object) -> object:
         return rules.parse_ids(value)
 
-    @field_validator("support_chat_id")
+    @field_validator("support_chat_id", mode="before")
     @classmethod
-    def _chat_id(cls, value: int | None) -> int | None:
-        if value == 0:
-            raise ValueError("0 is not a chat id")
-        return value
+    def _chat_id(cls, value: object) -> object:
+        return rules.parse_chat_id(value)
+
+    @field_validator(*WHOLE_RANGES, mode="before")
+    @classmethod
+    def _whole(cls, value: object, info: ValidationInfo) -> object:
+        low, high = WHOLE_RANGES[str(info.field_name)]
+        return rules.parse_whole(value, low, high)
+
+    @field_validator("reconcile_interval_seconds", mode="before")
+    @classmethod
+    def _interval(cls, value: object) -> object:
+        number = rules.parse_decimal(value, MAX_RECONCILE_INTERVAL)
+        return float(number) if isinstance(number, Decimal) else number
 
     @field_validator("shop_currency")
     @classmethod
@@ -203,15 +227,20 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL of 6 to 255 characters")
         return text
 
-    @field_validator("topup_min", "topup_max")
+    @field_validator("topup_min", "topup_max", mode="before")
     @classmethod
-    def _amount(cls, value: Decimal) -> Decimal:
-        return rules.check_amount(value)
+    def _amount(cls, value: object) -> object:
+        return rules.parse_amount_setting(value)
+
+    @field_validator("stars_per_unit", mode="before")
+    @classmethod
+    def _stars_rate(cls, value: object) -> object:
+        return rules.parse_decimal(value, MAX_STARS_PER_INVOICE)
 
     @field_validator("stars_per_unit")
     @classmethod
     def _positive(cls, value: Decimal) -> Decimal:
-        if not value.is_finite() or value <= 0:
+        if value <= 0:
             raise ValueError("must be a positive number")
         return value
 

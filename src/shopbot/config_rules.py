@@ -15,6 +15,10 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from shopbot.domain.errors import InvalidAmount
+from shopbot.domain.ids import MAX_ID, parse_id
+from shopbot.domain.money import parse_positive_amount
+
 # The expected form of each setting, appended to every message about it.
 FORMATS = {
     "ENVIRONMENT": "one of development, staging, production",
@@ -27,13 +31,15 @@ FORMATS = {
     "REDIS_CLUSTER_NODES": "comma-separated HOST:PORT seeds, e.g. redis-1:7379,redis-2:7380; "
     "empty: no cluster",
     "SHOP_CURRENCY": "a currency code such as USD",
-    "ADMIN_IDS": "comma-separated numeric Telegram user ids, e.g. 123456789,987654321; "
-    "@usernames are not ids — ask @userinfobot for yours",
+    "ADMIN_IDS": "comma-separated numeric Telegram user ids (ASCII digits, 1 to "
+    "9223372036854775807), e.g. 123456789,987654321; @usernames are not ids — ask "
+    "@userinfobot for yours",
     "TOPUP_MIN": "a positive amount in SHOP_CURRENCY with at most two decimals, e.g. 1.00",
     "TOPUP_MAX": "a positive amount in SHOP_CURRENCY with at most two decimals, e.g. 10000.00",
-    "STARS_PER_UNIT": "a positive number of Telegram Stars per unit of SHOP_CURRENCY, e.g. 50",
-    "SUPPORT_CHAT_ID": "a numeric Telegram chat id (groups are negative, e.g. -1001234567890); "
-    "empty: the first of ADMIN_IDS",
+    "STARS_PER_UNIT": "a number of Telegram Stars per unit of SHOP_CURRENCY above 0 and at "
+    "most 10000 (one Stars invoice), with at most 4 decimals, e.g. 50",
+    "SUPPORT_CHAT_ID": "a numeric Telegram chat id in ASCII digits, not 0, within a signed "
+    "64-bit integer (groups are negative, e.g. -1001234567890); empty: the first of ADMIN_IDS",
     "BROADCAST_PER_SECOND": "a whole number from 1 to 30 (Telegram's bulk limit is ~30/s)",
     "TELEGRAM_TOKEN": "the token from @BotFather, e.g. 123456789:AAH...",
     "TELEGRAM_API_URL": "an http(s) URL such as https://api.telegram.org",
@@ -53,8 +59,9 @@ FORMATS = {
     "TRUSTED_PROXIES": "comma-separated IP addresses or CIDRs, e.g. 172.17.0.1,10.0.0.0/8; "
     "empty: forwarded headers are ignored",
     "HELEKET_INVOICE_LIFETIME": "seconds from 300 to 43200 (Heleket's invoice lifetime range)",
-    "RECONCILE_INTERVAL_SECONDS": "seconds, 0 or more (0 turns reconciliation off)",
-    "RECONCILE_AFTER_SECONDS": "whole seconds, 0 or more",
+    "RECONCILE_INTERVAL_SECONDS": "seconds from 0 to 86400, e.g. 60 or 0.5 (0 turns "
+    "reconciliation off)",
+    "RECONCILE_AFTER_SECONDS": "whole seconds from 0 to 1000000000",
     "WEBHOOK_HOST": "an address to listen on, e.g. 0.0.0.0 or 127.0.0.1",
     "WEBHOOK_PORT": "a port from 1 to 65535, e.g. 8001",
     "CLOUDFLARE_TUNNEL_TOKEN": "the tunnel token from the Cloudflare dashboard",
@@ -63,11 +70,10 @@ FORMATS = {
 }
 
 # Bot API token: "<bot id>:<secret>" as issued by @BotFather.
-TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
+TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,100}", re.ASCII)
 # Bot API setWebhook secret_token: 1-256 characters, A-Z a-z 0-9 _ - (TELEGRAM.md).
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9-]+")
-MINOR_UNIT = Decimal("0.01")
 # Heleket: url_callback of a payout is 6-150 characters, of an invoice 6-255 (SPEC.md).
 CALLBACK_URL_MAX = 150
 
@@ -96,18 +102,91 @@ def split_list(value: object) -> object:
 
 
 def parse_ids(value: object) -> object:
-    """Comma-separated Telegram user ids as positive ints; ValueError naming the bad part."""
+    """Comma-separated Telegram user ids as ints, each read by `domain.ids.parse_id` (ASCII
+    digits, 1 ≤ id ≤ 2**63 - 1: the BIGINT they are stored in); ValueError naming the bad
+    part. int() alone would take Arabic-Indic digits (١٢٣ as 123) and any size."""
     parts = split_list(value)
     if not isinstance(parts, list):
         return parts
     ids = []
     for part in parts:
         text = str(part).strip()
-        if not text.isdecimal() or int(text) <= 0:
-            shown = text if len(text) <= 40 else text[:40] + "…"
-            raise ValueError(f"{shown!r} is not a numeric Telegram user id")
-        ids.append(int(text))
+        number = parse_id(text)
+        if number is None:
+            raise ValueError(f"{_shown(text)} is not a numeric Telegram user id")
+        ids.append(number)
     return ids
+
+
+# Whole numbers and decimals as an operator writes them in .env: ASCII digits only.
+# pydantic and int() also read "1_000", "+5", "8001.0", " 5 " and, for int(), other
+# scripts' digits; none of these is what anyone writes for a port or a count.
+_WHOLE = re.compile(r"-?[0-9]{1,40}", re.ASCII)
+_DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,4})?", re.ASCII)
+MIN_INT64 = -(2**63)
+_PORT = re.compile(r"[0-9]{1,5}", re.ASCII)
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def _unset(value: object) -> bool:
+    """None or blank: left to Settings' empty-value rule."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_whole(value: object, low: int, high: int) -> object:
+    """A whole-number setting: an int, or ASCII digits with an optional "-"; returns the
+    int. ValueError unless low ≤ n ≤ high (each caller's bounds name their source)."""
+    if _unset(value):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        raise ValueError(f"{_shown(str(value))} is not a whole number in ASCII digits")
+    if not low <= number <= high:
+        raise ValueError(f"{number} is outside {low}..{high}")
+    return number
+
+
+def parse_chat_id(value: object) -> object:
+    """A Telegram chat id: a signed 64-bit integer (Bot API: chat ids fit in one; groups
+    and channels are negative, -100…), never 0; ValueError otherwise."""
+    number = parse_whole(value, MIN_INT64, MAX_ID)
+    if number == 0:
+        raise ValueError("0 is not a chat id")
+    return number
+
+
+def parse_decimal(value: object, high: int) -> object:
+    """A decimal setting: ASCII digits with an optional "." and at most 4 decimals (no
+    sign, exponent or "_"); returns a Decimal. ValueError unless 0 ≤ n ≤ high."""
+    if _unset(value):
+        return value
+    if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
+        number = Decimal(str(value))
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        number = Decimal(value.strip())
+    else:
+        raise ValueError(f"{_shown(str(value))} is not a number in ASCII digits")
+    if not number.is_finite() or not 0 <= number <= high:
+        raise ValueError(f"{number} is outside 0..{high}")
+    return number
+
+
+def parse_amount_setting(value: object) -> object:
+    """A money setting (TOPUP_MIN/TOPUP_MAX) read by the one typed-amount parser
+    (`domain.money.parse_positive_amount`): positive, at most two decimals, within
+    NUMERIC(18, 2); ValueError with its message."""
+    if _unset(value):
+        return value
+    try:
+        return parse_positive_amount(value)
+    except InvalidAmount as refused:
+        raise ValueError(str(refused)) from None
 
 
 def check_networks(entries: list[str]) -> list[str]:
@@ -122,7 +201,7 @@ def check_networks(entries: list[str]) -> list[str]:
 def check_cluster_nodes(entries: list[str]) -> list[str]:
     for entry in entries:
         host, _, port = entry.rpartition(":")
-        if not host or not port.isdecimal() or not 1 <= int(port) <= 65535:
+        if not host or not _PORT.fullmatch(port) or not 1 <= int(port) <= 65535:
             raise ValueError(f"{entry!r} is not HOST:PORT")
     return entries
 
@@ -154,15 +233,6 @@ def check_redis_url(value: str) -> str:
     if parts.scheme not in ("redis", "rediss") or not parts.hostname:
         raise ValueError("is not a redis:// URL")
     return text
-
-
-def check_amount(value: Decimal) -> Decimal:
-    """A positive money amount with at most two decimals (NUMERIC(18, 2) in the ledger)."""
-    if not value.is_finite() or value <= 0:
-        raise ValueError("must be a positive number")
-    if value != value.quantize(MINOR_UNIT):
-        raise ValueError("has more than two decimal places")
-    return value.quantize(MINOR_UNIT)
 
 
 def normalise_database_url(value: str) -> str:

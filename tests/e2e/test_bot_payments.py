@@ -289,14 +289,19 @@ async def test_stars_topup_with_a_custom_amount(
             ("lots", "amount.not_a_number"),
             ("7.5555", "amount.decimals"),
             ("1,500", "amount.ambiguous"),  # never read as 1.50
+            ("1,5000", "amount.ambiguous"),  # nor this (15000 may be meant)
+            ("01,500", "amount.leading_zero"),  # nor this
+            ("0,500", "amount.decimals"),
+            ("1" * 200, "amount.not_a_number"),
             ("$5", "amount.not_a_number"),
             ("0.50", "topup.out_of_range"),
             ("20000", "topup.out_of_range"),
             ("20 000", "topup.out_of_range"),  # 20000, not 20
         ]:
             await alice.send(wrong)
+            shown = wrong if len(wrong) <= 40 else wrong[:39] + "…"  # quoted cut short
             assert alice.last_text() == en(
-                expected, text=wrong, minimum="1.00", maximum="10000.00", currency="USD"
+                expected, text=shown, minimum="1.00", maximum="10000.00", currency="USD"
             )
             assert EN("common.cancel") in alice.buttons()
         await alice.send("7,5")

@@ -206,15 +206,78 @@ def errors(**env: str) -> list[str]:
     [
         ("ADMIN_IDS", "@admin", "'@admin' is not a numeric Telegram user id"),
         ("ADMIN_IDS", "-5", "'-5' is not a numeric Telegram user id"),
-        ("SUPPORT_CHAT_ID", "support", "Input should be a valid integer"),
+        ("SUPPORT_CHAT_ID", "support", "'support' is not a whole number in ASCII digits"),
         ("SUPPORT_CHAT_ID", "0", "0 is not a chat id"),
-        ("TOPUP_MAX", "1.001", "has more than two decimal places"),
-        ("TOPUP_MIN", "ten", "Input should be a valid decimal"),
-        ("STARS_PER_UNIT", "-1", "must be a positive number"),
-        ("BROADCAST_PER_SECOND", "31", "Input should be less than or equal to 30"),
-        ("WEBHOOK_PORT", "70000", "Input should be less than or equal to 65535"),
-        ("HELEKET_INVOICE_LIFETIME", "60", "Input should be greater than or equal to 300"),
-        ("RECONCILE_INTERVAL_SECONDS", "inf", "Input should be a finite number"),
+        ("TOPUP_MAX", "12345.005", "'12345.005' has more than two decimal places"),
+        ("TOPUP_MAX", "1.001", "'1.001' is ambiguous"),
+        ("TOPUP_MIN", "ten", "'ten' is not an amount"),
+        ("STARS_PER_UNIT", "-1", "'-1' is not a number in ASCII digits"),
+        ("STARS_PER_UNIT", "0", "must be a positive number"),
+        ("BROADCAST_PER_SECOND", "31", "31 is outside 1..30"),
+        ("WEBHOOK_PORT", "70000", "70000 is outside 1..65535"),
+        ("HELEKET_INVOICE_LIFETIME", "60", "60 is outside 300..43200"),
+        ("RECONCILE_INTERVAL_SECONDS", "inf", "'inf' is not a number in ASCII digits"),
+        # Impossible ids and numbers (issue 9, kinds 5 and 10): int() reads other
+        # scripts' digits and any size; pydantic reads "1_000", "+5" and "8001.0".
+        (
+            "ADMIN_IDS",
+            "\u0661\u0662\u0663",
+            "'\u0661\u0662\u0663' is not a numeric Telegram user id",
+        ),
+        ("ADMIN_IDS", "\uff11\uff12", "'\uff11\uff12' is not a numeric Telegram user id"),
+        ("ADMIN_IDS", "99999999999999999999", "'99999999999999999999' is not a numeric"),
+        ("ADMIN_IDS", "1,9223372036854775808", "'9223372036854775808' is not a numeric"),
+        ("ADMIN_IDS", "0", "'0' is not a numeric Telegram user id"),
+        ("ADMIN_IDS", "1_000", "'1_000' is not a numeric Telegram user id"),
+        (
+            "SUPPORT_CHAT_ID",
+            "99999999999999999999999",
+            "99999999999999999999999 is outside -9223372036854775808..9223372036854775807",
+        ),
+        (
+            "SUPPORT_CHAT_ID",
+            "-9223372036854775809",
+            "-9223372036854775809 is outside -9223372036854775808..9223372036854775807",
+        ),
+        (
+            "SUPPORT_CHAT_ID",
+            "\u0661\u0662\u0663",
+            "'\u0661\u0662\u0663' is not a whole number in ASCII",
+        ),
+        ("SUPPORT_CHAT_ID", "+12", "'+12' is not a whole number in ASCII digits"),
+        ("SUPPORT_CHAT_ID", "1_000", "'1_000' is not a whole number in ASCII digits"),
+        ("SUPPORT_CHAT_ID", "12.0", "'12.0' is not a whole number in ASCII digits"),
+        ("SUPPORT_CHAT_ID", "1" * 50, f"'{'1' * 40}…' is not a whole number in ASCII"),
+        (
+            "WEBHOOK_PORT",
+            "\u0668\u0660\u0660\u0661",
+            "'\u0668\u0660\u0660\u0661' is not a whole number in ASCII",
+        ),
+        ("WEBHOOK_PORT", "8_001", "'8_001' is not a whole number in ASCII digits"),
+        ("WEBHOOK_PORT", "8001.0", "'8001.0' is not a whole number in ASCII digits"),
+        ("BROADCAST_PER_SECOND", "\uff12\uff15", "'\uff12\uff15' is not a whole number in ASCII"),
+        ("HELEKET_INVOICE_LIFETIME", "3_600", "'3_600' is not a whole number in ASCII"),
+        (
+            "RECONCILE_AFTER_SECONDS",
+            "99999999999999999999999",
+            "99999999999999999999999 is outside 0..1000000000",
+        ),
+        ("RECONCILE_AFTER_SECONDS", "-1", "-1 is outside 0..1000000000"),
+        ("RECONCILE_INTERVAL_SECONDS", "1e308", "'1e308' is not a number in ASCII digits"),
+        ("RECONCILE_INTERVAL_SECONDS", "86401", "86401 is outside 0..86400"),
+        ("RECONCILE_INTERVAL_SECONDS", "\u0666\u0660", "'\u0666\u0660' is not a number in ASCII"),
+        ("TOPUP_MAX", "1e30", "'1e30' is not an amount"),  # was a decimal.InvalidOperation
+        ("TOPUP_MAX", "\u0661\u0660\u0660\u0660", "'\u0661\u0660\u0660\u0660' is not an amount"),
+        ("TOPUP_MAX", "99999999999999999", "'99999999999999999' is too large"),
+        ("STARS_PER_UNIT", "1e30", "'1e30' is not a number in ASCII digits"),
+        ("STARS_PER_UNIT", "\u0665\u0660", "'\u0665\u0660' is not a number in ASCII digits"),
+        ("STARS_PER_UNIT", "10001", "10001 is outside 0..10000"),
+        (
+            "REDIS_CLUSTER_NODES",
+            "redis-1:\u0666\u0663\u0667\u0669",
+            "'redis-1:\u0666\u0663\u0667\u0669' is not",
+        ),
+        ("TELEGRAM_TOKEN", "\u0661\u0662\u0663:AAH", "has the wrong form"),
         ("BOT_MODE", "hook", "Input should be 'polling' or 'webhook'"),
         ("ENABLE_HTTPS_REDIRECT", "maybe", "Input should be a valid boolean"),
         ("TELEGRAM_API_URL", "api.telegram.org", "must be an http:// or https:// URL"),
@@ -247,6 +310,28 @@ def test_each_bad_value_names_its_variable_the_problem_and_the_form(
     assert ":pw@" not in line
     if "TOKEN" in variable or "SECRET" in variable:
         assert raw not in line
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "expected"),
+    [
+        ("ADMIN_IDS", " 1 , 9223372036854775807 ", [1, 9223372036854775807]),
+        ("SUPPORT_CHAT_ID", "-1001234567890", -1001234567890),
+        ("SUPPORT_CHAT_ID", "-9223372036854775808", -9223372036854775808),
+        ("SUPPORT_CHAT_ID", " 12 ", 12),
+        ("WEBHOOK_PORT", "65535", 65535),
+        ("RECONCILE_INTERVAL_SECONDS", "0.5", 0.5),
+        ("RECONCILE_AFTER_SECONDS", "0", 0),
+        ("TOPUP_MAX", "1 500", Decimal("1500.00")),
+        ("STARS_PER_UNIT", "1.5", Decimal("1.5")),
+    ],
+)
+def test_the_edges_of_each_number_setting_are_read(
+    variable: str, raw: str, expected: object
+) -> None:
+    loaded = Settings(_env_file=None, **{variable.lower(): raw})
+
+    assert getattr(loaded, variable.lower()) == expected
 
 
 def test_every_setting_has_a_documented_form() -> None:

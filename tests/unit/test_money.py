@@ -21,7 +21,7 @@ from shopbot.domain.money import (
         ("1,50", "1.50"),
         ("  7 ", "7.00"),
         ("0.1", "0.10"),
-        ("0.500", "0.50"),
+        (Decimal("0.500"), "0.50"),  # a Decimal, not typed text ("0.500" typed is refused)
         ("-4.20", "-4.20"),
         ("0", "0.00"),
         (Decimal("2.5"), "2.50"),

@@ -6,8 +6,8 @@ class DomainError(Exception):
 
 
 class InvalidAmount(DomainError):
-    """`code` says why, for a translated message: not_a_number | ambiguous | decimals |
-    too_large | not_positive | out_of_range."""
+    """`code` says why, for a translated message: not_a_number | ambiguous |
+    leading_zero | decimals | too_large | not_positive | out_of_range."""
 
     def __init__(self, message: str, code: str = "not_a_number") -> None:
         super().__init__(message)

@@ -15,12 +15,15 @@ ZERO: Final = Decimal("0.00")
 # Spaces people and keyboards put between digit groups: space, no-break space, narrow
 # no-break space (U+202F, French), thin space, figure space.
 _GROUP_SPACES = str.maketrans(dict.fromkeys("\u00a0\u202f\u2009\u2007", " "))
-_PLAIN = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?", re.ASCII)
+_PLAIN = re.compile(r"(?P<sign>[+-]?)(?P<integer>[0-9]+)(?:[.,](?P<fraction>[0-9]+))?", re.ASCII)
 _GROUPED = re.compile(
     r"(?P<sign>[+-]?)(?P<head>[1-9][0-9]{0,2})(?P<groups>(?:(?P<sep>[ ,.])[0-9]{3})"
     r"(?:(?P=sep)[0-9]{3})*)(?:(?P<point>[.,])(?P<fraction>[0-9]+))?",
     re.ASCII,
 )
+MAX_TYPED_LENGTH: Final = 40
+"""Longest typed amount read (after trimming): MAX_AMOUNT grouped with a sign and two
+decimals is 25 characters; anything longer is refused before any pattern work."""
 EXAMPLES: Final = "1500, 1 500, 1,500.00, 1.500,00 or 7.50"
 
 
@@ -29,25 +32,60 @@ def parse_typed_amount(text: str) -> Decimal:
     that is "." or ",", and optional thousands groups (space, no-break space, "," or ".").
 
     "7,5" and "7.5" are 7.5; "1 500", "1,500.00" and "1.500,50" are 1500 and 1500.50;
-    "1,234,567" is 1234567. One separator followed by exactly three digits ("1,500",
-    "1.500") is refused as ambiguous (a thousands group in English, a decimal comma in
-    much of Europe) rather than guessed. Exponents ("1e3"), currency signs ("$5"),
-    Arabic-Indic or full-width digits and anything else are refused. Raises
-    InvalidAmount with `code` not_a_number or ambiguous; the range and decimal checks
-    are `parse_amount`'s.
+    "1,234,567" is 1234567; "0,5" is 0.5. Whatever is accepted is the number written
+    with every digit typed: nothing is dropped or guessed. Refused (InvalidAmount):
+
+    - code ambiguous: one separator followed by exactly three digits ("1,500",
+      "1.500": a thousands group in English, a decimal comma in much of Europe), and
+      more than two decimals ending in zeros after a non-zero integer part ("1,5000",
+      "1.500,000"), which would otherwise be read with the zeros dropped (1.50 where
+      15000 may be meant); after 0 ("0,500") such zeros are code decimals;
+    - code leading_zero: an integer part with a leading zero ("007", "01,500");
+    - code not_a_number: exponents ("1e3"), currency signs ("$5"), Arabic-Indic or
+      full-width digits, misplaced separators ("1,500,00", "1 50"), anything longer
+      than MAX_TYPED_LENGTH characters, and anything else.
+
+    More than two decimals otherwise ("7.5555"), the range and the sign are
+    `parse_amount`'s.
     """
     cleaned = text.strip().translate(_GROUP_SPACES)
+    if len(cleaned) > MAX_TYPED_LENGTH:
+        raise InvalidAmount(f"{_shown(text)} is not an amount: write {EXAMPLES}")
     grouped = _GROUPED.fullmatch(cleaned)
     if grouped is not None and grouped["point"] != grouped["sep"]:
         groups = grouped["groups"]
         if grouped["point"] is None and len(groups) == 4 and grouped["sep"] in ",.":
-            raise InvalidAmount(f"{text!r} is ambiguous: write {EXAMPLES}", code="ambiguous")
-        digits = grouped["head"] + groups.replace(grouped["sep"], "")
-        fraction = f".{grouped['fraction']}" if grouped["fraction"] else ""
-        return Decimal(f"{grouped['sign']}{digits}{fraction}")
-    if _PLAIN.fullmatch(cleaned) is None:
-        raise InvalidAmount(f"{text!r} is not an amount: write {EXAMPLES}")
-    return Decimal(cleaned.replace(",", "."))
+            raise _ambiguous(text)
+        sign, integer = grouped["sign"], grouped["head"] + groups.replace(grouped["sep"], "")
+        fraction = grouped["fraction"] or ""
+    else:
+        plain = _PLAIN.fullmatch(cleaned)
+        if plain is None:
+            raise InvalidAmount(f"{_shown(text)} is not an amount: write {EXAMPLES}")
+        sign, integer, fraction = plain["sign"], plain["integer"], plain["fraction"] or ""
+        if len(integer) > 1 and integer.startswith("0"):
+            raise InvalidAmount(
+                f"{_shown(text)} starts with a zero: write the amount without leading zeros, "
+                f"e.g. {EXAMPLES}",
+                code="leading_zero",
+            )
+    if len(fraction) > 2 and not fraction[2:].strip("0"):
+        # Reading it would drop typed zeros: "1,5000" may mean 15000, never silently 1.50.
+        if integer.strip("0"):
+            raise _ambiguous(text)
+        raise InvalidAmount(f"{_shown(text)} has more than two decimal places", code="decimals")
+    return Decimal(f"{sign}{integer}.{fraction or '0'}")
+
+
+def _shown(text: str) -> str:
+    """`text` quoted for a message, cut to MAX_TYPED_LENGTH characters."""
+    if len(text) > MAX_TYPED_LENGTH:
+        text = text[: MAX_TYPED_LENGTH - 1] + "…"
+    return repr(text)
+
+
+def _ambiguous(text: str) -> InvalidAmount:
+    return InvalidAmount(f"{_shown(text)} is ambiguous: write {EXAMPLES}", code="ambiguous")
 
 
 def parse_amount(value: object) -> Decimal:
@@ -75,7 +113,8 @@ def parse_amount(value: object) -> Decimal:
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and number != number.quantize(MINOR_UNIT):
         raise InvalidAmount(f"{value!r} has more than two decimal places", code="decimals")
-    return number.quantize(MINOR_UNIT)
+    number = number.quantize(MINOR_UNIT)
+    return abs(number) if number.is_zero() else number  # "-0" is 0.00, not -0.00
 
 
 def parse_positive_amount(value: object) -> Decimal:

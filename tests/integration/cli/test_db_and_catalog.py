@@ -123,6 +123,44 @@ products:
     assert await shop.listing() == {}
 
 
+async def test_yaml_number_forms_are_not_prices(shop: Shop) -> None:
+    """YAML 1.1 read 015 as 13, 0x10 as 16, 1:30 as 90; "01,500" was 1.50."""
+    path = shop.file(
+        "forms.yaml",
+        """\
+products:
+  - {sku: octal, kind: manual, price: 015, title: Octal}
+  - {sku: hex, kind: manual, price: 0x10, title: Hex}
+  - {sku: sexa, kind: manual, price: 1:30, title: Sexa}
+  - {sku: lead, kind: manual, price: "01,500", title: Lead}
+  - {sku: 007, kind: manual, price: 9.99, title: true}
+""",
+    )
+
+    result = await shop.run("catalog", "import", path)
+
+    assert result.code == 1
+    assert result.stderr.splitlines() == [
+        "error: invalid catalog:",
+        "  products[0].price: '015' starts with a zero: write the amount without leading "
+        "zeros, e.g. 1500, 1 500, 1,500.00, 1.500,00 or 7.50",
+        "  products[1].price: '0x10' is not an amount: write 1500, 1 500, 1,500.00, "
+        "1.500,00 or 7.50",
+        "  products[2].price: '1:30' is not an amount: write 1500, 1 500, 1,500.00, "
+        "1.500,00 or 7.50",
+        "  products[3].price: '01,500' starts with a zero: write the amount without leading "
+        "zeros, e.g. 1500, 1 500, 1,500.00, 1.500,00 or 7.50",
+    ]
+    assert await shop.listing() == {}
+
+    fixed = shop.file("fixed.yaml", "products:\n  - {sku: 007, price: 15, title: true}\n")
+    assert (await shop.run("catalog", "import", fixed)).code == 0
+    async with shop.uow() as uow:
+        product = await uow.catalog.get_product("007")
+    assert product is not None
+    assert (product.price, product.title.en) == (Decimal("15.00"), "true")
+
+
 async def test_catalog_kind_cannot_change(shop: Shop) -> None:
     await shop.import_catalog()
     before = await shop.listing()

@@ -197,9 +197,33 @@ async def test_admin_ids_given_as_usernames(shop: Shop) -> None:
         [await shop.run("config", "check", ADMIN_IDS="@admin")],
         2,
         "shopbot: invalid setting ADMIN_IDS: '@admin' is not a numeric Telegram user id; "
-        "expected comma-separated numeric Telegram user ids, e.g. 123456789,987654321; "
-        "@usernames are not ids — ask @userinfobot for yours",
+        "expected comma-separated numeric Telegram user ids (ASCII digits, 1 to "
+        "9223372036854775807), e.g. 123456789,987654321; @usernames are not ids — ask "
+        "@userinfobot for yours",
     )
+
+
+async def test_impossible_ids_and_numbers_stop_the_check(shop: Shop) -> None:
+    """Each gave "settings ok" (ADMIN_IDS=١٢٣ was admin 123) or a traceback (1e30)."""
+    cases = {
+        "ADMIN_IDS": "\u0661\u0662\u0663",
+        "SUPPORT_CHAT_ID": "99999999999999999999999",
+        "WEBHOOK_PORT": "8_001",
+        "TOPUP_MAX": "1e30",
+    }
+    results = [await shop.run("config", "check", **{name: raw}) for name, raw in cases.items()]
+
+    for (name, raw), result in zip(cases.items(), results, strict=True):
+        assert result.code == 2, result.output
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"shopbot: invalid setting {name}: "), line
+        assert raw in line, line
+        assert "; expected " in line, line
+        assert "Traceback" not in result.output
+    ok = await shop.run(
+        "config", "check", ADMIN_IDS="9223372036854775807", SUPPORT_CHAT_ID="-1001234567890"
+    )
+    assert ok.code == 0, ok.output
 
 
 async def test_every_invalid_setting_gets_its_own_line(shop: Shop) -> None:

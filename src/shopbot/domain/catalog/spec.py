@@ -83,6 +83,18 @@ def _text(
     return LocalizedText(ru=texts["ru"], en=texts["en"])
 
 
+# YAML 1.2 core schema booleans; YAML 1.1's yes/no/on/off/y/n are refused, not guessed.
+_FLAGS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+
+
+def _flag(value: Any) -> bool | None:
+    """A bool, or its YAML 1.2 text (the catalog loader keeps scalars as text); None
+    for anything else."""
+    if isinstance(value, bool):
+        return value
+    return _FLAGS.get(value) if isinstance(value, str) else None
+
+
 def _product(raw: Any, where: str, category: str | None, errors: _Errors) -> ProductSpec | None:
     if not isinstance(raw, Mapping):
         errors.add(where, "must be a mapping")
@@ -104,8 +116,8 @@ def _product(raw: Any, where: str, category: str | None, errors: _Errors) -> Pro
     except DomainError as exc:
         errors.add(f"{where}.price", str(exc))
         price = Decimal(0)
-    active = raw.get("active", True)
-    if not isinstance(active, bool):
+    active = _flag(raw.get("active", True))
+    if active is None:
         errors.add(f"{where}.active", "must be true or false")
         active = False
     content = raw.get("content")
