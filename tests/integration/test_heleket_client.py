@@ -438,6 +438,7 @@ async def test_json_numbers_become_decimal_never_float(heleket: ScriptedHeleket)
         (ok({**INVOICE, "amount": "ten"}), "'amount'"),
         (ok({**INVOICE, "payer_amount": True}), "'payer_amount'"),
         (ok({**INVOICE, "expired_at": "soon"}), "'expired_at'"),
+        (ok({**INVOICE, "expired_at": "\u00b2"}), "'expired_at'"),  # isdigit(), not int()
         (ok("not an invoice"), "not a JSON object"),
     ],
 )

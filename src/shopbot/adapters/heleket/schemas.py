@@ -65,7 +65,7 @@ def decimal_or_none(value: Any, name: str) -> Decimal | None:
 def timestamp_or_none(value: Any, name: str) -> datetime | None:
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():  # not "²"
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise HeleketBadResponse(f"Heleket field {name!r} is not unix seconds")

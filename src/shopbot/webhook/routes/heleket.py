@@ -56,7 +56,10 @@ def _answer(status_code: int, message: str, **extra: object) -> JSONResponse:
 
 async def _read_body(request: Request, limit: int) -> bytes | None:
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+    # ASCII only: isdigit() is also true for "²", which int() refuses.
+    if declared is not None and (
+        not (declared.isascii() and declared.isdigit()) or int(declared) > limit
+    ):
         return None
     body = bytearray()
     async for chunk in request.stream():
