@@ -53,3 +53,37 @@ def test_the_log_names_the_request_the_chat_and_the_fix() -> None:
     assert operator_fix(moved, "SUPPORT_CHAT_ID").endswith("set SUPPORT_CHAT_ID=-100123")
     other: TelegramAPIError = TelegramBadRequest(SEND, "Bad Request: wrong parameter")
     assert operator_fix(other, "X") == "check that X names a chat the bot can write to"
+
+
+async def test_retrying_retries_transient_failures_and_stops_at_permanent_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shopbot.bot import failures
+
+    monkeypatch.setattr(failures, "BACKOFF", (0.0, 0.0, 0.0))  # the waits, not the rule
+    calls: list[int] = []
+
+    def flaky(errors: list[Exception]):
+        async def call() -> str:
+            calls.append(1)
+            if errors:
+                raise errors.pop(0)
+            return "sent"
+
+        return call
+
+    assert await failures.retrying(flaky([TelegramServerError(SEND, "Bad Gateway")] * 3)) == "sent"
+    assert len(calls) == 4
+    calls.clear()
+    with pytest.raises(TelegramServerError):  # ATTEMPTS tries, then the last error
+        await failures.retrying(flaky([TelegramServerError(SEND, "Bad Gateway")] * 9))
+    assert len(calls) == failures.ATTEMPTS
+    calls.clear()
+    with pytest.raises(TelegramForbiddenError):  # a refusal repeats: not retried
+        await failures.retrying(flaky([TelegramForbiddenError(SEND, "Forbidden: blocked")]))
+    assert len(calls) == 1
+    calls.clear()
+    too_long = TelegramRetryAfter(SEND, "Too Many Requests: retry after 999", 999)
+    with pytest.raises(TelegramRetryAfter):  # longer than MAX_RETRY_AFTER: given up
+        await failures.retrying(flaky([too_long]))
+    assert len(calls) == 1

@@ -103,7 +103,7 @@ class CheckPaymentCB(CallbackData, prefix="chk"):
 
 
 class AdminCB(CallbackData, prefix="adm"):
-    """Admin menu sections: stats | products | users | payments | broadcast | home."""
+    """Admin menu sections: stats | products | users | payments | fulfil | broadcast | home."""
 
     to: str
 

@@ -9,15 +9,22 @@ file is copied whole. Messages holding goods carry `record_menu` buttons, so nav
 from them never edits them away.
 """
 
+import contextlib
+import logging
+
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
+from shopbot.bot.failures import describe, retrying
 from shopbot.bot.rendering import delivery
 from shopbot.bot.screens import show
 from shopbot.bot.telegram_text import CAPTION_LIMIT, fits
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.models import Product
 from shopbot.domain.orders.models import Order
+
+log = logging.getLogger(__name__)
 
 
 def delivery_text(t: Texts, order: Order, product: Product, *, heading: str = "") -> str:
@@ -83,3 +90,51 @@ async def show_delivery(
     if query.bot is not None:  # the shop's chats are private: the chat is the user
         chat_id = query.from_user.id
         await send_delivery(query.bot, chat_id, t, order, product, markup, heading=heading)
+
+
+async def hand_over(
+    query: CallbackQuery,
+    t: Texts,
+    order: Order,
+    product: Product,
+    markup: InlineKeyboardMarkup,
+    *,
+    heading: str = "",
+) -> bool:
+    """The delivery of an order just paid for, in answer to the pressed button: never
+    raises, because the money has moved and the order is committed. In place of the
+    pressed message when it fits and that edit works (retried on 429/5xx); else (the
+    buyer deleted the message, Telegram keeps failing, the goods need a file) as a new
+    message, retried the same way. Returns False when nothing reached the chat; the
+    order is in My orders then, and the failure is logged."""
+    with contextlib.suppress(TelegramAPIError):  # only stops the button's spinner
+        await query.answer()
+    text = delivery_text(t, order, product, heading=heading)
+    pressed = query.message
+    if fits(text) and isinstance(pressed, Message):
+        try:
+            await retrying(lambda: pressed.edit_text(text, reply_markup=markup))
+            return True
+        except TelegramBadRequest as exc:
+            if "message is not modified" in exc.message:  # a double tap: it shows already
+                return True
+            log.warning("order %s: editing the screen failed: %s", order.id, describe(exc))
+        except TelegramAPIError as exc:
+            log.warning("order %s: editing the screen failed: %s", order.id, describe(exc))
+    elif isinstance(pressed, Message):
+        pointer = t("delivery.below", order_id=order.id, title=product.title.get(t.language))
+        with contextlib.suppress(TelegramAPIError):  # cosmetic: the file follows anyway
+            await pressed.edit_text(pointer, reply_markup=None)
+    if query.bot is None:
+        return False
+    bot, chat_id = query.bot, query.from_user.id  # the shop's chats are private
+    try:
+        await retrying(
+            lambda: send_delivery(bot, chat_id, t, order, product, markup, heading=heading)
+        )
+    except TelegramAPIError as exc:
+        log.error(
+            "order %s was not delivered to the chat (in My orders): %s", order.id, describe(exc)
+        )
+        return False
+    return True

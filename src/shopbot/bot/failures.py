@@ -11,6 +11,9 @@ re-raising is right only when trying again may succeed. The Bot API's error code
   anything that is not a Telegram answer (a database or Redis outage, a bug).
 """
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
@@ -18,9 +21,23 @@ from aiogram.exceptions import (
     TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramMigrateToChat,
+    TelegramNetworkError,
     TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
     TelegramUnauthorizedError,
 )
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+T = TypeVar("T")
+
+ATTEMPTS = 4
+"""Tries of one call in `retrying`: the first and three retries."""
+BACKOFF = (0.5, 1.0, 2.0)
+"""Seconds before the 1st, 2nd, 3rd retry of a 5xx or network failure."""
+MAX_RETRY_AFTER = 30
+"""The longest 429 `retry_after` (seconds) `retrying` waits; a longer ask is given up,
+as holding an update longer risks Telegram's own webhook timeout."""
 
 PERMANENT = (
     TelegramBadRequest,
@@ -36,6 +53,38 @@ PERMANENT = (
 def is_permanent(error: BaseException) -> bool:
     """True for a Telegram refusal that repeats on every retry (see the module doc)."""
     return isinstance(error, PERMANENT)
+
+
+def _transient(error: BaseException) -> bool:
+    if isinstance(error, TelegramRetryAfter):
+        return error.retry_after <= MAX_RETRY_AFTER
+    if is_permanent(error):
+        return False
+    return isinstance(error, TelegramServerError | TelegramNetworkError)
+
+
+def _wait(state: RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, TelegramRetryAfter):
+        return float(error.retry_after)  # Telegram's own ask (Bot API ResponseParameters)
+    return BACKOFF[min(state.attempt_number, len(BACKOFF)) - 1]
+
+
+async def retrying(call: Callable[[], Awaitable[T]]) -> T:
+    """Run `call` (a Bot API request), retrying a transient failure: a 429 after the
+    `retry_after` seconds Telegram asks for (at most MAX_RETRY_AFTER), a 5xx or network
+    error after BACKOFF; at most ATTEMPTS tries in all. Used where money has moved
+    already, so one hiccup must not lose the message. Raises the last TelegramAPIError
+    (a permanent refusal at once: it repeats on every retry)."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception(_transient),
+        wait=_wait,
+        stop=stop_after_attempt(ATTEMPTS),
+        reraise=True,
+    ):
+        with attempt:
+            return await call()
+    raise AssertionError("unreachable: tenacity re-raises the last failure")
 
 
 def failed_chat(error: TelegramAPIError) -> int | str | None:

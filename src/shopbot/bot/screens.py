@@ -1,6 +1,14 @@
 """Showing a screen in answer to a button press."""
 
+import contextlib
+import logging
+
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from shopbot.bot.failures import describe, retrying
+
+log = logging.getLogger(__name__)
 
 
 async def show(
@@ -22,3 +30,31 @@ async def show(
     if query.bot is not None:  # the shop's chats are private: the chat is the user
         return await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
     return None
+
+
+async def show_after_money(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> bool:
+    """`show` for a result after money has moved (a refund done, ...): never raises, so
+    no later Telegram failure can report a completed money action as failed. The pressed
+    message is edited (retried on 429/5xx, `failures.retrying`); if that fails for good
+    (deleted, ...) the text comes as a new message, retried the same way. False when
+    neither reached the chat (logged)."""
+    with contextlib.suppress(TelegramAPIError):  # only stops the button's spinner
+        await query.answer()
+    pressed = query.message
+    if isinstance(pressed, Message):
+        try:
+            await retrying(lambda: pressed.edit_text(text, reply_markup=markup))
+            return True
+        except TelegramAPIError as exc:
+            if isinstance(exc, TelegramBadRequest) and "message is not modified" in exc.message:
+                return True
+            log.warning("editing the result screen failed: %s", describe(exc))
+    if query.bot is None:
+        return False
+    bot, chat_id = query.bot, query.from_user.id  # the shop's chats are private
+    try:
+        await retrying(lambda: bot.send_message(chat_id, text, reply_markup=markup))
+    except TelegramAPIError as exc:
+        log.error("a result after a money action was not shown: %s", describe(exc))
+        return False
+    return True

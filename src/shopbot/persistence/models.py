@@ -158,6 +158,8 @@ class OrderRow(Timestamps, Base):
     status: Mapped[str] = mapped_column(String(32))
     request_key: Mapped[str] = mapped_column(String(200), unique=True)
     delivery: Mapped[str | None] = mapped_column(Text)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the admins were told about this manual order (set once)."""
 
     __table_args__ = (
         CheckConstraint("price > 0", name="price_positive"),

@@ -19,12 +19,12 @@ from shopbot.bot.callbacks import TopupCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.coordination import MemoryCoordination
 from shopbot.bot.delivery import send_delivery
+from shopbot.bot.failures import retrying
 from shopbot.bot.keyboards import button, record_menu
 from shopbot.bot.notifications import announce_manual_order
 from shopbot.bot.rendering import money
 from shopbot.bot.texts import Texts
 from shopbot.config import Settings, is_placeholder
-from shopbot.domain.catalog.models import ProductKind
 from shopbot.domain.ledger import user_account
 from shopbot.domain.payments.after_topup import (
     AfterTopupResult,
@@ -43,9 +43,10 @@ log = logging.getLogger(__name__)
 async def send(
     bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> bool:
-    """Send, logging (not raising) Telegram's refusals: the payment is durable already."""
+    """Send, retrying 429/5xx (`failures.retrying`) and logging (not raising) what still
+    fails: the payment is durable already. False when the message was not sent."""
     try:
-        await bot.send_message(chat_id, text, reply_markup=markup)
+        await retrying(lambda: bot.send_message(chat_id, text, reply_markup=markup))
     except TelegramAPIError as exc:
         log.warning("could not message %s: %s", chat_id, exc)
         return False
@@ -113,20 +114,19 @@ async def complete_purchase_after_topup(
     )
     t = Texts(user.language)
     if result.order is not None and result.product is not None:
+        order, product = result.order, result.product
+        # The admins first, also on a rerun (ALREADY) whose first run stopped before
+        # telling them: announce_manual_order tells them once per order.
+        await announce_manual_order(bot, ctx, order, product, user)
+        heading = t("after_topup.heading")
         try:
-            await send_delivery(
-                bot,
-                user.id,
-                t,
-                result.order,
-                result.product,
-                record_menu(t),
-                heading=t("after_topup.heading"),
+            await retrying(
+                lambda: send_delivery(
+                    bot, user.id, t, order, product, record_menu(t), heading=heading
+                )
             )
         except TelegramAPIError as exc:  # the order stays in My orders
-            log.warning("could not deliver order %s: %s", result.order.id, exc)
-        if result.status is AfterTopupStatus.BOUGHT and result.product.kind is ProductKind.MANUAL:
-            await announce_manual_order(bot, ctx, result.order, result.product, user)
+            log.warning("could not deliver order %s: %s", order.id, exc)
         return result
     title = result.product.title.get(t.language) if result.product else f"#{product_id}"
     key = {

@@ -1,6 +1,9 @@
 """Friendly answers for failures, with an error id that matches the log line.
 
 Refusals of the shop's rules (DomainError) are answered and the update is done.
+What a failure's answer says depends on the bot mode (`failure_text`): "we are retrying,
+no need to send it again" for a webhook failure Telegram will redeliver, "please try
+again" where nothing retries (polling mode, permanent refusals).
 A permanent Telegram refusal (400/401/403/404/409, see `shopbot.bot.failures`) is
 answered, logged with the refused request and Telegram's description, and the update is
 done too: a redelivery would fail the same way. Anything else (5xx, 429, the network, a
@@ -57,6 +60,17 @@ async def first_telling(data: dict[str, Any]) -> bool:
         return True
 
 
+def failure_text(data: dict[str, Any], *, permanent: bool) -> str:
+    """The text key for a failed update. In webhook mode a failure raised again is
+    redelivered by Telegram (it retries a non-2xx answer), so the user is told we are
+    retrying and need not resend (a resent message would arrive twice): "error.retrying".
+    In polling mode aiogram does not run a failed update again, and a permanent refusal
+    is not retried in either mode, so "error.generic" asks them to try again."""
+    ctx: BotContext | None = data.get("ctx")
+    webhook = ctx is not None and ctx.settings.bot_mode == "webhook"
+    return "error.retrying" if webhook and not permanent else "error.generic"
+
+
 class ErrorMiddleware(BaseMiddleware):
     async def __call__(
         self,
@@ -89,7 +103,7 @@ class ErrorMiddleware(BaseMiddleware):
                 log.exception("update failed, raised for redelivery; error id %s", error_id)
             try:
                 if await first_telling(data):
-                    await tell(event, t("error.generic", error_id=error_id))
+                    await tell(event, t(failure_text(data, permanent=permanent), error_id=error_id))
             except Exception:  # the answer is a courtesy; the original failure matters
                 log.exception("could not tell the user about error %s", error_id)
             if not permanent:

@@ -134,7 +134,10 @@ def admin_menu(t: Texts) -> InlineKeyboardMarkup:
             button(t("admin.section.users"), AdminCB(to="users")),
             button(t("admin.section.payments"), AdminCB(to="payments")),
         ],
-        [button(t("admin.section.broadcast"), AdminCB(to="broadcast"))],
+        [
+            button(t("fulfil.section"), AdminCB(to="fulfil")),
+            button(t("admin.section.broadcast"), AdminCB(to="broadcast")),
+        ],
     )
 
 

@@ -10,8 +10,9 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from shopbot.bot.callbacks import FulfilCB, RefundCB
+from shopbot.bot.callbacks import AdminCB, FulfilCB, RefundCB
 from shopbot.bot.context import BotContext
+from shopbot.bot.failures import retrying
 from shopbot.bot.keyboards import button, record_menu, rows
 from shopbot.bot.money_confirm import ask, confirm_markup
 from shopbot.bot.refusals import refusal_text
@@ -33,6 +34,9 @@ from shopbot.domain.orders.models import REFUNDABLE, Order, OrderStatus
 from shopbot.domain.orders.use_cases import fulfil_order, refund_order
 
 log = logging.getLogger(__name__)
+TO_FULFIL_SHOWN = 30
+"""Orders listed on "Orders to fulfil" (one button each; an inline keyboard holds up to
+100 buttons, Bot API InlineKeyboardMarkup)."""
 MAX_NOTE = 3500
 """UTF-16 code units, as Telegram counts them: the note is the buyer's goods, sent with a
 frame and a title of at most 128 units in one message of at most 4096."""
@@ -45,7 +49,8 @@ async def tell_buyer(
     key: str,
     **params: object,
 ) -> bool:
-    """Message the buyer in their language; False if Telegram would not deliver it.
+    """Message the buyer in their language, retrying 429/5xx (`failures.retrying`); False
+    if Telegram would not deliver it.
     The message records a delivery or a refund, so it gets `record_menu` (never edited
     away)."""
     async with ctx.uows() as uow:
@@ -55,7 +60,7 @@ async def tell_buyer(
     title = product.title.get(t.language) if product else order.sku
     text = t(key, order_id=order.id, title=title, **params)
     try:
-        await bot.send_message(order.user_id, text, reply_markup=record_menu(t))
+        await retrying(lambda: bot.send_message(order.user_id, text, reply_markup=record_menu(t)))
     except TelegramAPIError as exc:
         log.warning("could not tell the buyer of order %s: %s", order.id, exc)
         return False
@@ -183,8 +188,34 @@ async def fulfil_note(
     )
 
 
+async def to_fulfil(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext) -> None:
+    """ "Orders to fulfil": paid manual orders still awaiting fulfilment, oldest first, each
+    opening its order card (with "Mark fulfilled"). Also shows orders whose announcement
+    reached no admin (`announce_manual_order`)."""
+    await state.clear()
+    async with ctx.uows() as uow:
+        waiting = await uow.orders.awaiting_fulfilment(TO_FULFIL_SHOWN)
+        titles = {o.product_id: await uow.catalog.get_product_by_id(o.product_id) for o in waiting}
+    buttons = []
+    for order in waiting:
+        product = titles.get(order.product_id)
+        title = product.title.get(t.language) if product else order.sku
+        label = t(
+            "fulfil.item",
+            order_id=order.id,
+            title=title,
+            price=money(order.price),
+            currency=ctx.currency,
+        )
+        buttons.append([button(label, AdminOrderCB(order_id=order.id))])
+    text = t("fulfil.list", limit=TO_FULFIL_SHOWN) if waiting else t("fulfil.none")
+    refresh = [button(t("admin.refresh"), AdminCB(to="fulfil"))]
+    await show(query, text, rows(*buttons, refresh, menu_button(t)))
+
+
 def build() -> Router:
     router = Router(name="admin-orders")
+    router.callback_query.register(to_fulfil, AdminCB.filter(F.to == "fulfil"))
     router.callback_query.register(refund_ask, RefundCB.filter(F.kind == "order"))
     router.callback_query.register(fulfil_start, FulfilCB.filter())
     router.message.register(fulfil_note, StateFilter(AdminStates.fulfil_note), TEXT_INPUT)

@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
 from shopbot.bot.callbacks import BuyCB, CategoryCB, MenuCB, ProductCB, TopupCB
 from shopbot.bot.context import BotContext
-from shopbot.bot.delivery import show_delivery
+from shopbot.bot.delivery import hand_over
 from shopbot.bot.keyboards import button, record_menu, rows
 from shopbot.bot.notifications import announce_manual_order
 from shopbot.bot.rendering import money
@@ -205,10 +205,12 @@ async def buy(
     except ProductUnavailable:
         await show(query, t("product.unavailable"), home)
         return
-    heading = "" if result.created else t("buy.already", order_id=result.order.id)
-    await show_delivery(query, t, result.order, product, record_menu(t), heading=heading)
-    if result.created and product.kind is ProductKind.MANUAL and query.bot is not None:
+    # Paid and committed: first the admins (a manual order), then the buyer; neither
+    # raises, so no failure can tell the buyer a completed purchase failed.
+    if query.bot is not None:
         await announce_manual_order(query.bot, ctx, result.order, product, user)
+    heading = "" if result.created else t("buy.already", order_id=result.order.id)
+    await hand_over(query, t, result.order, product, record_menu(t), heading=heading)
 
 
 def build() -> Router:

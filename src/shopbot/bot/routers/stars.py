@@ -24,6 +24,7 @@ from shopbot.bot.keyboards import back_to_menu, button, record_menu, rows
 from shopbot.bot.money_confirm import ask, confirm_markup
 from shopbot.bot.rendering import money, who
 from shopbot.bot.routers.admin_common import AdminStarsCB
+from shopbot.bot.screens import show_after_money
 from shopbot.bot.texts import Texts
 from shopbot.config import Settings
 from shopbot.domain.errors import InsufficientFunds, NotFound, OrderStateError
@@ -309,16 +310,7 @@ async def refund_stars(
     if result.outcome is StarRefundOutcome.REFUNDED:
         async with ctx.uows() as uow:
             payer = await uow.users.get(payment.user_id)
-        await _tell(
-            query,
-            t(
-                "payment_refund.stars_done",
-                stars=payment.stars,
-                who=who(t, payment.user_id, payer),
-                **shown,
-            ),
-            _after(t, payment.id),
-        )
+        # The payer first: the money has moved, and the admin's screen edit may fail.
         notice = Texts(payer.language if payer else "en")
         await send(
             bot,
@@ -330,6 +322,16 @@ async def refund_stars(
                 currency=ctx.currency,
             ),
             record_menu(notice),
+        )
+        await _tell(
+            query,
+            t(
+                "payment_refund.stars_done",
+                stars=payment.stars,
+                who=who(t, payment.user_id, payer),
+                **shown,
+            ),
+            _after(t, payment.id),
         )
     elif result.outcome is StarRefundOutcome.REFUSED:
         await _tell(
@@ -352,10 +354,8 @@ def _after(t: Texts, payment_id: int) -> InlineKeyboardMarkup:
 
 
 async def _tell(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
-    elif query.bot is not None:
-        await send(query.bot, query.from_user.id, text, markup)
+    """The admin's result screen; it may follow a money movement, so it never raises."""
+    await show_after_money(query, text, markup)
 
 
 def build() -> Router:

@@ -329,6 +329,11 @@ async def check_payment(
     pressed = query.message
     replaced = (pressed.chat.id, pressed.message_id) if pressed is not None else None
     await remove_invoice_buttons(bot, ctx, invoice.id, replaced=replaced)
+    if result is not None and result.credited is not None:
+        # This check credited the payment (the webhook was lost): the same notice and
+        # purchase-after-top-up as the webhook service sends; before the screen edit
+        # below, so a failing edit cannot lose the purchase (it never raises).
+        await announce_payment(bot, ctx, result)
     if invoice.state is InvoiceState.CREDITED:
         async with ctx.uows() as uow:
             product_id = await uow.topups.then_buy_product_id(invoice.id)
@@ -341,10 +346,6 @@ async def check_payment(
         await show(query, t("topup.status_closed"), again)
     else:
         await show(query, t("topup.status_quarantined"), back_to_menu(t))
-    if result is not None and result.credited is not None:
-        # This check credited the payment (the webhook was lost): the same notice and
-        # purchase-after-top-up as the webhook service sends.
-        await announce_payment(bot, ctx, result)
 
 
 def credited_view(

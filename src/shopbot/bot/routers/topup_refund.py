@@ -17,6 +17,7 @@ from shopbot.bot.money_confirm import ask, confirm_markup
 from shopbot.bot.rendering import money, who
 from shopbot.bot.routers.admin_common import AdminTopupCB
 from shopbot.bot.routers.topup import cancel_keyboard
+from shopbot.bot.screens import show_after_money
 from shopbot.bot.texts import Texts
 from shopbot.domain.errors import DomainError, InsufficientFunds, OrderStateError
 from shopbot.domain.ledger import admin_actor
@@ -157,11 +158,8 @@ def refusal_text(t: Texts, refusal: DomainError, **shown: str) -> str:
 
 
 async def _tell(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
-    elif query.bot is not None:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
+    """The admin's result screen; it may follow a money movement, so it never raises."""
+    await show_after_money(query, text, markup)
 
 
 def build() -> Router:

@@ -35,4 +35,14 @@ class OrderRepository(Protocol):
         """Atomically move the order to `to` if its status is in `allowed`, else None."""
         ...
 
+    async def claim_announcement(self, order_id: int) -> bool:
+        """Mark a manual order as announced to the admins: True only for the one caller
+        that marks it (the order is awaiting fulfilment and was not announced before),
+        across processes, so the admins are told exactly once."""
+        ...
+
+    async def awaiting_fulfilment(self, limit: int) -> list[Order]:
+        """Up to `limit` orders awaiting fulfilment, oldest first."""
+        ...
+
     async def list_for_user(self, user_id: int, limit: int) -> list[Order]: ...

@@ -102,6 +102,30 @@ class SqlOrderRepository:
             return None
         return await self.get(order_id)
 
+    async def claim_announcement(self, order_id: int) -> bool:
+        now = utcnow()
+        claimed = await self._session.execute(
+            update(OrderRow)
+            .where(
+                OrderRow.id == order_id,
+                OrderRow.status == OrderStatus.AWAITING_FULFILMENT.value,
+                OrderRow.announced_at.is_(None),
+            )
+            .values(announced_at=now)
+            .returning(OrderRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return claimed.scalar_one_or_none() is not None
+
+    async def awaiting_fulfilment(self, limit: int) -> list[Order]:
+        rows = await self._session.scalars(
+            select(OrderRow)
+            .where(OrderRow.status == OrderStatus.AWAITING_FULFILMENT.value)
+            .order_by(OrderRow.id)
+            .limit(limit)
+        )
+        return [_order(row) for row in rows]
+
     async def list_for_user(self, user_id: int, limit: int) -> list[Order]:
         rows = await self._session.scalars(
             select(OrderRow)
