@@ -44,9 +44,10 @@ def read_operator_file(path: Path) -> str:
     """The text of the operator's file at `path`, read by `decode_operator_file` (BOM,
     UTF-16, line ends, control characters, 10 MB). Raises InvalidInput."""
     try:
-        if path.stat().st_size > MAX_OPERATOR_FILE:  # before reading it into memory
-            raise InvalidInput(f"{path} is larger than {MAX_OPERATOR_FILE // (1024 * 1024)} MB")
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            # One byte past the limit, never more: a device or a pipe (/dev/zero, <(...))
+            # reports size 0 and may never end, so its size is what was read.
+            raw = file.read(MAX_OPERATOR_FILE + 1)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc}") from None
     return decode_operator_file(raw, str(path))

@@ -73,3 +73,14 @@ async def test_a_catalog_saved_with_bom_and_crlf_imports(shop: Shop) -> None:
     nul = await shop.run("catalog", "import", save(shop, "nul.yaml", b"categories: []\x00\n"))
     assert nul.code == 1
     assert "line 1: control character U+0000" in nul.stderr
+
+
+async def test_a_file_that_never_ends_is_refused_at_the_limit(shop: Shop) -> None:
+    """/dev/zero reports size 0 and never ends: reading stops one byte past 10 MB."""
+    await shop.import_catalog()
+
+    result = await shop.run("stock", "add", "game-key", "/dev/zero")
+
+    assert result.code == 1
+    assert "/dev/zero is larger than 10 MB" in result.stderr
+    assert await shop.stock_items() == []
