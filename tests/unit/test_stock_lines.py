@@ -91,3 +91,19 @@ def test_item_of_maximum_length_is_accepted() -> None:
 @pytest.mark.parametrize("text", ["", "\n", "\n\n   \n\t\n", "\r\n\r\n"])
 def test_empty_file_is_refused(text: str) -> None:
     assert problem(text) == "invalid stock file: no items"
+
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # man ZWJ woman ZWJ girl
+COOK = "\U0001f9d1\U0001f3fd\u200d\U0001f373"  # person, skin tone, ZWJ, cooking
+HEART = "\u2764\ufe0f\u200d\U0001f525"  # heart, VS16, ZWJ, fire
+
+
+@pytest.mark.parametrize("symbol", [FAMILY, COOK, HEART])
+def test_emoji_joined_by_zwj_are_one_visible_symbol(symbol: str) -> None:
+    assert parse_stock_lines(f"KEY-{symbol}-1\n") == [f"KEY-{symbol}-1"]
+
+
+@pytest.mark.parametrize("item", ["AB\u200dCD", "\U0001f468\u200dA", "A\u200d\U0001f469"])
+def test_a_zwj_between_letters_is_hidden(item: str) -> None:
+    with pytest.raises(InvalidInput, match="line 1: invisible character U\\+200D"):
+        parse_stock_lines(f"{item}\n")

@@ -50,7 +50,7 @@ def parse_stock_file(text: str) -> list[StockLine]:
         item = _strip(line)
         if not item:
             continue
-        hidden = next((c for c in item if _is_hidden(c)), None)
+        hidden = _first_hidden(item)
         if telegram_length(item) > MAX_ITEM_LENGTH:
             problems.append(
                 f"line {number}: longer than {MAX_ITEM_LENGTH} characters"
@@ -74,6 +74,29 @@ def parse_stock_file(text: str) -> list[StockLine]:
 def _is_hidden(char: str) -> bool:
     category = unicodedata.category(char)
     return category == "Cf" or (category == "Zs" and char != " ")
+
+
+ZWJ = "\u200d"
+VARIATION_SELECTOR_16 = "\ufe0f"
+
+
+def _first_hidden(item: str) -> str | None:
+    """The first invisible character inside `item`, if any. A zero-width joiner between
+    two emoji (a family, a profession with a skin tone: Unicode UTS #51 ZWJ sequences)
+    is part of a visible symbol, not hidden; between letters it would make two keys that
+    look the same differ, so there it counts."""
+    for index, char in enumerate(item):
+        if not _is_hidden(char):
+            continue
+        if char == ZWJ and 0 < index < len(item) - 1:
+            before, after = item[index - 1], item[index + 1]
+            joins_emoji = unicodedata.category(after) == "So" and (
+                before == VARIATION_SELECTOR_16 or unicodedata.category(before) in ("So", "Sk")
+            )
+            if joins_emoji:
+                continue
+        return char
+    return None
 
 
 def _strip(line: str) -> str:
