@@ -14,7 +14,7 @@ import codecs
 import unicodedata
 from typing import Final
 
-from shopbot.domain.errors import InvalidInput
+from shopbot.domain.file_problems import FileRefused, Problem
 
 MAX_OPERATOR_FILE: Final = 10 * 1024 * 1024
 """Bytes; also the bot's upload limit for stock files."""
@@ -32,10 +32,15 @@ _MAX_LISTED: Final = 20
 
 
 def decode_operator_file(raw: bytes, name: str = "the file") -> str:
-    """Text of an operator's file (see the module rules). Raises InvalidInput naming the
-    problem (size, encoding, control characters with line numbers)."""
+    """Text of an operator's file (see the module rules). Raises FileRefused (an
+    InvalidInput) naming the problem: file_too_large, utf16_without_bom, undecodable or
+    control_character (file_problems codes), with line numbers."""
     if len(raw) > MAX_OPERATOR_FILE:
-        raise InvalidInput(f"{name} is larger than {MAX_OPERATOR_FILE // (1024 * 1024)} MB")
+        limit_mb = MAX_OPERATOR_FILE // (1024 * 1024)
+        raise FileRefused(
+            f"{name} is larger than {limit_mb} MB",
+            [Problem("file_too_large", {"limit_mb": limit_mb})],
+        )
     encoding, body = "utf-8", raw
     for bom, codec in _BOMS:
         if raw.startswith(bom):
@@ -44,33 +49,46 @@ def decode_operator_file(raw: bytes, name: str = "the file") -> str:
     head = body[:400]
     if encoding == "utf-8" and head and head.count(0) * 4 >= len(head):
         # Text with a NUL in every other byte is UTF-16 that lost its BOM.
-        raise InvalidInput(f"{name} looks like UTF-16 without a BOM; save it as UTF-8")
+        raise FileRefused(
+            f"{name} looks like UTF-16 without a BOM; save it as UTF-8",
+            [Problem("utf16_without_bom")],
+        )
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError as exc:
         line = body[: exc.start].count(b"\n") + 1
-        raise InvalidInput(
+        raise FileRefused(
             f"{name} is not {encoding.upper()} text: undecodable byte at line {line}; "
-            "save it as UTF-8"
+            "save it as UTF-8",
+            [Problem("undecodable", {"encoding": encoding.upper(), "line": line})],
         ) from None
     return normalize_operator_text(text, name)
 
 
 def normalize_operator_text(text: str, name: str = "the file") -> str:
     """`text` with LF line ends, NFC, no BOMs at line starts; refuses control characters
-    (InvalidInput listing up to 20 lines with the code point)."""
+    (FileRefused: a control_character problem per line, with the code point; the
+    message lists up to 20 lines)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     lines = [line.removeprefix("\ufeff") for line in text.split("\n")]
-    problems: list[str] = []
+    problems: list[Problem] = []
     for number, line in enumerate(lines, start=1):
         bad = next((c for c in line if _is_control(c)), None)
         if bad is not None:
-            problems.append(f"line {number}: control character U+{ord(bad):04X}")
+            problems.append(
+                Problem("control_character", {"line": number, "code_point": f"U+{ord(bad):04X}"})
+            )
     if problems:
+        listed = [
+            f"line {p.params['line']}: control character {p.params['code_point']}"
+            for p in problems[:_MAX_LISTED]
+        ]
         more = len(problems) - _MAX_LISTED
-        listed = problems[:_MAX_LISTED] + ([f"... and {more} more lines"] if more > 0 else [])
-        raise InvalidInput(f"{name} has characters that are not text:\n  " + "\n  ".join(listed))
+        listed += [f"... and {more} more lines"] if more > 0 else []
+        raise FileRefused(
+            f"{name} has characters that are not text:\n  " + "\n  ".join(listed), problems
+        )
     return "\n".join(lines)
 
 

@@ -15,7 +15,9 @@ from aiogram.types import CallbackQuery, Message
 from shopbot.bot.albums import AlbumOf, route_album
 from shopbot.bot.callbacks import AdminCB, AdminProductCB
 from shopbot.bot.context import BotContext
+from shopbot.bot.file_refusals import file_refusal_text
 from shopbot.bot.keyboards import button, rows
+from shopbot.bot.refusals import refusal_text
 from shopbot.bot.rendering import money
 from shopbot.bot.routers.admin_common import (
     TEXT_INPUT,
@@ -38,6 +40,7 @@ from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.models import ProductKind
 from shopbot.domain.catalog.use_cases import add_stock
 from shopbot.domain.errors import DomainError
+from shopbot.domain.file_problems import FileRefused
 from shopbot.domain.operator_files import MAX_OPERATOR_FILE, decode_operator_file
 
 PAGE_SIZE = 8
@@ -180,8 +183,15 @@ async def receive_stock(
         async with ctx.uows() as uow:
             upload = await add_stock(uow, data["sku"], text)
             await uow.commit()
-    except DomainError as refusal:  # messages name line numbers, never the items
-        await message.answer(t("admin.stock.refused", reason=str(refusal)), reply_markup=again)
+    except FileRefused as refusal:  # problems name line numbers, never the items
+        await message.answer(
+            file_refusal_text(t, refusal, "admin.stock.refused"), reply_markup=again
+        )
+        return
+    except DomainError as refusal:  # the product is gone: translated, never str(refusal)
+        await message.answer(
+            t("admin.stock.refused", reason=refusal_text(t, refusal)), reply_markup=again
+        )
         return
     await state.clear()
     await message.answer(

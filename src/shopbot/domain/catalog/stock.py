@@ -4,7 +4,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from shopbot.domain.catalog.limits import MAX_ITEM_LENGTH, telegram_length
-from shopbot.domain.errors import InvalidInput
+from shopbot.domain.file_problems import FileRefused, Problem
 from shopbot.domain.operator_files import decode_operator_file, normalize_operator_text
 
 __all__ = [
@@ -28,7 +28,7 @@ def parse_stock_lines(text: str) -> list[str]:
 
 def read_stock_file(raw: bytes, name: str = "the file") -> list[StockLine]:
     """Items of a stock file as uploaded (bytes): `decode_operator_file`, then
-    `parse_stock_file`. Raises InvalidInput."""
+    `parse_stock_file`. Raises FileRefused (an InvalidInput)."""
     return parse_stock_file(decode_operator_file(raw, name))
 
 
@@ -41,33 +41,44 @@ def parse_stock_file(text: str) -> list[StockLine]:
     characters (Unicode category Cf: BOM, zero-width space, ...) at both ends, so a key
     that looks the same is the same key; such characters, or spaces other than U+0020
     and tab, inside an item are refused, as two items could look equal and differ.
-    Error messages name line numbers and code points, never the items: they are secrets.
+    Raises FileRefused with the problems (codes too_long, invisible_character,
+    duplicate, no_items, or the control characters' from `normalize_operator_text`);
+    they name line numbers and code points, never the items: those are secrets.
     """
     items: list[StockLine] = []
     first_seen: dict[str, int] = {}
-    problems: list[str] = []
+    problems: list[Problem] = []
+    english: list[str] = []
     for number, line in enumerate(normalize_operator_text(text).split("\n"), start=1):
         item = _strip(line)
         if not item:
             continue
         hidden = _first_hidden(item)
         if telegram_length(item) > MAX_ITEM_LENGTH:
-            problems.append(
+            problems.append(Problem("too_long", {"line": number, "limit": MAX_ITEM_LENGTH}))
+            english.append(
                 f"line {number}: longer than {MAX_ITEM_LENGTH} characters"
                 " (as Telegram counts them: an emoji may count 2)"
             )
         elif hidden is not None:
-            name = unicodedata.name(hidden, "unnamed")
-            problems.append(f"line {number}: invisible character U+{ord(hidden):04X} {name}")
+            code_point, name = f"U+{ord(hidden):04X}", unicodedata.name(hidden, "unnamed")
+            problems.append(
+                Problem(
+                    "invisible_character", {"line": number, "code_point": code_point, "name": name}
+                )
+            )
+            english.append(f"line {number}: invisible character {code_point} {name}")
         elif item in first_seen:
-            problems.append(f"line {number}: duplicate of line {first_seen[item]}")
+            first = first_seen[item]
+            problems.append(Problem("duplicate", {"line": number, "first_line": first}))
+            english.append(f"line {number}: duplicate of line {first}")
         else:
             first_seen[item] = number
             items.append(StockLine(number, item))
     if problems:
-        raise InvalidInput("invalid stock file:\n  " + "\n  ".join(problems))
+        raise FileRefused("invalid stock file:\n  " + "\n  ".join(english), problems)
     if not items:
-        raise InvalidInput("invalid stock file: no items")
+        raise FileRefused("invalid stock file: no items", [Problem("no_items")])
     return items
 
 

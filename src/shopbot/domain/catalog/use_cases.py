@@ -4,6 +4,7 @@ from shopbot.domain.catalog.models import ProductKind
 from shopbot.domain.catalog.spec import CatalogSpec
 from shopbot.domain.catalog.stock import parse_stock_file
 from shopbot.domain.errors import InvalidInput, ProductNotFound, StockItemsExist
+from shopbot.domain.file_problems import FileRefused, Problem
 from shopbot.domain.uow import UnitOfWork
 
 
@@ -39,19 +40,28 @@ class StockUpload:
 
 
 async def add_stock(uow: UnitOfWork, sku: str, text: str) -> StockUpload:
+    """Add the items of stock file `text` (`parse_stock_file`) to product `sku`, all or
+    none. Raises ProductNotFound; FileRefused (an InvalidInput) for a product that is not
+    a stock product (not_stock_product), a bad file, or items already stored (in_stock,
+    one problem per line; never the items: they are secrets)."""
     product = await uow.catalog.get_product(sku)
     if product is None:
         raise ProductNotFound(sku)
     if product.kind is not ProductKind.STOCK:
-        raise InvalidInput(f"product {sku!r} is {product.kind}, only stock products take items")
+        raise FileRefused(
+            f"product {sku!r} is {product.kind}, only stock products take items",
+            [Problem("not_stock_product", {"sku": sku, "kind": str(product.kind)})],
+        )
     lines = parse_stock_file(text)
     try:
         added = await uow.stock.add_items(product.id, [line.item for line in lines])
     except StockItemsExist as exc:
         # Line numbers, never the items: stock items are secrets.
-        numbers = ", ".join(str(lines[p].number) for p in sorted(exc.positions)[:20])
-        raise InvalidInput(
+        stored = [lines[p].number for p in sorted(exc.positions)]
+        numbers = ", ".join(str(number) for number in stored[:20])
+        raise FileRefused(
             f"{len(exc.positions)} item(s) already in stock for {sku!r} (lines {numbers}); "
-            "nothing was added"
+            "nothing was added",
+            (Problem("in_stock", {"line": number}) for number in stored),
         ) from None
     return StockUpload(added=added, available=await uow.stock.available(product.id))
