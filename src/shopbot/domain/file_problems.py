@@ -12,7 +12,8 @@ Codes and their parameters:
 - undecodable: encoding (str, e.g. "UTF-8"), line (int)
 - control_character: line (int), code_point (str, "U+0000")
 - too_long: line (int), limit (int, UTF-16 code units)
-- invisible_character: line (int), code_point (str), name (str, Unicode name, English)
+- invisible_character: line (int), code_point (str), name (str, the Unicode name: English,
+  so the bot's texts show the code point only)
 - duplicate: line (int), first_line (int)
 - no_items: (none)
 - in_stock: line (int); the item is already stored for the product
