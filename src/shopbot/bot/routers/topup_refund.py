@@ -58,7 +58,8 @@ async def refund_heleket(
         return
     if not refundable(invoice):  # a stale or forged button: refuse before asking
         await query.answer(
-            t("money_admin.heleket_not_refundable", order_id=invoice.order_id), show_alert=True
+            t("payment_refund.heleket_not_refundable_alert", order_id=invoice.order_id),
+            show_alert=True,
         )
         return
     # The address is typed in the admin's private chat (where the prompt goes), also when
