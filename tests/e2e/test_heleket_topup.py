@@ -131,13 +131,17 @@ async def test_refund_holds_then_settles(pg_url: str, pg_uow: UnitOfWorkFactory)
         assert await stack.balance(7) == Decimal("16.00")
 
         await request_refund(
-            stack.uows, stack.gateway, order_id=paid.order_id, address="TAddr", actor="cli:ops"
+            stack.uows,
+            stack.gateway,
+            order_id=paid.order_id,
+            address="TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
+            actor="cli:ops",
         )
         await request_refund(
             stack.uows,
             stack.gateway,
             order_id=failing.order_id,
-            address="TAddr",
+            address="TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
             amount="5",
             actor="cli:ops",
         )
@@ -171,7 +175,7 @@ async def test_refund_without_the_balance_is_refused(
                 stack.uows,
                 stack.gateway,
                 order_id=invoice.order_id,
-                address="TAddr",
+                address="TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
                 actor="cli:ops",
             )
         state = await stack.invoice(invoice.order_id)

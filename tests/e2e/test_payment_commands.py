@@ -45,8 +45,28 @@ async def test_topup_reconcile_and_refund_commands(
         assert "checked 1 invoices: applied 1" in reconciled.stdout
         assert await stack.balance(7) == Decimal("12.30")
 
+        for bad in (
+            "----------",
+            "..........",
+            "::::::::::",
+            "TAddr",
+            "-TQn9Y2khEsLJW1ChVWFMSMeRDow5Kc",
+        ):
+            refused = await shopbot(
+                tmp_path, pg_url, "payments", "refund", invoice["order_id"], "--address", bad, **env
+            )
+            assert refused.code != 0, (bad, refused.output)
+            assert "not a wallet address" in refused.output, refused.output
+            assert await stack.balance(7) == Decimal("12.30")  # nothing held, nothing sent
         refunded = await shopbot(
-            tmp_path, pg_url, "payments", "refund", invoice["order_id"], "--address", "TAddr", **env
+            tmp_path,
+            pg_url,
+            "payments",
+            "refund",
+            invoice["order_id"],
+            "--address",
+            "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
+            **env,
         )
         assert refunded.code == 0, refunded.output
         await stack.settle()

@@ -145,7 +145,11 @@ async def test_refund_statuses_move_forward_only(pg_uow: UnitOfWorkFactory) -> N
     await apply(pg_uow, event("paid"))
     gateway = PaidDuringCreate(pg_uow)
     await request_refund(
-        pg_uow, gateway, order_id="topup-7-a", address="TQ1234567890abcdef", actor="cli:ops"
+        pg_uow,
+        gateway,
+        order_id="topup-7-a",
+        address="TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
+        actor="cli:ops",
     )
 
     await apply(pg_uow, event("refund_process"))

@@ -16,7 +16,10 @@ An update reaches the routers only when it is
 Everything else in a group, supergroup or channel is answered without showing anything:
 a command (`/start`, `/start@bot payload`, `/help`, `/admin`, ...) gets a short pointer
 with a link to the private chat, at most once per POINTER_SECONDS per member and chat;
-a button press gets a short notice (and the pressed message loses its buttons). Other
+a button press gets a short notice (and the pressed message loses its buttons), except in
+the support chat: there a press by anyone not in ADMIN_IDS is refused as admins-only and
+the message keeps its buttons (the refund buttons of a `/paysupport` note stay usable for
+the admins; a member must not be able to strip them). Other
 updates (the bot added to a group, channel posts, messages without a person) are dropped:
 the bot stays silent in groups rather than leaving them.
 """
@@ -93,7 +96,7 @@ class PrivateChatsOnly(BaseMiddleware):
             if event.message is not None and chat is not None and chat.type != "private":
                 await self._point(event.message, sender, t, data["bot"])
             elif event.callback_query is not None:
-                await self._notice(event.callback_query, t)
+                await self._notice(event.callback_query, t, sender)
         except TelegramAPIError as error:  # e.g. no right to write in that group
             log.info("no answer in chat %s: %s", chat.id if chat else None, error)
         return None
@@ -147,11 +150,18 @@ class PrivateChatsOnly(BaseMiddleware):
         )
         await message.answer(t("groups.private_only"), reply_markup=markup)
 
-    async def _notice(self, query: CallbackQuery, t: Texts) -> None:
+    async def _notice(self, query: CallbackQuery, t: Texts, sender: TelegramUser | None) -> None:
         """Answers the press without showing anything; the pressed message in a group
-        loses its buttons so nobody presses them again."""
-        await query.answer(t("groups.button_notice"), show_alert=True)
+        loses its buttons so nobody presses them again, unless it is in the support chat,
+        whose buttons are the admins' (a non-admin is told so)."""
         message = query.message
+        in_support = isinstance(message, Message) and message.chat.id == support_chat_id(self.ctx)
+        if in_support:
+            admin = sender is not None and self.ctx.is_admin(sender.id)
+            notice = "groups.button_notice" if admin else "groups.support_admins_only"
+            await query.answer(t(notice), show_alert=True)
+            return
+        await query.answer(t("groups.button_notice"), show_alert=True)
         if isinstance(message, Message) and message.chat.type != "private" and message.reply_markup:
             with contextlib.suppress(TelegramAPIError):
                 await message.edit_reply_markup(reply_markup=None)

@@ -36,7 +36,7 @@ async def confirmed(
     t: Texts,
     ctx: BotContext,
 ) -> None:
-    pending = await take(state, callback_data)
+    pending = await take(state, query.from_user.id, callback_data)
     if pending is None:  # the second tap of a double tap, or an old screen
         await query.answer(t("money_admin.expired"), show_alert=True)
         return
@@ -53,7 +53,7 @@ async def confirmed(
 async def cancelled(
     query: CallbackQuery, callback_data: MoneyCB, state: FSMContext, t: Texts
 ) -> None:
-    await take(state, callback_data)
+    await take(state, query.from_user.id, callback_data)
     record = _record(callback_data.action, callback_data.ref)
     markup = rows(
         [button(t("money_admin.back_to_payment"), record)],

@@ -14,7 +14,7 @@ from shopbot.bot.callbacks import AdminCB, FulfilCB, RefundCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.failures import retrying
 from shopbot.bot.keyboards import button, record_menu, rows
-from shopbot.bot.money_confirm import ask, confirm_markup
+from shopbot.bot.money_confirm import ask, confirm_markup, show_confirm
 from shopbot.bot.refusals import refusal_text
 from shopbot.bot.rendering import money, who
 from shopbot.bot.routers.admin_common import (
@@ -75,8 +75,11 @@ async def refund_ask(
         order = await uow.orders.get(callback_data.ref)
         buyer = await uow.users.get(order.user_id) if order else None
         product = await uow.catalog.get_product_by_id(order.product_id) if order else None
-    if order is None or order.status not in REFUNDABLE:
-        status = t(f"admin.status.{order.status.value}") if order else "-"
+    if order is None:
+        await query.answer(t("refusal.order_missing"), show_alert=True)
+        return
+    if order.status not in REFUNDABLE:
+        status = t(f"admin.status.{order.status.value}")
         await query.answer(
             t("money_admin.order_not_refundable", order_id=callback_data.ref, status=status),
             show_alert=True,
@@ -90,8 +93,8 @@ async def refund_ask(
         currency=ctx.currency,
         who=who(t, order.user_id, buyer),
     )
-    nonce = await ask(state, "order", order.id)
-    await show(query, text, confirm_markup(t, "order", order.id, nonce))
+    nonce = await ask(state, query.from_user.id, "order", order.id)
+    await show_confirm(query, text, confirm_markup(t, "order", order.id, nonce))
 
 
 async def refund(query: CallbackQuery, order_id: int, bot: Bot, t: Texts, ctx: BotContext) -> None:

@@ -260,6 +260,10 @@ async def refund_ask(
     if payment is None or balance is None:
         await query.answer(t("payment_refund.not_found"), show_alert=True)
         return
+    if payment.refund_state is not StarRefundState.NONE:  # a stale or forged button
+        state_text = t(f"money_admin.stars_state.{payment.refund_state.value}")
+        await query.answer(t("money_admin.stars_not_refundable", state=state_text), show_alert=True)
+        return
     text = t(
         "payment_refund.stars_confirm",
         stars=payment.stars,
@@ -269,7 +273,7 @@ async def refund_ask(
         currency=ctx.currency,
         charge=payment.charge_id,
     )
-    nonce = await ask(state, "stars", payment.id)
+    nonce = await ask(state, user.id, "stars", payment.id)
     markup = confirm_markup(t, "stars", payment.id, nonce, "payment_refund.confirm_button")
     await query.answer()
     await bot.send_message(user.id, text, reply_markup=markup)
@@ -340,7 +344,7 @@ async def refund_stars(
             _after(t, payment.id),
         )
     else:
-        nonce = await ask(state, "stars", payment.id)
+        nonce = await ask(state, query.from_user.id, "stars", payment.id)
         again = confirm_markup(t, "stars", payment.id, nonce, "payment_refund.confirm_button")
         await _tell(query, t("payment_refund.stars_uncertain", error=result.error or ""), again)
 

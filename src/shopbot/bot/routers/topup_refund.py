@@ -3,7 +3,6 @@ then a screen shows the amount, the customer, the address and network in full, a
 refund goes out only on Confirm (money_confirm; run by admin_money)."""
 
 import logging
-import re
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
@@ -13,24 +12,24 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from shopbot.bot.callbacks import AdminCB, RefundCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
-from shopbot.bot.money_confirm import ask, confirm_markup
+from shopbot.bot.money_confirm import admin_dialog, ask, confirm_markup
 from shopbot.bot.rendering import money, who
 from shopbot.bot.routers.admin_common import AdminTopupCB
 from shopbot.bot.routers.topup import cancel_keyboard
 from shopbot.bot.screens import show_after_money
 from shopbot.bot.texts import Texts
-from shopbot.domain.errors import DomainError, InsufficientFunds, OrderStateError
+from shopbot.domain.errors import DomainError, InsufficientFunds, InvalidInput, OrderStateError
 from shopbot.domain.ledger import admin_actor
 from shopbot.domain.payments.gateway import (
     GatewayRejected,
     GatewayUnauthorized,
     GatewayUnavailable,
 )
-from shopbot.domain.payments.refunds import request_refund
+from shopbot.domain.payments.models import InvoiceState, TopupInvoice
+from shopbot.domain.payments.refunds import REFUNDABLE, request_refund, wallet_address
 from shopbot.domain.users import User
 
 log = logging.getLogger(__name__)
-WALLET_ADDRESS = re.compile(r"^[A-Za-z0-9:_.\-]{10,128}$")
 
 
 class HeleketRefundStates(StatesGroup):
@@ -57,8 +56,17 @@ async def refund_heleket(
     if invoice is None:
         await query.answer(t("payment_refund.not_found"), show_alert=True)
         return
-    await state.set_state(HeleketRefundStates.address)
-    await state.update_data(invoice_id=invoice.id)
+    if not refundable(invoice):  # a stale or forged button: refuse before asking
+        await query.answer(
+            t("payment_refund.heleket_not_refundable_alert", order_id=invoice.order_id),
+            show_alert=True,
+        )
+        return
+    # The address is typed in the admin's private chat (where the prompt goes), also when
+    # the button was pressed in the support group.
+    dialog = admin_dialog(state, user.id)
+    await dialog.set_state(HeleketRefundStates.address)
+    await dialog.update_data(invoice_id=invoice.id)
     text = t(
         "payment_refund.heleket_ask_address",
         order_id=invoice.order_id,
@@ -75,8 +83,9 @@ async def refund_address(
     message: Message, user: User, t: Texts, ctx: BotContext, state: FSMContext
 ) -> None:
     """The address typed: show exactly what will happen and wait for Confirm."""
-    address = (message.text or "").strip()
-    if not WALLET_ADDRESS.match(address):
+    try:
+        address = wallet_address(message.text or "")
+    except InvalidInput:
         await message.answer(
             t("payment_refund.bad_address"), reply_markup=cancel_keyboard(t, "refund")
         )
@@ -93,6 +102,9 @@ async def refund_address(
     if invoice is None:
         await message.answer(t("payment_refund.not_found"))
         return
+    if not refundable(invoice):  # refunded or settled while the address was typed
+        await message.answer(t("money_admin.heleket_not_refundable", order_id=invoice.order_id))
+        return
     currency, network = paid_in or (None, None)
     amount = invoice.credited_amount or invoice.amount
     text = t(
@@ -105,8 +117,13 @@ async def refund_address(
         network=network or t("money_admin.unknown"),
         payer_currency=currency or t("money_admin.unknown"),
     )
-    nonce = await ask(state, "heleket", invoice.id, address=address)
+    nonce = await ask(state, user.id, "heleket", invoice.id, address=address)
     await message.answer(text, reply_markup=confirm_markup(t, "heleket", invoice.id, nonce))
+
+
+def refundable(invoice: TopupInvoice) -> bool:
+    """Credited and never refunded through the shop: what `request_refund` accepts."""
+    return invoice.state is InvoiceState.CREDITED and invoice.refund_state in REFUNDABLE
 
 
 async def refund_confirmed(

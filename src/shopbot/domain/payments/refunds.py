@@ -9,6 +9,7 @@ per invoice, so a second attempt could never be settled by its reports. After a 
 refund the balance is restored and an operator settles by hand.
 """
 
+import re
 from decimal import Decimal
 
 from shopbot.domain.errors import InvalidInput, NotFound, OrderStateError
@@ -19,6 +20,30 @@ from shopbot.domain.payments.models import InvoiceState, RefundState, TopupInvoi
 from shopbot.domain.uow import UnitOfWorkFactory
 
 REFUNDABLE = frozenset({RefundState.NONE})
+
+WALLET_ADDRESS = re.compile(r"\A[A-Za-z0-9](?:[A-Za-z0-9:_.\-]{0,126}[A-Za-z0-9])?\Z")
+"""ASCII letters and digits, with `:` `_` `.` `-` inside only (a `prefix:address` or
+`address:memo` form), at most 128 characters."""
+WALLET_MIN_ALNUM = 20
+"""Addresses of the networks Heleket pays out on have 25 or more letters and digits
+(TRON 34, Bitcoin 26-62, EVM 0x+40, TON 48, Solana 32-44); 20 leaves room and refuses
+anything made of separators."""
+WALLET_RULE = (
+    "a wallet address is 20-128 characters: ASCII letters and digits (at least 20 of them), "
+    "with ':', '_', '.' or '-' only between them"
+)
+
+
+def wallet_address(text: str) -> str:
+    """The refund address `text` (surrounding whitespace removed) if it has the shape of a
+    wallet address: WALLET_ADDRESS and at least WALLET_MIN_ALNUM letters and digits.
+    Only the shape is checked (Heleket validates the address for the network, SPEC
+    §2.6). Raises InvalidInput naming the rule (WALLET_RULE)."""
+    address = text.strip()
+    letters_digits = sum(1 for char in address if char.isascii() and char.isalnum())
+    if not WALLET_ADDRESS.match(address) or letters_digits < WALLET_MIN_ALNUM:
+        raise InvalidInput(f"not a wallet address: {WALLET_RULE}")
+    return address
 
 
 async def request_refund(
@@ -33,12 +58,12 @@ async def request_refund(
     """Hold `amount` (default: all credited, in the invoice currency) of the user's
     balance and ask Heleket to send it to `address` (SPEC §2.6). `actor` (ledger.actors)
     is recorded on the hold and on a release. Raises NotFound, OrderStateError (not
-    credited, or refunded before), InvalidInput/InvalidAmount (bad address or amount),
+    credited, or refunded before), InvalidInput/InvalidAmount (an address not of the
+    `wallet_address` shape, or a bad amount),
     InsufficientFunds (the balance no longer covers it; nothing is sent), and
     GatewayRejected/GatewayUnauthorized (the hold is released) or GatewayUnavailable
     (the hold stays until Heleket's report)."""
-    if not address.strip():
-        raise InvalidInput("a refund needs the payer's wallet address")
+    address = wallet_address(address)
     async with uow_factory() as uow:
         invoice = await uow.topups.get_by_order_id(order_id)
         if invoice is None:
@@ -71,9 +96,7 @@ async def request_refund(
         await uow.commit()
     partial = value if value != invoice.credited_amount else None
     try:
-        await gateway.refund(
-            address=address.strip(), is_subtract=True, uuid=invoice.uuid, amount=partial
-        )
+        await gateway.refund(address=address, is_subtract=True, uuid=invoice.uuid, amount=partial)
     except (GatewayRejected, GatewayUnauthorized):
         await _release(uow_factory, invoice, value, actor)
         raise
