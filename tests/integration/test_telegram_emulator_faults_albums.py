@@ -2,7 +2,6 @@
 injection, driven by the real aiogram `Bot` and `Dispatcher` over HTTP."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Dispatcher, F, Router
@@ -14,22 +13,12 @@ from aiogram.exceptions import (
 )
 from aiogram.types import Message
 
-from shopbot.http.serve_aiohttp import serve_aiohttp
-from shopbot.sandbox.telegram import EMULATOR, AlbumItem, EmulatorConfig, SandboxError, create_app
-from tests.integration.test_telegram_emulator import ALICE, TOKEN, Env, make_bot
+from shopbot.sandbox.telegram import AlbumItem, SandboxError
+from tests.integration.test_telegram_emulator import ALICE, Env, env
+
+__all__ = ["env"]  # the fixture, shared with the emulator's main tests
 
 BOB = 1002
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[Env]:
-    app = create_app(EmulatorConfig(bots={TOKEN: (123456, "shop_test_bot", "Shop")}))
-    async with serve_aiohttp(app) as base_url:
-        bot = make_bot(base_url)
-        try:
-            yield Env(app[EMULATOR], bot, base_url)
-        finally:
-            await bot.session.close()
 
 
 def png(width: int = 640, height: int = 480) -> bytes:

@@ -19,30 +19,17 @@ from aiogram.types import (
     Message,
 )
 
-from shopbot.http.serve_aiohttp import serve_aiohttp
 from shopbot.sandbox.telegram import (
-    EMULATOR,
     Emulator,
-    EmulatorConfig,
     NotFound,
     SandboxError,
-    create_app,
 )
-from tests.integration.test_telegram_emulator import TOKEN, Env, make_bot
+from tests.integration.test_telegram_emulator import Env, env
+
+__all__ = ["env"]  # the fixture, shared with the emulator's main tests
 
 GROUP, CHANNEL, SMALL_GROUP = -1001234567890, -1009876543210, -4012345
 ALICE, BORIS, CAROL = 1001, 1002, 1003
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[Env]:
-    app = create_app(EmulatorConfig(bots={TOKEN: (123456, "shop_test_bot", "Shop")}))
-    async with serve_aiohttp(app) as base_url:
-        bot = make_bot(base_url)
-        try:
-            yield Env(app[EMULATOR], bot, base_url)
-        finally:
-            await bot.session.close()
 
 
 @asynccontextmanager
