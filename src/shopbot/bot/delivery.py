@@ -13,12 +13,12 @@ import contextlib
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from shopbot.bot.failures import describe, retrying
 from shopbot.bot.rendering import delivery
-from shopbot.bot.screens import show
+from shopbot.bot.screens import show, show_after_money
 from shopbot.bot.telegram_text import CAPTION_LIMIT, fits
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.models import Product
@@ -102,29 +102,21 @@ async def hand_over(
     heading: str = "",
 ) -> bool:
     """The delivery of an order just paid for, in answer to the pressed button: never
-    raises, because the money has moved and the order is committed. In place of the
-    pressed message when it fits and that edit works (retried on 429/5xx); else (the
-    buyer deleted the message, Telegram keeps failing, the goods need a file) as a new
-    message, retried the same way. Returns False when nothing reached the chat; the
-    order is in My orders then, and the failure is logged."""
+    raises, because the money has moved and the order is committed. When it fits, it is
+    shown like any result after money moved (`screens.show_after_money`: the pressed
+    message edited, else a new message, both retried on 429/5xx); a longer one turns the
+    pressed message into "in the file below" and the file follows, retried the same way.
+    Returns False when nothing reached the chat; the order is in My orders then, and the
+    failure is logged."""
+    text = delivery_text(t, order, product, heading=heading)
+    if fits(text):
+        return await show_after_money(query, text, markup, subject=f"delivery of order {order.id}")
     with contextlib.suppress(TelegramAPIError):  # only stops the button's spinner
         await query.answer()
-    text = delivery_text(t, order, product, heading=heading)
-    pressed = query.message
-    if fits(text) and isinstance(pressed, Message):
-        try:
-            await retrying(lambda: pressed.edit_text(text, reply_markup=markup))
-            return True
-        except TelegramBadRequest as exc:
-            if "message is not modified" in exc.message:  # a double tap: it shows already
-                return True
-            log.warning("order %s: editing the screen failed: %s", order.id, describe(exc))
-        except TelegramAPIError as exc:
-            log.warning("order %s: editing the screen failed: %s", order.id, describe(exc))
-    elif isinstance(pressed, Message):
+    if isinstance(query.message, Message):
         pointer = t("delivery.below", order_id=order.id, title=product.title.get(t.language))
         with contextlib.suppress(TelegramAPIError):  # cosmetic: the file follows anyway
-            await pressed.edit_text(pointer, reply_markup=None)
+            await query.message.edit_text(pointer, reply_markup=None)
     if query.bot is None:
         return False
     bot, chat_id = query.bot, query.from_user.id  # the shop's chats are private

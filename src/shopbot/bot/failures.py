@@ -50,6 +50,12 @@ PERMANENT = (
 )
 
 
+def not_modified(error: BaseException) -> bool:
+    """True for editMessageText's "message is not modified": a double tap (or a
+    redelivered update) edits a message to what it shows already, so nothing is wrong."""
+    return isinstance(error, TelegramBadRequest) and "message is not modified" in error.message
+
+
 def is_permanent(error: BaseException) -> bool:
     """True for a Telegram refusal that repeats on every retry (see the module doc)."""
     return isinstance(error, PERMANENT)

@@ -19,6 +19,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from shopbot.bot.failures import not_modified
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.texts import Texts
 from shopbot.domain.ids import DbId
@@ -100,7 +101,7 @@ async def show_confirm(query: CallbackQuery, text: str, markup: InlineKeyboardMa
             await message.edit_text(text, reply_markup=markup)
             return
         except TelegramBadRequest as exc:
-            if "not modified" in exc.message:
+            if not_modified(exc):
                 return
     if query.bot is not None:
         await query.bot.send_message(query.from_user.id, text, reply_markup=markup)

@@ -77,11 +77,17 @@ def parse_typed_amount(text: str) -> Decimal:
     return Decimal(f"{sign}{integer}.{fraction or '0'}")
 
 
-def _shown(text: str) -> str:
-    """`text` quoted for a message, cut to MAX_TYPED_LENGTH characters."""
+def shorten_typed(text: str) -> str:
+    """What a person typed, cut to MAX_TYPED_LENGTH characters ("…" at the cut) for
+    quoting it back: a pasted essay is not echoed, and a reply stays short."""
     if len(text) > MAX_TYPED_LENGTH:
-        text = text[: MAX_TYPED_LENGTH - 1] + "…"
-    return repr(text)
+        return text[: MAX_TYPED_LENGTH - 1] + "…"
+    return text
+
+
+def _shown(text: str) -> str:
+    """`text` quoted for an error message, cut by `shorten_typed`."""
+    return repr(shorten_typed(text))
 
 
 def _ambiguous(text: str) -> InvalidAmount:

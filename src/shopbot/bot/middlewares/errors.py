@@ -20,11 +20,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
 from shopbot.bot.context import BotContext
-from shopbot.bot.failures import describe, is_permanent
+from shopbot.bot.failures import describe, is_permanent, not_modified
 from shopbot.bot.texts import Texts, pick_language
 from shopbot.domain.errors import DomainError, UserBlocked
 
@@ -87,7 +87,7 @@ class ErrorMiddleware(BaseMiddleware):
             log.info("refused: %s", refusal)
             await tell(event, t("error.refused"))
         except Exception as error:
-            if isinstance(error, TelegramBadRequest) and "message is not modified" in error.message:
+            if not_modified(error):
                 # A double tap edits the screen to what it already shows: nothing to do.
                 return None
             error_id = secrets.token_hex(4)

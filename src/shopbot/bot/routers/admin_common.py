@@ -5,23 +5,23 @@ from datetime import datetime
 from typing import Any
 
 from aiogram import F
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import InlineKeyboardMarkup, TelegramObject
 from aiogram.types import User as TelegramUser
 
 from shopbot.bot.callbacks import AdminCB, Page
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.rendering import who
+from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.ids import DbId
 from shopbot.domain.ids import parse_id as parse_any_id
 from shopbot.domain.ledger import admin_actor
 
-__all__ = ["admin_actor"]  # the admin routers import it from here
+__all__ = ["admin_actor", "show"]  # the admin routers import them from here
 
 TEXT_INPUT = F.text & ~F.text.startswith("/")
 """Dialog input: any text but a command (a command abandons the dialog)."""
@@ -139,20 +139,6 @@ def admin_menu(t: Texts) -> InlineKeyboardMarkup:
             button(t("admin.section.broadcast"), AdminCB(to="broadcast")),
         ],
     )
-
-
-async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Answer the button and replace its message (or send one if it is gone)."""
-    await query.answer()
-    if isinstance(query.message, Message):
-        try:
-            await query.message.edit_text(text, reply_markup=markup)
-        except TelegramBadRequest as exc:
-            if "not modified" not in exc.message:
-                raise
-        return
-    if query.bot is not None:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
 async def customer(t: Texts, ctx: BotContext, user_id: int) -> str:
