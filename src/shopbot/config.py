@@ -317,11 +317,15 @@ def is_placeholder(value: str) -> bool:
     return value.strip().lower() in PLACEHOLDERS
 
 
+def is_set(value: object) -> bool:
+    """Whether a setting's value (a SecretStr or plain) is given and not a placeholder."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return text is not None and not is_placeholder(str(text))
+
+
 def require_secrets(settings: Settings, *fields: str) -> None:
     """Raise MissingSecret naming the first variable among `fields` that is unset or a
     placeholder. Fields are attribute names; the message names the environment variable."""
     for field in fields:
-        value = getattr(settings, field)
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if text is None or is_placeholder(str(text)):
+        if not is_set(getattr(settings, field)):
             raise MissingSecret(field.upper())

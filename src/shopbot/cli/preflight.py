@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from shopbot.config import MissingSecret, Settings, SettingsProblem, is_placeholder, require_secrets
+from shopbot.config import MissingSecret, Settings, SettingsProblem, is_set, require_secrets
 from shopbot.readiness import check_database, check_redis
 
 # "cli": the commands that read or change the shop (users, balance, catalog, ledger, ...).
@@ -32,7 +32,7 @@ def requirements(settings: Settings, process: str) -> list[str]:
         return _bot(settings)
     if process == "webhook":
         require_secrets(settings, "heleket_merchant_id", "heleket_api_key")
-        if not _is_set(settings.telegram_token):
+        if not is_set(settings.telegram_token):
             raise MissingSecret("TELEGRAM_TOKEN", why=WHY_WEBHOOK_MESSAGES)
         return _payout_warning(settings)
     if process == "tunnel":
@@ -56,18 +56,13 @@ def warn(warnings: list[str]) -> None:
         click.echo(f"shopbot: warning: {warning}", err=True)
 
 
-def _is_set(value: object) -> bool:
-    text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-    return text is not None and not is_placeholder(str(text))
-
-
 def _bot(settings: Settings) -> list[str]:
     require_secrets(settings, "telegram_token")
     if settings.bot_mode == "webhook":
         require_secrets(settings, "telegram_webhook_secret", "public_base_url")
         _check_webhook_url(settings)
     warnings = []
-    merchant, key = _is_set(settings.heleket_merchant_id), _is_set(settings.heleket_api_key)
+    merchant, key = is_set(settings.heleket_merchant_id), is_set(settings.heleket_api_key)
     if merchant or key:  # half a Heleket configuration is a mistake, not a choice
         require_secrets(settings, "heleket_merchant_id", "heleket_api_key")
         if not (settings.heleket_webhook_url or settings.public_base_url):
@@ -104,6 +99,6 @@ def _check_webhook_url(settings: Settings) -> None:
 
 
 def _payout_warning(settings: Settings) -> list[str]:
-    if _is_set(settings.heleket_payout_key):
+    if is_set(settings.heleket_payout_key):
         return []
     return ["HELEKET_PAYOUT_KEY is not set: refunds cannot be sent and payout webhooks are refused"]
