@@ -24,6 +24,7 @@ from shopbot.bot.middlewares.context import ShopContextMiddleware
 from shopbot.bot.middlewares.dedupe import UpdateDedupeMiddleware
 from shopbot.bot.middlewares.errors import ErrorMiddleware
 from shopbot.bot.middlewares.private_chats import PrivateChatsOnly
+from shopbot.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
 from shopbot.bot.routers import ROUTERS
 from shopbot.config import Settings, require_secrets
 
@@ -74,6 +75,8 @@ def create_dispatcher(ctx: BotContext) -> Dispatcher:
     dispatcher.update.outer_middleware(ShopContextMiddleware(ctx))
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.pre_checkout_query):
         observer.middleware(ErrorMiddleware())
+        # Inside the error middleware: a failed update is rolled back before it is answered.
+        observer.middleware(UnitOfWorkMiddleware(ctx.uows))
     for router in ROUTERS():
         dispatcher.include_router(router)
     return dispatcher
