@@ -4,14 +4,16 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help install demo sandbox test lint format typecheck check services clean
+.PHONY: help install demo sandbox test test-fast lint format typecheck check services clean
 
 help:
 	@echo "make demo       see the whole shop work: emulated Telegram and Heleket, no accounts, no network"
 	@echo "make sandbox    the same shop in your browser at http://127.0.0.1:8080 (Ctrl-C stops it)"
 	@echo "make test       install what is needed, start PostgreSQL/Redis, run the whole suite"
+	@echo "                (in parallel, with coverage; PYTEST_WORKERS=0 runs it in one process)"
+	@echo "make test-fast  the inner loop: the suite without e2e and subprocess tests, in parallel"
 	@echo "make lint       ruff (lint + format check)"
-	@echo "make typecheck  mypy (strict for the domain)"
+	@echo "make typecheck  mypy: strict on src, tests and bench type-checked"
 	@echo "make check      lint + typecheck + test"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -32,8 +34,18 @@ sandbox: install
 services:
 	./scripts/ensure-services.sh
 
+# Workers, measured on a 2-core machine: the tests mostly wait on PostgreSQL, Redis and
+# their own servers, so more workers than cores pays. Each worker gets its own database.
+PYTEST_WORKERS ?= 4
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist load
+
+# Coverage of the whole suite; the floor is fail_under in pyproject.toml.
 test: install services
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_PARALLEL) --cov --cov-report=term $(PYTEST_ARGS)
+
+# The inner loop: no e2e stacks and no subprocesses (see the markers in pyproject.toml).
+test-fast: install services
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not e2e and not subprocess" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -5,7 +5,7 @@ Alembic migrations, never by `create_all`."""
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -144,7 +144,7 @@ async def add_product(
 
 
 @pytest.fixture
-def repo_root() -> Iterator[Path]:
+def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
@@ -155,3 +155,47 @@ def redis_cluster() -> Iterator[list[str]]:
 
     with running_cluster() as nodes:
         yield nodes
+
+
+# Fixtures whose use means the test starts another program.
+SUBPROCESS_FIXTURES = frozenset({"redis_cluster", "php"})
+TESTS = Path(__file__).resolve().parent
+# Modules that start programs themselves: `shopbot demo`, a browser, a PostgreSQL cluster.
+SUBPROCESS_MODULES = frozenset(
+    TESTS / "e2e" / name
+    for name in (
+        "test_demo.py",
+        "test_sandbox_command.py",
+        "test_browser_sandbox.py",
+        "test_database_outage.py",
+    )
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks by place, so a new test is classified without remembering to: everything under
+    tests/e2e is `e2e`; tests under tests/integration/cli (they run the `shopbot` command),
+    in SUBPROCESS_MODULES or using a fixture that starts a program are `subprocess`."""
+    for item in items:
+        where = item.path.resolve()
+        if where.is_relative_to(TESTS / "e2e"):
+            item.add_marker(pytest.mark.e2e)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (
+            where.is_relative_to(TESTS / "integration" / "cli")
+            or where in SUBPROCESS_MODULES
+            or fixtures & SUBPROCESS_FIXTURES
+        ):
+            item.add_marker(pytest.mark.subprocess)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A skipped test fails: every test must run, here as in CI (.ci/run checks it too)."""
+    report: pytest.TestReport = yield
+    if report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but no test may skip: {report.longrepr}"
+    return report

@@ -50,7 +50,8 @@ class HeleketStack:
         response = await self.emulator.get("/sandbox/settle", params={"timeout": 30})
         assert response.status_code == 200, response.text
 
-    async def deliveries(self, uuid: str) -> list[dict[str, Any]]:
+    async def deliveries(self, uuid: str | None) -> list[dict[str, Any]]:
+        assert uuid is not None, "the invoice has no Heleket uuid"
         response = await self.emulator.get("/sandbox/deliveries", params={"uuid": uuid})
         return response.json()
 

@@ -13,6 +13,7 @@ import pytest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from shopbot.bot import delivery as delivering
+from shopbot.bot import rendering
 from shopbot.bot.routers import balance
 from shopbot.bot.runtime import WEBHOOK_PATH
 from shopbot.bot.texts import Texts
@@ -120,8 +121,8 @@ async def test_failed_update_is_redelivered_and_buys_once(
     """The purchase commits, then answering the user fails: the webhook answers non-2xx,
     the emulator redelivers, and the second run finds the order instead of buying again."""
     product = await add_product(pg_uow, "key", price="3.50", stock=["K-1", "K-2"])
-    failures = []
-    render = delivering.delivery
+    failures: list[float] = []
+    render = rendering.delivery  # what shopbot.bot.delivery calls by that name
 
     def flaky(*args: Any, **kwargs: Any) -> str:
         if not failures:

@@ -144,7 +144,9 @@ async def test_journey_with_a_redis_cluster_for_state_and_dedupe(
 
             await carol.send("/start")
             await carol.press("Поддержка")
-            assert await cluster.get(state_key) == SupportStates.writing.state.encode()
+            writing = SupportStates.writing.state
+            assert writing is not None
+            assert await cluster.get(state_key) == writing.encode()
             await carol.send("Где мой ключ?")
             assert "Где мой ключ?" in admin.last_text()  # routed by the state read back
             assert await cluster.get(state_key) is None

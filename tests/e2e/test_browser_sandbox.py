@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, FilePayload, Page, async_playwright, expect
 
 from shopbot.bot.texts import Texts
 from shopbot.demo.browser.identities import IDENTITIES
@@ -135,9 +135,12 @@ async def test_stars_top_up_in_russian_and_the_admin_identity(
     await tap(page, "game-key")
     await tap(page, label(EN, "admin.product.upload"))
     await expect(page.locator("#messages .bot").last).to_contain_text("Send a .txt file")
-    await page.locator("#file").set_input_files(
-        files=[{"name": "keys.txt", "mimeType": "text/plain", "buffer": b"NEW-KEY-1\nNEW-KEY-2\n"}]
-    )
+    keys: FilePayload = {
+        "name": "keys.txt",
+        "mimeType": "text/plain",
+        "buffer": b"NEW-KEY-1\nNEW-KEY-2\n",
+    }
+    await page.locator("#file").set_input_files(files=[keys])
     await expect(page.locator("#messages .user").last).to_contain_text("keys.txt")
     await expect(page.locator("#messages")).to_contain_text(
         label(EN, "admin.stock.added", added=2, sku="game-key", available=5), timeout=WAIT_MS

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from shopbot.http.serve import free_port
 from tests.e2e.demo_process import DEADLINE, running_sandbox, start
 
 OPERATOR_CATALOG = """
@@ -73,7 +74,9 @@ def test_a_bad_catalog_is_refused_before_anything_starts(tmp_path: Path) -> None
     catalog.write_text(
         OPERATOR_CATALOG.replace("python-course: [", "no-such-sku: ["), encoding="utf-8"
     )
-    code, output = run_to_end(tmp_path, "--serve", "--catalog", str(catalog))
+    # A free port, not the default 8080: a running `make sandbox` must not change the answer.
+    port = str(free_port())
+    code, output = run_to_end(tmp_path, "--serve", "--port", port, "--catalog", str(catalog))
     assert code == 2, output
     assert "no-such-sku" in output, output
     assert "--catalog" in output, output
@@ -81,7 +84,7 @@ def test_a_bad_catalog_is_refused_before_anything_starts(tmp_path: Path) -> None
     assert "Traceback" not in output, output
 
     catalog.write_text("categories: [ {slug: x, title: ", encoding="utf-8")
-    code, output = run_to_end(tmp_path, "--serve", "--catalog", str(catalog))
+    code, output = run_to_end(tmp_path, "--serve", "--port", port, "--catalog", str(catalog))
     assert code == 2, output
     assert "not valid YAML" in output, output
 

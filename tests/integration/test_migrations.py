@@ -2,6 +2,7 @@
 must produce exactly what the models describe."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def _tables(connection: Connection) -> set[str]:
 
 
 @pytest.fixture
-async def empty_pg() -> str:
+async def empty_pg() -> AsyncIterator[str]:
     url = await create_database()
     yield url
     await drop_database(url)

@@ -36,7 +36,7 @@ async def balance_of(uow_factory: UnitOfWorkFactory, account: str) -> Decimal:
 
 async def count(uow_factory: UnitOfWorkFactory, column) -> int:
     async with uow_factory() as uow:
-        return await uow.session.scalar(select(func.count(column)))
+        return (await uow.session.execute(select(func.count(column)))).scalar_one()
 
 
 async def assert_sound(uow_factory: UnitOfWorkFactory) -> None:

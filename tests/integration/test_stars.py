@@ -171,7 +171,7 @@ async def test_checkout_refuses_an_inactive_product(pg_uow: UnitOfWorkFactory) -
     product = await add_product(pg_uow, "key", stock=["K-1"])
     async with pg_uow() as uow:
         await uow.session.execute(
-            OrderRow.__table__.metadata.tables["products"].update().values(is_active=False)
+            OrderRow.metadata.tables["products"].update().values(is_active=False)
         )
         await uow.commit()
     assert await refusal(pg_uow, payload=payload(product_id=product)) is CheckoutRefusal.PRODUCT
@@ -391,7 +391,7 @@ async def test_purchase_after_topup_that_cannot_happen_keeps_the_money(
         if setup == "sold_out":
             await purchase(uow, user_id=8, sku="key", request_key="someone-else")
         elif setup == "inactive":
-            products = OrderRow.__table__.metadata.tables["products"]
+            products = OrderRow.metadata.tables["products"]
             await uow.session.execute(products.update().values(is_active=False))
         else:
             await purchase(uow, user_id=7, sku="other", request_key="spent")

@@ -3,6 +3,7 @@ broadcast, on both databases."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -24,7 +25,11 @@ async def buy(uow_factory: UnitOfWorkFactory, user_id: int, sku: str, key: str) 
 async def backdate(uow_factory: UnitOfWorkFactory, *, days: float, **targets: list[int]) -> None:
     """Move users, orders and ledger transactions `days` into the past."""
     moment = datetime.now(UTC) - timedelta(days=days)
-    tables = {"users": UserRow, "orders": OrderRow, "transactions": LedgerTransactionRow}
+    tables: dict[str, Any] = {
+        "users": UserRow,
+        "orders": OrderRow,
+        "transactions": LedgerTransactionRow,
+    }
     async with uow_factory() as uow:
         for name, ids in targets.items():
             table = tables[name]

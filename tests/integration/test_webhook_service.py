@@ -99,6 +99,7 @@ async def test_wrong_key_is_refused_and_not_logged(
     assert answer.status_code == 401
     assert await events(pg_uow) == 0
     settings = webhook_settings(pg_url)
+    assert settings.heleket_api_key is not None
     secret = settings.heleket_api_key.get_secret_value()
     assert secret not in caplog.text
     assert secret not in answer.text

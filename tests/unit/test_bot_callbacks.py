@@ -38,8 +38,9 @@ def _import_bot_modules() -> None:
 
 
 def _subclasses(cls: type) -> set[type]:
-    found = set()
-    for sub in cls.__subclasses__():
+    found: set[type] = set()
+    subclasses: list[type] = cls.__subclasses__()
+    for sub in subclasses:
         found.add(sub)
         found |= _subclasses(sub)
     return found

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -196,8 +197,9 @@ def test_heleket_return_url_must_be_what_heleket_accepts(
 
 def errors(**env: str) -> list[str]:
     """describe_errors' lines for settings built from `env`."""
+    values: dict[str, Any] = {name.lower(): value for name, value in env.items()}
     with pytest.raises(ValidationError) as caught:
-        Settings(_env_file=None, **{name.lower(): value for name, value in env.items()})
+        Settings(_env_file=None, **values)
     return describe_errors(caught.value)
 
 
@@ -329,7 +331,8 @@ def test_each_bad_value_names_its_variable_the_problem_and_the_form(
 def test_the_edges_of_each_number_setting_are_read(
     variable: str, raw: str, expected: object
 ) -> None:
-    loaded = Settings(_env_file=None, **{variable.lower(): raw})
+    values: dict[str, Any] = {variable.lower(): raw}
+    loaded = Settings(_env_file=None, **values)
 
     assert getattr(loaded, variable.lower()) == expected
 

@@ -109,12 +109,10 @@ VECTOR_BODIES = [
 def test_an_already_decoded_body_gets_the_same_verdict(body: str, key: str) -> None:
     """The webhook route decodes the body once, to pick the key, and passes it on."""
     raw = body.encode()
-    try:
-        decoded = php_json_decode(raw)
-    except ValueError:
-        pytest.skip("the route answers 400 before verifying")
-    if not isinstance(decoded, dict):
-        pytest.skip("the route answers 400 before verifying")
+    # Every vector body is a JSON object: a body that is not is answered 400 before any
+    # verification, so it would have no verdict to compare (and no test may skip).
+    decoded = php_json_decode(raw)
+    assert isinstance(decoded, dict)
     before = copy.deepcopy(decoded)
 
     given = _verdict(lambda: verify_webhook(raw, key, decoded=decoded))

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 from itertools import permutations
+from typing import Any
 
 import pytest
 
@@ -130,13 +131,16 @@ def test_transfer_refuses_non_positive_or_inexact_amounts(amount: Decimal) -> No
 
 
 def test_transfer_refuses_float() -> None:
+    amount: Any = 1.5  # what the signature forbids must be refused at run time too
     with pytest.raises(InvalidAmount, match="float"):
-        transfer("k", MovementKind.PURCHASE, source="user:1", destination="revenue", amount=1.5)
+        transfer("k", MovementKind.PURCHASE, source="user:1", destination="revenue", amount=amount)
 
 
 def test_transfer_to_the_same_account_is_refused() -> None:
     with pytest.raises(UnbalancedTransaction, match="only once"):
-        transfer("k", MovementKind.ADJUSTMENT, source="user:1", destination="user:1", amount=1)
+        transfer(
+            "k", MovementKind.ADJUSTMENT, source="user:1", destination="user:1", amount=Decimal(1)
+        )
 
 
 def test_lock_order_puts_users_first_then_system_accounts_sorted() -> None:

@@ -152,7 +152,7 @@ def readings(text: str) -> set[Decimal]:
     """What a person may have meant by `text`, keeping every digit typed: every
     separator a thousands mark, or the last "," / "." a decimal point (with at most two
     decimals after it, as money has) and the others thousands marks."""
-    cleaned = text.strip().translate(str.maketrans(dict.fromkeys("\u00a0\u202f", " ")))
+    cleaned = text.strip().translate(str.maketrans("\u00a0\u202f", "  "))
     sign = "-" if cleaned.startswith("-") else ""
     body = cleaned.lstrip("+-")
     found = {Decimal(sign + "".join(c for c in body if c.isdigit()) or "NaN")}

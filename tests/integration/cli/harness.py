@@ -75,10 +75,16 @@ def clean_env(database_url: str | None, **extra: str) -> dict[str, str]:
     return env
 
 
-async def shopbot(
-    cwd: Path, database_url: str | None, *args: str, stdin: bytes | None = None, **env: str
+async def shopbot(cwd: Path, database_url: str | None, *args: str, **env: str) -> Run:
+    """Run `shopbot *args` with the settings `env` on a clean environment."""
+    return await shopbot_fed(None, cwd, database_url, *args, **env)
+
+
+async def shopbot_fed(
+    stdin: bytes | None, cwd: Path, database_url: str | None, *args: str, **env: str
 ) -> Run:
-    """Run `shopbot *args`; `stdin`, when given, is written to its standard input."""
+    """`shopbot` with `stdin`, when given, written to its standard input. (Not a keyword of
+    `shopbot`: a `**settings` dict passed there could then fill it.)"""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",

@@ -8,7 +8,7 @@ import pytest
 
 from shopbot.adapters.heleket.signature import signed_webhook_body
 from tests.heleket_vectors import WEBHOOK_CASES
-from tests.integration.cli.harness import Run, assert_no_secrets, shopbot
+from tests.integration.cli.harness import Run, assert_no_secrets, shopbot_fed
 
 PAID = WEBHOOK_CASES[0]  # pub-wh-1-paid-ascii
 TAMPERED = PAID["negative"][0]  # status changed after signing
@@ -26,9 +26,13 @@ PAID_FIELDS = [
 ]
 
 
-async def inspect(tmp_path: Path, *args: str, stdin: bytes | None = None, **env: str) -> Run:
+async def inspect(tmp_path: Path, *args: str, **env: str) -> Run:
+    return await inspect_fed(None, tmp_path, *args, **env)
+
+
+async def inspect_fed(stdin: bytes | None, tmp_path: Path, *args: str, **env: str) -> Run:
     url = f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}"
-    run = await shopbot(tmp_path, url, "heleket", "inspect-webhook", *args, stdin=stdin, **env)
+    run = await shopbot_fed(stdin, tmp_path, url, "heleket", "inspect-webhook", *args, **env)
     assert_no_secrets(run, PAYMENT_KEY, PAYOUT_KEY)
     return run
 
@@ -73,7 +77,7 @@ async def test_a_tampered_webhook_exits_1_and_still_prints_its_fields(tmp_path: 
 
 
 async def test_the_webhook_can_come_from_stdin(tmp_path: Path) -> None:
-    run = await inspect(tmp_path, "-", stdin=PAID["body"].encode(), HELEKET_API_KEY=PAYMENT_KEY)
+    run = await inspect_fed(PAID["body"].encode(), tmp_path, "-", HELEKET_API_KEY=PAYMENT_KEY)
 
     assert run.code == 0, run.output
     assert run.stdout.splitlines()[-1] == "signature: valid"
