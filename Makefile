@@ -37,7 +37,7 @@ services:
 # Workers, measured on a 2-core machine: the tests mostly wait on PostgreSQL, Redis and
 # their own servers, so more workers than cores pays. Each worker gets its own database.
 PYTEST_WORKERS ?= 4
-PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist load
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
 
 # Coverage of the whole suite; the floor is fail_under in pyproject.toml.
 test: install services

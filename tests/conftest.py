@@ -157,6 +157,9 @@ def redis_cluster() -> Iterator[list[str]]:
         yield nodes
 
 
+# One xdist group (`--dist loadgroup`): these tests each hold up to a pool's worth of
+# connections, and several at once on different workers pass PostgreSQL's max_connections.
+MANY_CONNECTIONS = "many_connections"
 # Fixtures whose use means the test starts another program.
 SUBPROCESS_FIXTURES = frozenset({"redis_cluster", "php"})
 TESTS = Path(__file__).resolve().parent
@@ -175,12 +178,15 @@ SUBPROCESS_MODULES = frozenset(
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks by place, so a new test is classified without remembering to: everything under
     tests/e2e is `e2e`; tests under tests/integration/cli (they run the `shopbot` command),
-    in SUBPROCESS_MODULES or using a fixture that starts a program are `subprocess`."""
+    in SUBPROCESS_MODULES or using a fixture that starts a program are `subprocess`; the
+    tests that open dozens of connections at once share one worker (MANY_CONNECTIONS)."""
     for item in items:
         where = item.path.resolve()
         if where.is_relative_to(TESTS / "e2e"):
             item.add_marker(pytest.mark.e2e)
         fixtures = set(getattr(item, "fixturenames", ()))
+        if "concurrent" in item.name or where == TESTS / "integration" / "test_concurrency.py":
+            item.add_marker(pytest.mark.xdist_group(MANY_CONNECTIONS))
         if (
             where.is_relative_to(TESTS / "integration" / "cli")
             or where in SUBPROCESS_MODULES
