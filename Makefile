@@ -34,8 +34,9 @@ sandbox: install
 services:
 	./scripts/ensure-services.sh
 
-# Workers, measured on a 2-core machine: the tests mostly wait on PostgreSQL, Redis and
-# their own servers, so more workers than cores pays. Each worker gets its own database.
+# Workers: the tests mostly wait on PostgreSQL, Redis and their own servers, so more workers
+# than cores (2 here) should pay; see docs/testing.md for what was measured. Each worker
+# gets its own database; loadgroup keeps the connection-hungry tests on one worker.
 PYTEST_WORKERS ?= 4
 PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
 
