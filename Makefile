@@ -62,4 +62,4 @@ typecheck: install
 check: lint typecheck test
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-results
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-results .coverage .coverage.*
