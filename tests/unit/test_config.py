@@ -396,3 +396,23 @@ def test_names_are_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (loaded.log_level, loaded.bot_mode) == ("DEBUG", "webhook")
     assert loaded.telegram_token is not None
     assert loaded.telegram_token.get_secret_value() == REAL_TOKEN
+
+
+@pytest.mark.parametrize(
+    ("environment", "given", "expected"),
+    [
+        ("development", None, "console"),
+        ("staging", None, "json"),
+        ("production", None, "json"),
+        ("production", "console", "console"),
+        ("development", "json", "json"),
+    ],
+)
+def test_log_format_defaults_to_json_outside_development(
+    monkeypatch: pytest.MonkeyPatch, environment: str, given: str | None, expected: str
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", environment)
+    if given is not None:
+        monkeypatch.setenv("LOG_FORMAT", given)
+
+    assert settings().log_format == expected
