@@ -3,6 +3,7 @@
 Every variable is listed with a comment in `.env.example`. Secrets are `SecretStr`, so
 they never appear in reprs or logs. A process calls `require_secrets` for what it needs
 and refuses to start without it, or with a placeholder such as `changeme`.
+Secrets may also be given as NAME_FILE (config_files.py).
 """
 
 from decimal import Decimal
