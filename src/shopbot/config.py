@@ -3,15 +3,22 @@
 Every variable is listed with a comment in `.env.example`. Secrets are `SecretStr`, so
 they never appear in reprs or logs. A process calls `require_secrets` for what it needs
 and refuses to start without it, or with a placeholder such as `changeme`.
+Secrets may also be given as NAME_FILE (config_files.py).
 """
 
 from decimal import Decimal
 from typing import Annotated, Literal, Self, get_args
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from shopbot import config_rules as rules
+from shopbot.config_files import SecretFilesSource
 from shopbot.domain.payments.stars import MAX_STARS_PER_INVOICE
 
 PLACEHOLDERS = frozenset(
@@ -62,9 +69,26 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """NAME_FILE (config_files.py) beside the environment and .env, which it consults
+        to refuse NAME set twice."""
+        files = SecretFilesSource(
+            settings_cls, FILE_SETTINGS, (env_settings, dotenv_settings), SettingsProblem
+        )
+        return init_settings, files, env_settings, dotenv_settings, file_secret_settings
+
     environment: Literal["development", "staging", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
+    """Unset: console in development, json in staging and production (log shippers)."""
 
     # Storage and coordination
     # URLs may carry passwords: kept out of reprs; log them through `safe_url`.
@@ -117,11 +141,6 @@ class Settings(BaseSettings):
     # Webhook service
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the service runs in a container behind nginx
     webhook_port: int = 8001
-
-    # Deployment
-    cloudflare_tunnel_token: SecretStr | None = None
-    production_domain: str | None = None
-    enable_https_redirect: bool = False
 
     @field_validator("*", mode="before")
     @classmethod
@@ -244,24 +263,16 @@ class Settings(BaseSettings):
             raise ValueError("must be a positive number")
         return value
 
-    @field_validator("heleket_merchant_id", "webhook_host", "production_domain")
+    @field_validator("heleket_merchant_id", "webhook_host")
     @classmethod
     def _strip(cls, value: str | None) -> str | None:
         return None if value is None else value.strip()
-
-    @field_validator("production_domain")
-    @classmethod
-    def _domain(cls, value: str | None) -> str | None:
-        if value is not None and not rules.HOSTNAME.fullmatch(value):
-            raise ValueError("is not a domain name")
-        return value
 
     @field_validator(
         "telegram_token",
         "telegram_webhook_secret",
         "heleket_api_key",
         "heleket_payout_key",
-        "cloudflare_tunnel_token",
     )
     @classmethod
     def _secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
@@ -280,6 +291,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _across(self) -> Self:
+        if "log_format" not in self.model_fields_set and self.environment != "development":
+            self.log_format = "json"
         if self.topup_min > self.topup_max:
             raise ValueError(
                 f"TOPUP_MIN ({self.topup_min}) is larger than TOPUP_MAX ({self.topup_max}); "
@@ -297,6 +310,17 @@ class Settings(BaseSettings):
                 )
         return self
 
+
+# Settings that may hold a secret, so NAME_FILE may give them (config_files.py).
+FILE_SETTINGS = (
+    *(
+        name
+        for name, field in Settings.model_fields.items()
+        if SecretStr in (field.annotation, *get_args(field.annotation))
+    ),
+    "database_url",
+    "redis_url",
+)
 
 # Lists whose empty value means "none" (documented in .env.example).
 EMPTY_LISTS = frozenset({"redis_cluster_nodes", "admin_ids", "trusted_proxies"})

@@ -64,16 +64,12 @@ FORMATS = {
     "RECONCILE_AFTER_SECONDS": "whole seconds from 0 to 1000000000",
     "WEBHOOK_HOST": "an address to listen on, e.g. 0.0.0.0 or 127.0.0.1",
     "WEBHOOK_PORT": "a port from 1 to 65535, e.g. 8001",
-    "CLOUDFLARE_TUNNEL_TOKEN": "the tunnel token from the Cloudflare dashboard",
-    "PRODUCTION_DOMAIN": "a domain name without scheme, e.g. shop.example.com",
-    "ENABLE_HTTPS_REDIRECT": "true or false",
 }
 
 # Bot API token: "<bot id>:<secret>" as issued by @BotFather.
 TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,100}", re.ASCII)
 # Bot API setWebhook secret_token: 1-256 characters, A-Z a-z 0-9 _ - (TELEGRAM.md).
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
-HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9-]+")
 # Heleket: url_callback of a payout is 6-150 characters, of an invoice 6-255 (SPEC.md).
 CALLBACK_URL_MAX = 150
 

@@ -34,5 +34,4 @@ def test_env_example_loads_as_documented(repo_root: Path, monkeypatch: pytest.Mo
     assert loaded.heleket_webhook_url is None
     assert loaded.heleket_return_url is None
     assert loaded.trusted_proxies == []
-    assert loaded.production_domain is None
     assert loaded.database_url == "sqlite+aiosqlite:///./shopbot.db"

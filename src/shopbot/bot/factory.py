@@ -23,6 +23,7 @@ from shopbot.bot.coordination import RedisCoordination
 from shopbot.bot.middlewares.context import ShopContextMiddleware
 from shopbot.bot.middlewares.dedupe import UpdateDedupeMiddleware
 from shopbot.bot.middlewares.errors import ErrorMiddleware
+from shopbot.bot.middlewares.log_context import UpdateLogContext
 from shopbot.bot.middlewares.private_chats import PrivateChatsOnly
 from shopbot.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
 from shopbot.bot.routers import ROUTERS
@@ -69,6 +70,7 @@ def create_storage(ctx: BotContext) -> BaseStorage:
 
 def create_dispatcher(ctx: BotContext) -> Dispatcher:
     dispatcher = Dispatcher(storage=create_storage(ctx))
+    dispatcher.update.outer_middleware(UpdateLogContext())  # first: every line has update_id
     dispatcher.update.outer_middleware(UpdateDedupeMiddleware(ctx.coordination))
     # Before the context: group traffic registers nobody and reaches no router.
     dispatcher.update.outer_middleware(PrivateChatsOnly(ctx))

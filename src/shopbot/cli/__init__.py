@@ -6,9 +6,10 @@ import sys
 import click
 from pydantic import ValidationError
 
-from shopbot.config import SettingsProblem
+from shopbot.config import Settings, SettingsProblem
 from shopbot.config_rules import describe_errors
 from shopbot.domain.errors import DomainError
+from shopbot.observability.logging import configure_logging
 from shopbot.readiness import NotReady
 
 EXIT_FAILURE = 1
@@ -34,6 +35,10 @@ COMMANDS = {
 }
 
 
+# Long-running processes: they log at LOG_LEVEL (INFO lines tell what they do).
+SERVICES = frozenset({"bot", "webhook"})
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -49,8 +54,24 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="shopbot")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """shopbot: a Telegram shop for digital goods."""
+    settings = settings_if_valid()
+    if ctx.invoked_subcommand in SERVICES:
+        configure_logging(settings)
+    else:  # a one-shot command's output is its result; its logs only when something is wrong
+        debug = settings is not None and settings.log_level == "DEBUG"
+        configure_logging(settings, level="DEBUG" if debug else "WARNING")
+
+
+def settings_if_valid() -> Settings | None:
+    """The settings for logging's sake; None when invalid (the command itself loads them
+    again and reports every problem, as before)."""
+    try:
+        return Settings()
+    except (ValidationError, SettingsProblem, OSError):
+        return None
 
 
 def main() -> None:

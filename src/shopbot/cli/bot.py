@@ -7,6 +7,7 @@ from shopbot.bot.runtime import run_polling, run_webhook
 from shopbot.cli.preflight import preflight, warn
 from shopbot.cli.runtime import load_settings
 from shopbot.config import MissingSecret
+from shopbot.observability.startup import log_startup
 
 PORT = click.IntRange(1, 65535)
 
@@ -19,6 +20,7 @@ def bot(host: str, port: int) -> None:
     runs the same start-up checks."""
     settings = load_settings()
     warn(asyncio.run(preflight(settings, "bot")))
+    log_startup(settings, "bot", host=host, port=port)
     try:
         gateway: HeleketClient | None = HeleketClient.from_settings(settings)
     except MissingSecret:

@@ -13,7 +13,7 @@ from shopbot.config import MissingSecret, Settings, SettingsProblem, is_set, req
 from shopbot.readiness import check_database, check_redis
 
 # "cli": the commands that read or change the shop (users, balance, catalog, ledger, ...).
-PROCESSES = ("cli", "bot", "webhook", "tunnel")
+PROCESSES = ("cli", "bot", "webhook")
 OFFICIAL_BOT_API = "api.telegram.org"
 # Bot API setWebhook: "Ports currently supported for webhooks: 443, 80, 88, 8443".
 WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
@@ -35,17 +35,14 @@ def requirements(settings: Settings, process: str) -> list[str]:
         if not is_set(settings.telegram_token):
             raise MissingSecret("TELEGRAM_TOKEN", why=WHY_WEBHOOK_MESSAGES)
         return _payout_warning(settings)
-    if process == "tunnel":
-        require_secrets(settings, "cloudflare_tunnel_token")
     return []
 
 
 async def preflight(settings: Settings, process: str) -> list[str]:
     """`requirements`, then the database (reachable, migrations at head) and, for the
-    bot, Redis when configured. The tunnel touches neither. Returns warnings."""
+    bot, Redis when configured. Returns warnings."""
     warnings = requirements(settings, process)
-    if process != "tunnel":
-        await check_database(settings.database_url)
+    await check_database(settings.database_url)
     if process == "bot":
         await check_redis(settings.redis_url, settings.redis_cluster_nodes)
     return warnings

@@ -10,6 +10,7 @@ from shopbot.adapters.heleket.client import HeleketClient
 from shopbot.adapters.telegram.notifier import TelegramPaymentNotifier, notifier_from_settings
 from shopbot.cli.preflight import preflight, warn
 from shopbot.cli.runtime import load_settings
+from shopbot.observability.startup import log_startup
 from shopbot.webhook.app import create_app
 
 
@@ -37,6 +38,7 @@ def webhook(host: str | None, port: int | None) -> None:
     top-up); `shopbot config check --for webhook` runs the same start-up checks."""
     settings = load_settings()
     warn(asyncio.run(preflight(settings, "webhook")))
+    log_startup(settings, "webhook", host=host, port=port)
     gateway = HeleketClient.from_settings(settings)
     notifier = notifier_from_settings(settings)
     assert notifier is not None  # preflight refused a missing TELEGRAM_TOKEN
@@ -47,6 +49,7 @@ def webhook(host: str | None, port: int | None) -> None:
         host=host or settings.webhook_host,
         port=port or settings.webhook_port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # shopbot.observability.logging routes uvicorn's records
         proxy_headers=False,  # forwarded headers are judged by TRUSTED_PROXIES instead
         server_header=False,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from shopbot.demo.script import CUSTOMER_NAME, JourneyFailed, play
 from shopbot.demo.stack import BOT_NAME, demo_stack
 from shopbot.demo.transcript import Transcript
+from shopbot.observability.logging import configure_logging
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "run_demo"]
 
@@ -17,11 +18,7 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def quiet_logs(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
+    configure_logging(level="INFO" if verbose else "WARNING", log_format="console")
     if not verbose:
         for name in ("aiogram", "uvicorn", "httpx", "alembic", "aiohttp"):
             logging.getLogger(name).setLevel(logging.WARNING)

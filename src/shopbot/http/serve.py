@@ -26,7 +26,7 @@ async def serve(
     # peers; the services judge forwarded headers themselves (TRUSTED_PROXIES).
     options.setdefault("proxy_headers", False)
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="on", **options
+        app, host=host, port=port, log_level="warning", log_config=None, lifespan="on", **options
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -16,6 +16,7 @@ from shopbot.jobs.periodic import run_periodically
 from shopbot.persistence.engine import create_engine, create_session_factory
 from shopbot.persistence.uow import UnitOfWorkFactory
 from shopbot.webhook.client_ip import AddressSet
+from shopbot.webhook.request_id import RequestIdMiddleware
 from shopbot.webhook.routes import health, heleket
 from shopbot.webhook.services import PaymentNotifier, WebhookServices
 
@@ -88,6 +89,7 @@ def create_app(
         description="Receives Heleket payment callbacks; health checks.",
         lifespan=lifespan,
     )
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(heleket.router)
     app.include_router(health.router)
     return app

@@ -22,6 +22,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from structlog.contextvars import bound_contextvars
 
 from shopbot.bot.context import BotContext
 from shopbot.bot.failures import describe, is_permanent, not_modified
@@ -91,21 +92,25 @@ class ErrorMiddleware(BaseMiddleware):
                 # A double tap edits the screen to what it already shows: nothing to do.
                 return None
             error_id = secrets.token_hex(4)
-            permanent = isinstance(error, TelegramAPIError) and is_permanent(error)
-            if isinstance(error, TelegramAPIError) and permanent:
-                log.warning(
-                    "update failed, not retried (Telegram refuses for good); error id %s: %s",
-                    error_id,
-                    describe(error),
-                    exc_info=True,
-                )
-            else:
-                log.exception("update failed, raised for redelivery; error id %s", error_id)
-            try:
-                if await first_telling(data):
-                    await tell(event, t(failure_text(data, permanent=permanent), error_id=error_id))
-            except Exception:  # the answer is a courtesy; the original failure matters
-                log.exception("could not tell the user about error %s", error_id)
-            if not permanent:
-                raise
+            # Every line about this failure carries the id the user is shown.
+            with bound_contextvars(error_id=error_id):
+                permanent = isinstance(error, TelegramAPIError) and is_permanent(error)
+                if isinstance(error, TelegramAPIError) and permanent:
+                    log.warning(
+                        "update failed, not retried (Telegram refuses for good); error id %s: %s",
+                        error_id,
+                        describe(error),
+                        exc_info=True,
+                    )
+                else:
+                    log.exception("update failed, raised for redelivery; error id %s", error_id)
+                try:
+                    if await first_telling(data):
+                        await tell(
+                            event, t(failure_text(data, permanent=permanent), error_id=error_id)
+                        )
+                except Exception:  # the answer is a courtesy; the original failure matters
+                    log.exception("could not tell the user about error %s", error_id)
+                if not permanent:
+                    raise
         return None

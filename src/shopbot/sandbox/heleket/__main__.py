@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import uvicorn
 
+from shopbot.observability.logging import configure_logging
 from shopbot.sandbox.heleket.app import create_app
 from shopbot.sandbox.heleket.config import EmulatorConfig
 
@@ -22,6 +23,7 @@ def parse_rate(text: str) -> tuple[str, str, str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    configure_logging()
     parser = argparse.ArgumentParser(
         prog="python -m shopbot.sandbox.heleket", description="Local Heleket API emulator."
     )
@@ -58,7 +60,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Heleket emulator: {url}  (API {url}/v1, control {url}/sandbox)", flush=True)
     print(f"merchant {args.merchant_id}; invoice pages under {config.public_url}/pay/", flush=True)
     sys.stdout.flush()
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        create_app(config), host=args.host, port=args.port, log_level="info", log_config=None
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import argparse
 
 from aiohttp import web
 
+from shopbot.observability.logging import configure_logging
 from shopbot.sandbox.telegram.app import create_app
 from shopbot.sandbox.telegram.config import EmulatorConfig
 
@@ -16,6 +17,7 @@ def parse_token(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    configure_logging()
     parser = argparse.ArgumentParser(
         prog="python -m shopbot.sandbox.telegram", description="Local Telegram Bot API emulator."
     )
