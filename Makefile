@@ -10,7 +10,7 @@ help:
 	@echo "make demo       see the whole shop work: emulated Telegram and Heleket, no accounts, no network"
 	@echo "make sandbox    the same shop in your browser at http://127.0.0.1:8080 (Ctrl-C stops it)"
 	@echo "make test       install what is needed, start PostgreSQL/Redis, run the whole suite"
-	@echo "make lint       ruff (lint + format check)"
+	@echo "make lint       ruff (lint + format check) and the import contracts (lint-imports)"
 	@echo "make typecheck  mypy (strict for the domain)"
 	@echo "make check      lint + typecheck + test"
 
@@ -38,6 +38,7 @@ test: install services
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix src tests bench
