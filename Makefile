@@ -12,7 +12,7 @@ help:
 	@echo "make test       install what is needed, start PostgreSQL/Redis, run the whole suite"
 	@echo "                (in parallel, with coverage; PYTEST_WORKERS=0 runs it in one process)"
 	@echo "make test-fast  the inner loop: the suite without e2e and subprocess tests, in parallel"
-	@echo "make lint       ruff (lint + format check)"
+	@echo "make lint       ruff (lint + format check) and the import contracts (lint-imports)"
 	@echo "make typecheck  mypy: strict on src, tests and bench type-checked"
 	@echo "make check      lint + typecheck + test"
 
@@ -51,6 +51,7 @@ test-fast: install services
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix src tests bench

@@ -1,6 +1,7 @@
 """The whole bot on loopback: the Telegram Bot API emulator, the real aiogram `Bot` and
-`Dispatcher` built by the product's own factory (polling or webhook mode), real
-PostgreSQL, and optionally the Heleket emulator with the real webhook service.
+`Dispatcher` (polling or webhook mode), real PostgreSQL, and optionally the Heleket
+emulator with the real webhook service; the bot and the service are built by the same
+`shopbot.composition` builders as in production.
 
     async with bot_stack(pg_url, mode="webhook", admin_ids=[900]) as stack:
         alice = stack.user(1001, "Alice", language="ru")
@@ -20,8 +21,8 @@ from aiogram import Bot, Dispatcher
 
 from shopbot.adapters.heleket.client import HeleketClient
 from shopbot.bot.context import BotContext
-from shopbot.bot.factory import create_bot, create_dispatcher
-from shopbot.bot.runtime import bot_context, webhook_app
+from shopbot.composition.bot import bot_process
+from shopbot.composition.webhook import webhook_service
 from shopbot.config import Settings
 from shopbot.demo.updates import IDLE_TIMEOUT, UpdateTracker
 from shopbot.http.serve import free_port, serve
@@ -36,8 +37,7 @@ from shopbot.sandbox.telegram import (
     Message,
     create_app,
 )
-from shopbot.webhook.app import create_app as create_webhook_app
-from tests.integration.webhook_fixtures import MERCHANT, PAYMENT_KEY, PAYOUT_KEY
+from tests.integration.webhook_fixtures import FAST_RETRY, MERCHANT, PAYMENT_KEY, PAYOUT_KEY
 
 TOKEN = "123456:TEST-shop_bot_token-Zk9"
 BOT_ID, BOT_USERNAME = 123456, "shop_test_bot"
@@ -197,25 +197,16 @@ async def _heleket(
         reconcile_interval_seconds=0,
     )
     settings = Settings(_env_file=None, database_url=database_url, **stack_settings)  # type: ignore[call-arg]
-    gateway = HeleketClient.from_settings(settings, retry_attempts=2, backoff_base=0.05)
-    notify = None
-    with contextlib.suppress(ImportError):
-        # Contract: notifier_from_settings(settings) -> a PaymentNotifier with `aclose()`.
-        from shopbot.adapters.telegram.notifier import notifier_from_settings  # type: ignore
-
-        notify = notifier_from_settings(settings)
-    try:
-        async with (
-            serve(heleket_sandbox.create_app(config), port=emulator_port),
-            serve(create_webhook_app(settings, gateway=gateway, notify=notify), port=webhook_port),
-            httpx.AsyncClient(base_url=emulator_url, timeout=60) as client,
-        ):
-            yield HeleketParts(client, gateway, f"http://127.0.0.1:{webhook_port}/webhook/heleket")
-    finally:
-        await gateway.aclose()
-        close = getattr(notify, "aclose", None)
-        if close is not None:
-            await close()
+    async with (
+        webhook_service(settings, heleket_retry=FAST_RETRY) as service,
+        serve(heleket_sandbox.create_app(config), port=emulator_port),
+        serve(service.app, port=webhook_port),
+        httpx.AsyncClient(base_url=emulator_url, timeout=60) as client,
+    ):
+        assert isinstance(service.gateway, HeleketClient)  # built from the settings
+        yield HeleketParts(
+            client, service.gateway, f"http://127.0.0.1:{webhook_port}/webhook/heleket"
+        )
 
 
 @asynccontextmanager
@@ -252,16 +243,14 @@ async def bot_stack(
         if mode == "webhook":
             values["public_base_url"] = f"http://127.0.0.1:{bot_port}"
         settings = Settings(_env_file=None, database_url=database_url, **values)  # type: ignore[call-arg]
-        bot = create_bot(settings)
-        ctx = await stack.enter_async_context(
-            bot_context(settings, parts.gateway if parts else None)
+        process = await stack.enter_async_context(
+            bot_process(settings, gateway=parts.gateway if parts else None)
         )
-        dispatcher = create_dispatcher(ctx)
+        bot, dispatcher = process.bot, process.dispatcher
         polling: asyncio.Task[None] | None = None
         try:
-            if mode == "webhook":
-                app = webhook_app(ctx, bot, dispatcher)
-                await stack.enter_async_context(serve_aiohttp(app, port=bot_port))
+            if process.webhook_app is not None:
+                await stack.enter_async_context(serve_aiohttp(process.webhook_app, port=bot_port))
             else:
                 polling = asyncio.create_task(
                     dispatcher.start_polling(
@@ -273,7 +262,7 @@ async def bot_stack(
                     )
                 )
             emulator: Emulator = emulator_app[EMULATOR]
-            yield BotStack(emulator, bot, dispatcher, ctx, settings, mode, heleket=parts)
+            yield BotStack(emulator, bot, dispatcher, process.ctx, settings, mode, heleket=parts)
         finally:
             if polling is not None:
                 # stop_polling() waits forever when the dispatcher's shutdown fails; the
@@ -281,4 +270,3 @@ async def bot_stack(
                 with contextlib.suppress(RuntimeError, TimeoutError):
                     await asyncio.wait_for(dispatcher.stop_polling(), timeout=10)
                 await asyncio.wait_for(polling, timeout=10)
-            await bot.session.close()

@@ -10,17 +10,16 @@ from typing import Any
 import httpx
 
 from shopbot.adapters.heleket.client import HeleketClient
+from shopbot.composition.policies import topup_policy
+from shopbot.composition.webhook import webhook_service
 from shopbot.config import Settings
 from shopbot.domain.ledger import user_account
 from shopbot.domain.payments.models import TopupInvoice
 from shopbot.domain.payments.topups import create_topup
 from shopbot.http.serve import free_port, serve
-from shopbot.persistence.engine import create_engine, create_session_factory
 from shopbot.persistence.uow import UnitOfWorkFactory
 from shopbot.sandbox.heleket import EmulatorConfig, create_app
-from shopbot.webhook.app import create_app as create_webhook_app
-from shopbot.wiring import topup_policy
-from tests.integration.webhook_fixtures import MERCHANT, PAYMENT_KEY, PAYOUT_KEY
+from tests.integration.webhook_fixtures import FAST_RETRY, MERCHANT, PAYMENT_KEY, PAYOUT_KEY
 
 
 @dataclass
@@ -94,21 +93,17 @@ async def heleket_stack(database_url: str, **settings: Any) -> AsyncIterator[Hel
     }
     values.update(settings)
     app_settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
-    engine = create_engine(database_url)
-    gateway = HeleketClient.from_settings(app_settings, retry_attempts=2, backoff_base=0.05)
-    try:
-        async with (
-            serve(create_app(config), port=emulator_port),
-            serve(create_webhook_app(app_settings, gateway=gateway), port=webhook_port),
-            httpx.AsyncClient(base_url=emulator_url, timeout=60) as emulator,
-        ):
-            yield HeleketStack(
-                settings=app_settings,
-                emulator=emulator,
-                gateway=gateway,
-                uows=UnitOfWorkFactory(create_session_factory(engine)),
-                webhook_url=f"http://127.0.0.1:{webhook_port}/webhook/heleket",
-            )
-    finally:
-        await gateway.aclose()
-        await engine.dispose()
+    async with (
+        webhook_service(app_settings, heleket_retry=FAST_RETRY) as service,
+        serve(create_app(config), port=emulator_port),
+        serve(service.app, port=webhook_port),
+        httpx.AsyncClient(base_url=emulator_url, timeout=60) as emulator,
+    ):
+        assert isinstance(service.gateway, HeleketClient)  # built from the settings
+        yield HeleketStack(
+            settings=app_settings,
+            emulator=emulator,
+            gateway=service.gateway,
+            uows=service.uows,
+            webhook_url=f"http://127.0.0.1:{webhook_port}/webhook/heleket",
+        )

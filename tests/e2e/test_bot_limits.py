@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shopbot.adapters.telegram.notifier import complete_purchase_after_topup
+from shopbot.bot.payment_notices import complete_purchase_after_topup
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.limits import MAX_ITEM_LENGTH, MAX_TITLE
 from shopbot.domain.catalog.models import LocalizedText, ProductKind

@@ -7,7 +7,7 @@ paid from (webhook, reconciliation), an underpayment offers exactly the missing 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from shopbot.adapters.telegram.notifier import TelegramPaymentNotifier
+from shopbot.bot.payment_notices import TelegramPaymentNotifier
 from shopbot.domain.payments.reconcile import reconcile
 from shopbot.persistence.uow import UnitOfWorkFactory
 from shopbot.sandbox.telegram import Message
@@ -92,7 +92,7 @@ async def test_reconciliation_removes_the_buttons_of_the_invoice_it_credits(
         shown = invoice_message(alice, "🧾 Invoice for 25.00 USD")
         await pay(stack, alice, "25.00", deliver=False)  # the webhook is lost
 
-        notifier = TelegramPaymentNotifier(stack.bot, stack.uows, stack.settings)
+        notifier = TelegramPaymentNotifier(stack.bot, stack.ctx)
         report = await reconcile(
             stack.uows,
             stack.heleket.gateway,

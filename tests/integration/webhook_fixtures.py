@@ -8,11 +8,12 @@ from typing import Any
 import httpx
 
 from shopbot.adapters.heleket.signature import signed_webhook_body
+from shopbot.composition.resources import HeleketRetry
+from shopbot.composition.webhook import webhook_service as build_webhook_service
 from shopbot.config import Settings
 from shopbot.domain.payments.gateway import PaymentGateway
 from shopbot.http.serve import serve
 from shopbot.persistence.uow import UnitOfWorkFactory
-from shopbot.webhook.app import create_app
 from tests.conftest import add_user
 
 PAYMENT_KEY = "uQ4LFWCBE3dT84uQnt7ycL7p9WcSwjkSPQaZbik3ChoWO0egw51f4EAaZQKmefhPP0F1cX8Op"
@@ -20,6 +21,8 @@ PAYOUT_KEY = "Pbx6aBebkDbUS48XISZIBEBQWV0AiTEoIOf5LWDhh12u9UQx8HxPGBj4IJ2PPtTwhH
 MERCHANT = "c26b80a8-9549-4a66-bb53-774f12809249"
 UUID = "0b7a9d3e-5c21-4f8a-8e6b-91d2c4a7f3e5"
 ORDER_ID = "topup-7-webhook"
+FAST_RETRY = HeleketRetry(attempts=2, backoff_base=0.05)
+"""The emulators answer at once: a failed call is retried soon, and given up soon."""
 
 
 def webhook_settings(database_url: str, **overrides: Any) -> Settings:
@@ -42,7 +45,8 @@ async def webhook_service(
     settings: Settings, gateway: PaymentGateway | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with (
-        serve(create_app(settings, gateway=gateway)) as base_url,
+        build_webhook_service(settings, gateway=gateway, heleket_retry=FAST_RETRY) as service,
+        serve(service.app) as base_url,
         httpx.AsyncClient(base_url=base_url, timeout=30) as client,
     ):
         yield client

@@ -173,7 +173,7 @@ def test_secrets_do_not_appear_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_heleket_return_url_reaches_the_topup_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    from shopbot.wiring import topup_policy
+    from shopbot.composition.policies import topup_policy
 
     monkeypatch.setenv("HELEKET_RETURN_URL", " https://t.me/my_shop_bot ")
     monkeypatch.setenv("HELEKET_WEBHOOK_URL", "https://shop.example.com/webhook/heleket")

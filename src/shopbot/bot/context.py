@@ -3,17 +3,23 @@ from dataclasses import dataclass, field
 from shopbot.bot.coordination import Coordination
 from shopbot.config import Settings
 from shopbot.domain.payments.gateway import PaymentGateway
+from shopbot.domain.payments.stars import StarsPolicy
+from shopbot.domain.payments.topups import TopupPolicy
 from shopbot.persistence.uow import UnitOfWorkFactory
 
 
 @dataclass
 class BotContext:
-    """Everything handlers need, built once per process; handlers receive it as `ctx`."""
+    """Everything handlers need, built once per process by `shopbot.composition`;
+    handlers receive it as `ctx`."""
 
     settings: Settings
     uows: UnitOfWorkFactory
     coordination: Coordination
+    stars_policy: StarsPolicy
     gateway: PaymentGateway | None = None
+    topup_policy: TopupPolicy | None = None
+    """Heleket top-ups; None when they are off (no gateway or no URL for webhooks)."""
     admin_ids: frozenset[int] = field(default_factory=frozenset)
 
     @property

@@ -1,4 +1,5 @@
-"""Running the bot: polling (development) or webhook mode behind nginx (several instances).
+"""Running a bot built by `shopbot.composition.bot`: polling (development) or webhook
+mode behind nginx (several instances).
 
 Webhook mode answers Telegram only after the update was handled (aiogram's
 `handle_in_background=False`): a failure answers non-2xx and Telegram redelivers.
@@ -7,8 +8,6 @@ Webhook mode answers Telegram only after the update was handled (aiogram's
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -16,38 +15,15 @@ from aiohttp import web
 from sqlalchemy import text
 
 from shopbot.bot.context import BotContext
-from shopbot.bot.coordination import MemoryCoordination, RedisCoordination, redis_client
-from shopbot.bot.factory import create_bot, create_dispatcher
-from shopbot.config import Settings, require_secrets
-from shopbot.domain.payments.gateway import PaymentGateway
-from shopbot.persistence.engine import create_engine, create_session_factory
-from shopbot.persistence.uow import UnitOfWorkFactory
+from shopbot.config import require_secrets
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhook/telegram"
 
 
-@asynccontextmanager
-async def bot_context(
-    settings: Settings, gateway: PaymentGateway | None = None
-) -> AsyncIterator[BotContext]:
-    engine = create_engine(settings.database_url)
-    client = redis_client(settings.redis_url, settings.redis_cluster_nodes)
-    coordination = RedisCoordination(client) if client is not None else MemoryCoordination()
-    try:
-        yield BotContext(
-            settings=settings,
-            uows=UnitOfWorkFactory(create_session_factory(engine)),
-            coordination=coordination,
-            gateway=gateway,
-            admin_ids=frozenset(settings.admin_ids),
-        )
-    finally:
-        await coordination.close()
-        await engine.dispose()
-
-
 def webhook_app(ctx: BotContext, bot: Bot, dispatcher: Dispatcher) -> web.Application:
+    """Telegram's webhook at WEBHOOK_PATH plus /health and /health/ready; on start-up it
+    calls setWebhook. MissingSecret without TELEGRAM_WEBHOOK_SECRET or PUBLIC_BASE_URL."""
     require_secrets(ctx.settings, "telegram_webhook_secret", "public_base_url")
     secret = ctx.settings.telegram_webhook_secret
     assert secret is not None
@@ -82,26 +58,19 @@ def webhook_app(ctx: BotContext, bot: Bot, dispatcher: Dispatcher) -> web.Applic
     return app
 
 
-async def run_polling(settings: Settings, gateway: PaymentGateway | None = None) -> None:
-    bot = create_bot(settings)
-    async with bot_context(settings, gateway) as ctx:
-        dispatcher = create_dispatcher(ctx)
-        await bot.delete_webhook(drop_pending_updates=False)
-        await dispatcher.start_polling(bot, handle_as_tasks=False)
+async def run_polling(bot: Bot, dispatcher: Dispatcher) -> None:
+    """Poll Telegram until cancelled; the webhook is removed first, pending updates kept."""
+    await bot.delete_webhook(drop_pending_updates=False)
+    await dispatcher.start_polling(bot, handle_as_tasks=False, close_bot_session=False)
 
 
-async def run_webhook(
-    settings: Settings, host: str, port: int, gateway: PaymentGateway | None = None
-) -> None:
-    bot = create_bot(settings)
-    async with bot_context(settings, gateway) as ctx:
-        app = webhook_app(ctx, bot, create_dispatcher(ctx))
-        runner = web.AppRunner(app)
-        await runner.setup()
+async def serve_webhook(app: web.Application, host: str, port: int) -> None:
+    """Serve the webhook app on host:port until cancelled."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
         await web.TCPSite(runner, host, port).start()
         log.info("bot webhook listening on %s:%s", host, port)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await runner.cleanup()
-            await bot.session.close()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

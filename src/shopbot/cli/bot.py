@@ -2,14 +2,22 @@ import asyncio
 
 import click
 
-from shopbot.adapters.heleket.client import HeleketClient
-from shopbot.bot.runtime import run_polling, run_webhook
+from shopbot.bot.runtime import run_polling, serve_webhook
 from shopbot.cli.preflight import preflight, warn
 from shopbot.cli.runtime import load_settings
-from shopbot.config import MissingSecret
+from shopbot.composition.bot import bot_process
+from shopbot.config import Settings
 from shopbot.observability.startup import log_startup
 
 PORT = click.IntRange(1, 65535)
+
+
+async def run_bot(settings: Settings, host: str, port: int) -> None:
+    async with bot_process(settings) as process:
+        if process.webhook_app is not None:
+            await serve_webhook(process.webhook_app, host, port)
+        else:
+            await run_polling(process.bot, process.dispatcher)
 
 
 @click.command()
@@ -21,11 +29,4 @@ def bot(host: str, port: int) -> None:
     settings = load_settings()
     warn(asyncio.run(preflight(settings, "bot")))
     log_startup(settings, "bot", host=host, port=port)
-    try:
-        gateway: HeleketClient | None = HeleketClient.from_settings(settings)
-    except MissingSecret:
-        gateway = None  # crypto top-ups are off (preflight warned); Stars still work
-    if settings.bot_mode == "webhook":
-        asyncio.run(run_webhook(settings, host, port, gateway))
-    else:
-        asyncio.run(run_polling(settings, gateway))
+    asyncio.run(run_bot(settings, host, port))

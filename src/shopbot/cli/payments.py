@@ -1,20 +1,20 @@
 import getpass
 import json
 import uuid
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
 import click
 
 from shopbot.adapters.heleket.client import HeleketClient
-from shopbot.adapters.telegram.notifier import notifier_from_settings
 from shopbot.cli.params import ID
 from shopbot.cli.runtime import database, load_settings, run_async
+from shopbot.composition.policies import telegram_configured, topup_policy
 from shopbot.domain.ledger import cli_actor
 from shopbot.domain.payments.models import TopupInvoice
 from shopbot.domain.payments.reconcile import reconcile
 from shopbot.domain.payments.refunds import request_refund
 from shopbot.domain.payments.topups import create_topup
-from shopbot.wiring import topup_policy
 
 
 def invoice_json(invoice: TopupInvoice) -> str:
@@ -79,26 +79,27 @@ def payments() -> None:
 async def reconcile_command(older_than: int) -> None:
     """Ask Heleket about open invoices and apply final statuses (a lost webhook loses nothing)."""
     settings = load_settings()
-    notifier = notifier_from_settings(settings)  # users hear about what reconciliation found
-    if notifier is None:
+    if not telegram_configured(settings):
         click.echo(
             "shopbot: warning: TELEGRAM_TOKEN is not set: customers are not told about "
             "payments found, and purchases waiting for those top-ups are not completed "
             "(the money stays on their balances)",
             err=True,
         )
-    try:
-        async with HeleketClient.from_settings(settings) as gateway, database(settings) as uows:
-            report = await reconcile(
-                uows,
-                gateway,
-                now=datetime.now(UTC),
-                older_than=timedelta(seconds=older_than),
-                on_applied=notifier,
-            )
-    finally:
-        if notifier is not None:
-            await notifier.aclose()
+    # Imported here, not at the top: the notifier loads aiogram, which the other payment
+    # commands (`shopbot topup create`) should not wait for.
+    from shopbot.composition.notices import open_telegram_notifier
+
+    async with AsyncExitStack() as stack:
+        gateway = await stack.enter_async_context(HeleketClient.from_settings(settings))
+        uows = await stack.enter_async_context(database(settings))
+        report = await reconcile(
+            uows,
+            gateway,
+            now=datetime.now(UTC),
+            older_than=timedelta(seconds=older_than),
+            on_applied=open_telegram_notifier(stack, settings, uows),
+        )
     outcomes = ", ".join(f"{name} {count}" for name, count in sorted(report.outcomes.items()))
     click.echo(
         f"checked {report.checked} invoices: {outcomes or 'nothing to do'}; errors {report.errors}"

@@ -1,7 +1,8 @@
 """Everything `shopbot demo` runs, in one process and one event loop, on free loopback
 ports: the Telegram Bot API emulator, the Heleket emulator, the webhook service (with the
 Telegram notifier) and the bot (webhook mode) on SQLite in a temporary directory with
-in-memory coordination. No network, no accounts."""
+in-memory coordination, each built by the same `shopbot.composition` builders as in
+production. No network, no accounts."""
 
 import asyncio
 import secrets
@@ -18,11 +19,10 @@ import httpx
 from aiogram import Bot, Dispatcher
 
 from shopbot.adapters.catalog_yaml import load_yaml
-from shopbot.adapters.heleket.client import HeleketClient
-from shopbot.adapters.telegram.notifier import notifier_from_settings
 from shopbot.bot.context import BotContext
-from shopbot.bot.factory import create_bot, create_dispatcher
-from shopbot.bot.runtime import bot_context, webhook_app
+from shopbot.composition.bot import bot_process
+from shopbot.composition.resources import HeleketRetry
+from shopbot.composition.webhook import webhook_service
 from shopbot.config import Settings
 from shopbot.demo.updates import IDLE_TIMEOUT, UpdateTracker
 from shopbot.domain.catalog.spec import CatalogSpec, parse_catalog
@@ -35,12 +35,13 @@ from shopbot.persistence.uow import UnitOfWorkFactory
 from shopbot.sandbox import heleket as heleket_sandbox
 from shopbot.sandbox.telegram import EMULATOR, Emulator, EmulatorConfig
 from shopbot.sandbox.telegram import create_app as create_telegram_app
-from shopbot.webhook.app import create_app as create_webhook_app
 
 CATALOG = Path(__file__).with_name("catalog.yaml")
 STOCK_FIELD = "demo_stock"
 BOT_ID, BOT_USERNAME, BOT_NAME = 700000001, "shopbot_demo_bot", "Shop"
 T = TypeVar("T")
+FAST_RETRY = HeleketRetry(attempts=2, backoff_base=0.05)
+"""The emulator answers at once: a failed call is retried soon, and given up soon."""
 
 
 def _random_key(length: int = 64) -> str:
@@ -201,32 +202,25 @@ async def demo_stack(
             trusted_proxies=[],
             reconcile_interval_seconds=0,
         )
-        gateway = HeleketClient.from_settings(settings, retry_attempts=2, backoff_base=0.05)
-        stack.push_async_callback(gateway.aclose)
-        notify = notifier_from_settings(settings)
-        if notify is not None:
-            stack.push_async_callback(notify.aclose)
+        service = await stack.enter_async_context(
+            webhook_service(settings, heleket_retry=FAST_RETRY)
+        )
         await stack.enter_async_context(
             serve(heleket_sandbox.create_app(heleket_config), port=heleket_port)
         )
         restore_signals()
-        await stack.enter_async_context(
-            serve(create_webhook_app(settings, gateway=gateway, notify=notify), port=webhook_port)
-        )
+        await stack.enter_async_context(serve(service.app, port=webhook_port))
         restore_signals()
         heleket = await stack.enter_async_context(
             httpx.AsyncClient(base_url=heleket_url, timeout=30)
         )
-        ctx = await stack.enter_async_context(bot_context(settings, gateway))
-        await load_catalog(ctx.uows, spec, stock)
-        bot = create_bot(settings)
-        stack.push_async_callback(bot.session.close)
-        dispatcher = create_dispatcher(ctx)
+        process = await stack.enter_async_context(bot_process(settings, gateway=service.gateway))
+        await load_catalog(process.uows, spec, stock)
         demo = DemoStack(
             emulator=telegram_app[EMULATOR],
-            bot=bot,
-            dispatcher=dispatcher,
-            ctx=ctx,
+            bot=process.bot,
+            dispatcher=process.dispatcher,
+            ctx=process.ctx,
             settings=settings,
             heleket=heleket,
             urls={
@@ -237,9 +231,8 @@ async def demo_stack(
             },
             stock=stock,
         )
-        await stack.enter_async_context(
-            serve_aiohttp(webhook_app(ctx, bot, dispatcher), port=bot_port)
-        )
+        assert process.webhook_app is not None  # BOT_MODE=webhook above
+        await stack.enter_async_context(serve_aiohttp(process.webhook_app, port=bot_port))
         yield demo
     finally:
         await uninterrupted(stack.aclose())

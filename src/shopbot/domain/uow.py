@@ -5,8 +5,7 @@ from typing import Protocol
 from shopbot.domain.catalog.ports import CatalogRepository, StockRepository
 from shopbot.domain.ledger.ports import LedgerRepository
 from shopbot.domain.orders.ports import OrderRepository
-from shopbot.domain.payments.ports import TopupRepository
-from shopbot.domain.payments.stars import StarPaymentRepository
+from shopbot.domain.payments.ports import StarPaymentRepository, TopupRepository
 from shopbot.domain.stats import StatsRepository
 from shopbot.domain.users.ports import UserRepository
 

@@ -16,17 +16,16 @@ from aiogram.types import (
     PreCheckoutQuery,
 )
 
-from shopbot.adapters.telegram.notifier import complete_purchase_after_topup, credited_text, send
 from shopbot.adapters.telegram.stars import TelegramStarsRefunder
 from shopbot.bot.callbacks import AdminCB, RefundCB, TopupMethodCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, record_menu, rows
 from shopbot.bot.money_confirm import ask, confirm_markup
+from shopbot.bot.payment_notices import complete_purchase_after_topup, credited_text, send
 from shopbot.bot.rendering import money, who
 from shopbot.bot.routers.admin_common import AdminStarsCB
 from shopbot.bot.screens import show_after_money
 from shopbot.bot.texts import Texts
-from shopbot.config import Settings
 from shopbot.domain.errors import InsufficientFunds, NotFound, OrderStateError
 from shopbot.domain.ledger import admin_actor, user_account
 from shopbot.domain.money import MINOR_UNIT
@@ -36,7 +35,6 @@ from shopbot.domain.payments.stars import (
     StarPayment,
     StarRefundOutcome,
     StarRefundState,
-    StarsPolicy,
     check_checkout,
     credit_star_payment,
     invoice_payload,
@@ -49,15 +47,6 @@ INVOICE_ONCE_SECONDS = 30
 RECENT_PAYMENTS = 3
 
 
-def stars_policy(settings: Settings) -> StarsPolicy:
-    return StarsPolicy(
-        currency=settings.shop_currency,
-        minimum=settings.topup_min,
-        maximum=settings.topup_max,
-        stars_per_unit=settings.stars_per_unit,
-    )
-
-
 async def send_invoice(
     query: CallbackQuery,
     callback_data: TopupMethodCB,
@@ -68,7 +57,7 @@ async def send_invoice(
 ) -> None:
     amount = (callback_data.amount_cents * MINOR_UNIT).quantize(MINOR_UNIT)
     payload = invoice_payload(
-        stars_policy(ctx.settings),
+        ctx.stars_policy,
         user_id=user.id,
         amount=amount,
         product_id=callback_data.product_id or None,
@@ -106,7 +95,7 @@ async def pre_checkout(query: PreCheckoutQuery, t: Texts, ctx: BotContext) -> No
         async with ctx.uows() as uow:
             await check_checkout(
                 uow,
-                stars_policy(ctx.settings),
+                ctx.stars_policy,
                 user_id=query.from_user.id,
                 payload=query.invoice_payload,
                 currency=query.currency,
@@ -139,7 +128,7 @@ async def successful_payment(
     async with ctx.uows() as uow:
         credit = await credit_star_payment(
             uow,
-            stars_policy(ctx.settings),
+            ctx.stars_policy,
             user_id=user.id,
             charge_id=paid.telegram_payment_charge_id,
             payload=paid.invoice_payload,

@@ -17,17 +17,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from shopbot.adapters.telegram.notifier import (
-    announce_payment,
-    remove_invoice_buttons,
-    top_up_rest,
-)
 from shopbot.bot.amounts import amount_refusal
 from shopbot.bot.callbacks import CheckPaymentCB, MenuCB, TopupCB, TopupMethodCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, main_menu, record_menu, rows
+from shopbot.bot.payment_notices import (
+    announce_payment,
+    remove_invoice_buttons,
+    top_up_rest,
+)
 from shopbot.bot.rendering import money
-from shopbot.bot.routers.stars import stars_policy
 from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.errors import InvalidAmount, ProductUnavailable
@@ -38,7 +37,6 @@ from shopbot.domain.payments.models import InvoiceState, TopupInvoice
 from shopbot.domain.payments.reconcile import check_invoice
 from shopbot.domain.payments.topups import TopupPolicy, create_topup
 from shopbot.domain.users import User
-from shopbot.wiring import crypto_topups_possible, topup_policy
 
 log = logging.getLogger(__name__)
 PRESETS = (Decimal(5), Decimal(10), Decimal(25), Decimal(50))
@@ -67,9 +65,7 @@ def from_cents(value: int) -> Decimal:
 
 def heleket_policy(ctx: BotContext) -> TopupPolicy | None:
     """None when crypto top-ups are off (no gateway, or no public URL for webhooks)."""
-    if ctx.gateway is None or not crypto_topups_possible(ctx.settings):
-        return None
-    return topup_policy(ctx.settings)
+    return ctx.topup_policy
 
 
 def limits(ctx: BotContext) -> dict[str, str]:
@@ -178,7 +174,7 @@ async def methods(
     data = {"amount_cents": cents(amount), "product_id": product_id}
     if heleket_policy(ctx) is not None:
         choices.append([button(t("topup.method_heleket"), TopupMethodCB(method="heleket", **data))])
-    stars = stars_policy(ctx.settings)
+    stars = ctx.stars_policy
     if stars.offers(amount):
         label = t("topup.method_stars", stars=stars.stars_for(amount))
         choices.append([button(label, TopupMethodCB(method="stars", **data))])

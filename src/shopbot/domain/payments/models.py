@@ -149,3 +149,29 @@ class PaymentEvent:
     """webhook or reconcile."""
     body: str
     """The raw report, kept for audit."""
+
+
+class StarRefundState(StrEnum):
+    NONE = "none"
+    REQUESTED = "requested"
+    """The user's balance is held; Telegram has not confirmed the refund yet."""
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    """Telegram refused; the hold went back to the balance. Settled by hand from here."""
+
+
+@dataclass(frozen=True, slots=True)
+class StarPayment:
+    id: int
+    charge_id: str
+    """telegram_payment_charge_id: unique, the idempotency key."""
+    user_id: int
+    stars: int
+    amount: Decimal
+    """What was credited, in the shop currency."""
+    payload: str
+    product_id: int | None
+    """A product to buy automatically once credited."""
+    refund_state: StarRefundState
+    refunded_at: datetime | None
+    created_at: datetime

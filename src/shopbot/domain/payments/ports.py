@@ -2,7 +2,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from shopbot.domain.payments.models import InvoiceState, PaymentEvent, RefundState, TopupInvoice
+from shopbot.domain.payments.models import (
+    InvoiceState,
+    PaymentEvent,
+    RefundState,
+    StarPayment,
+    StarRefundState,
+    TopupInvoice,
+)
 
 
 class TopupRepository(Protocol):
@@ -96,3 +103,33 @@ class TopupRepository(Protocol):
         ...
 
     async def set_event_outcome(self, event_id: int, outcome: str, note: str | None) -> None: ...
+
+
+class StarPaymentRepository(Protocol):
+    async def record(
+        self,
+        *,
+        charge_id: str,
+        user_id: int,
+        stars: int,
+        amount: Decimal,
+        payload: str,
+        product_id: int | None,
+    ) -> StarPayment | None:
+        """Insert the payment; None when this charge id was recorded before."""
+        ...
+
+    async def get(self, payment_id: int) -> StarPayment | None: ...
+
+    async def get_by_charge_id(self, charge_id: str) -> StarPayment | None: ...
+
+    async def list_for_user(self, user_id: int, limit: int) -> list[StarPayment]:
+        """The user's payments, newest first."""
+        ...
+
+    async def set_refund(
+        self, payment_id: int, *, allowed: frozenset[StarRefundState], to: StarRefundState
+    ) -> StarPayment | None:
+        """Atomically change the refund state if it is in `allowed` (stamping
+        `refunded_at` when it becomes refunded), else None."""
+        ...

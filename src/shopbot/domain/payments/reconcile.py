@@ -3,7 +3,6 @@ money. Answers go through the same idempotent path as webhooks."""
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,12 +14,10 @@ from shopbot.domain.payments.gateway import (
     PaymentGateway,
 )
 from shopbot.domain.payments.models import InvoiceState, PaymentEvent, TopupInvoice
+from shopbot.domain.payments.notifier import PaymentNotifier
 from shopbot.domain.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-
-OnApplied = Callable[[EventResult], Awaitable[None]]
-"""Told about every applied result after its commit (e.g. to message the user)."""
 
 
 @dataclass
@@ -58,7 +55,7 @@ async def reconcile(
     now: datetime,
     older_than: timedelta = timedelta(minutes=5),
     limit: int = 200,
-    on_applied: OnApplied | None = None,
+    on_applied: PaymentNotifier | None = None,
 ) -> ReconcileReport:
     report = ReconcileReport()
     async with uow_factory() as uow:
@@ -108,7 +105,7 @@ async def _reconcile_one(
     gateway: PaymentGateway,
     invoice: TopupInvoice,
     now: datetime,
-    on_applied: OnApplied | None,
+    on_applied: PaymentNotifier | None,
 ) -> str:
     try:
         result = await check_invoice(uow_factory, gateway, invoice)

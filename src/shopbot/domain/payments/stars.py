@@ -17,80 +17,26 @@ hold and the refund `requested`: pressing again asks Telegram again without a se
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from shopbot.domain.errors import DomainError, InvalidAmount, NotFound, OrderStateError
 from shopbot.domain.ids import is_id
 from shopbot.domain.ledger import Movement, MovementKind, SystemAccount, transfer, user_account
 from shopbot.domain.money import MINOR_UNIT, parse_positive_amount
 
-if TYPE_CHECKING:  # domain.uow names this module's repository: import for types only
-    from shopbot.domain.uow import UnitOfWork, UnitOfWorkFactory
+# Defined beside the other payment models (the repository port names them); re-exported
+# here, where the Stars flow's callers look for them.
+from shopbot.domain.payments.models import StarPayment as StarPayment
+from shopbot.domain.payments.models import StarRefundState as StarRefundState
+from shopbot.domain.uow import UnitOfWork, UnitOfWorkFactory
 
 STARS_CURRENCY = "XTR"
 MAX_STARS_PER_INVOICE = 10_000
 """A conservative ceiling for one Stars invoice; larger top-ups use another method."""
 MAX_PAYLOAD_BYTES = 128
 _PAYLOAD = re.compile(r"^st1:(\d{1,20}):(\d{1,16}):(\d{1,20}):(\d{1,12})$")
-
-
-class StarRefundState(StrEnum):
-    NONE = "none"
-    REQUESTED = "requested"
-    """The user's balance is held; Telegram has not confirmed the refund yet."""
-    REFUNDED = "refunded"
-    FAILED = "failed"
-    """Telegram refused; the hold went back to the balance. Settled by hand from here."""
-
-
-@dataclass(frozen=True, slots=True)
-class StarPayment:
-    id: int
-    charge_id: str
-    """telegram_payment_charge_id: unique, the idempotency key."""
-    user_id: int
-    stars: int
-    amount: Decimal
-    """What was credited, in the shop currency."""
-    payload: str
-    product_id: int | None
-    """A product to buy automatically once credited."""
-    refund_state: StarRefundState
-    refunded_at: datetime | None
-    created_at: datetime
-
-
-class StarPaymentRepository(Protocol):
-    async def record(
-        self,
-        *,
-        charge_id: str,
-        user_id: int,
-        stars: int,
-        amount: Decimal,
-        payload: str,
-        product_id: int | None,
-    ) -> StarPayment | None:
-        """Insert the payment; None when this charge id was recorded before."""
-        ...
-
-    async def get(self, payment_id: int) -> StarPayment | None: ...
-
-    async def get_by_charge_id(self, charge_id: str) -> StarPayment | None: ...
-
-    async def list_for_user(self, user_id: int, limit: int) -> list[StarPayment]:
-        """The user's payments, newest first."""
-        ...
-
-    async def set_refund(
-        self, payment_id: int, *, allowed: frozenset[StarRefundState], to: StarRefundState
-    ) -> StarPayment | None:
-        """Atomically change the refund state if it is in `allowed` (stamping
-        `refunded_at` when it becomes refunded), else None."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +119,7 @@ class CheckoutRefused(DomainError):
 
 
 async def check_checkout(
-    uow: "UnitOfWork",
+    uow: UnitOfWork,
     policy: StarsPolicy,
     *,
     user_id: int,
@@ -209,7 +155,7 @@ class StarCredit:
 
 
 async def credit_star_payment(
-    uow: "UnitOfWork",
+    uow: UnitOfWork,
     policy: StarsPolicy,
     *,
     user_id: int,
@@ -302,7 +248,7 @@ RETRYABLE = frozenset({StarRefundState.NONE, StarRefundState.REQUESTED})
 
 
 async def refund_star_payment(
-    uow_factory: "UnitOfWorkFactory", refunder: StarsRefunder, *, payment_id: int, actor: str
+    uow_factory: UnitOfWorkFactory, refunder: StarsRefunder, *, payment_id: int, actor: str
 ) -> StarRefundResult:
     """Refund a Stars payment to the payer. Raises InsufficientFunds when the balance
     no longer covers it (nothing is sent), OrderStateError when it cannot be refunded."""
@@ -358,9 +304,7 @@ def _hold(payment: StarPayment, actor: str) -> Movement:
     )
 
 
-async def _release(
-    uow_factory: "UnitOfWorkFactory", payment: StarPayment, actor: str
-) -> StarPayment:
+async def _release(uow_factory: UnitOfWorkFactory, payment: StarPayment, actor: str) -> StarPayment:
     async with uow_factory() as uow:
         released = await uow.stars.set_refund(
             payment.id,

@@ -4,7 +4,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopbot.domain.ids import is_id
-from shopbot.domain.payments.stars import StarPayment, StarRefundState
+from shopbot.domain.payments.models import StarPayment, StarRefundState
 from shopbot.persistence.models import StarPaymentRow
 from shopbot.persistence.repositories._sql import insert_or_ignore
 from shopbot.persistence.types import utcnow

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any, Literal
 
-from shopbot.domain.payments.models import FINAL_STATUSES
 from shopbot.sandbox.heleket import payloads
 from shopbot.sandbox.heleket.config import EmulatorConfig
 from shopbot.sandbox.heleket.payloads import CRYPTO_PLACES
@@ -21,7 +20,21 @@ from shopbot.sandbox.heleket.payloads import CRYPTO_PLACES
 UUID_NAMESPACE = uuid_lib.UUID("6f0b8f4e-3c1a-4e59-9d55-5a1c0de0e1e7")
 PAYABLE = ("check", "wrong_amount_waiting")
 REFUNDABLE = ("paid", "paid_over", "wrong_amount")
-FINAL = FINAL_STATUSES
+# Heleket's documented final statuses, written out here: the emulator plays Heleket from
+# its documentation, independent of the shop's own reading of it.
+FINAL = frozenset(
+    {
+        "paid",
+        "paid_over",
+        "wrong_amount",
+        "fail",
+        "cancel",
+        "system_fail",
+        "refund_fail",
+        "refund_paid",
+        "locked",
+    }
+)
 
 
 class BusinessError(Exception):

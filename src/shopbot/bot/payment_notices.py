@@ -1,8 +1,9 @@
 """Payment notifications: "balance topped up by X", then the purchase the customer was
 topping up for, delivered in the same chat.
 
-`TelegramPaymentNotifier` is the webhook service's `PaymentNotifier`: it runs after the
-payment is committed, so a failure to message anyone is logged and never raised. The
+`TelegramPaymentNotifier` implements the domain's `PaymentNotifier` port for the webhook
+service and `shopbot payments reconcile` (built by `shopbot.composition`): it runs after
+the payment is committed, so a failure to message anyone is logged and never raised. The
 bot's own handlers (Stars, "Check payment") call `announce_payment` and
 `complete_purchase_after_topup` directly, so every credited payment reads the same.
 """
@@ -13,18 +14,15 @@ from decimal import Decimal
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shopbot.bot.callbacks import TopupCB
 from shopbot.bot.context import BotContext
-from shopbot.bot.coordination import MemoryCoordination
 from shopbot.bot.delivery import send_delivery
 from shopbot.bot.failures import retrying
 from shopbot.bot.keyboards import button, record_menu
 from shopbot.bot.notifications import announce_manual_order
 from shopbot.bot.rendering import money
 from shopbot.bot.texts import Texts
-from shopbot.config import Settings, is_placeholder
 from shopbot.domain.ledger import user_account
 from shopbot.domain.payments.after_topup import (
     AfterTopupResult,
@@ -34,8 +32,6 @@ from shopbot.domain.payments.after_topup import (
 from shopbot.domain.payments.events import EventResult
 from shopbot.domain.payments.models import RefundState
 from shopbot.domain.users import User
-from shopbot.persistence.engine import create_engine, create_session_factory
-from shopbot.persistence.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -188,31 +184,13 @@ async def announce_payment(bot: Bot, ctx: BotContext, result: EventResult) -> No
 
 
 class TelegramPaymentNotifier:
-    """The webhook service's PaymentNotifier: messages users about Heleket events."""
+    """The domain's `PaymentNotifier` on Telegram: messages users about Heleket events.
+    `bot` and `ctx` belong to the process that built it (its engine, its admins); it
+    closes nothing."""
 
-    def __init__(self, bot: Bot, uows: UnitOfWorkFactory, settings: Settings) -> None:
+    def __init__(self, bot: Bot, ctx: BotContext) -> None:
         self.bot = bot
-        self.ctx = BotContext(
-            settings=settings,
-            uows=uows,
-            coordination=MemoryCoordination(),
-            admin_ids=frozenset(settings.admin_ids),
-        )
-        self._engine: AsyncEngine | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "TelegramPaymentNotifier":
-        """A bot on TELEGRAM_TOKEN / TELEGRAM_API_URL and a small connection pool of its
-        own; nothing connects until the first notification. Close it with `close()`."""
-        # Imported here: the bot's routers import this module.
-        from shopbot.bot.factory import create_bot
-
-        engine = create_engine(settings.database_url, pool_size=2)
-        notifier = cls(
-            create_bot(settings), UnitOfWorkFactory(create_session_factory(engine)), settings
-        )
-        notifier._engine = engine
-        return notifier
+        self.ctx = ctx
 
     async def __call__(self, result: EventResult) -> None:
         try:
@@ -220,17 +198,3 @@ class TelegramPaymentNotifier:
         except Exception:  # the payment is durable; a lost notice must not fail anything
             uuid = result.invoice.uuid if result.invoice else None
             log.exception("payment notification for %s failed", uuid)
-
-    async def aclose(self) -> None:
-        """Close the bot's HTTP session (and the connection pool made by from_settings)."""
-        await self.bot.session.close()
-        if self._engine is not None:
-            await self._engine.dispose()
-
-
-def notifier_from_settings(settings: Settings) -> TelegramPaymentNotifier | None:
-    """The webhook service's notifier when TELEGRAM_TOKEN is set, else None."""
-    token = settings.telegram_token
-    if token is None or is_placeholder(token.get_secret_value()):
-        return None
-    return TelegramPaymentNotifier.from_settings(settings)

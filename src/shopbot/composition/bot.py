@@ -1,0 +1,64 @@
+"""Building the bot process: Bot, Dispatcher, the handlers' context and, in webhook mode,
+the aiohttp app Telegram posts updates to."""
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+
+from shopbot.bot.context import BotContext
+from shopbot.bot.factory import create_dispatcher
+from shopbot.bot.runtime import webhook_app
+from shopbot.composition.resources import (
+    HeleketRetry,
+    bot_context,
+    open_bot,
+    open_coordination,
+    open_database,
+    open_optional_heleket,
+)
+from shopbot.config import Settings
+from shopbot.domain.payments.gateway import PaymentGateway
+from shopbot.persistence.uow import UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class BotProcess:
+    settings: Settings
+    ctx: BotContext
+    bot: Bot
+    dispatcher: Dispatcher
+    webhook_app: web.Application | None
+    """The app serving Telegram's webhook (BOT_MODE=webhook); None in polling mode."""
+
+    @property
+    def uows(self) -> UnitOfWorkFactory:
+        return self.ctx.uows
+
+
+@asynccontextmanager
+async def bot_process(
+    settings: Settings,
+    *,
+    gateway: PaymentGateway | None = None,
+    heleket_retry: HeleketRetry | None = None,
+) -> AsyncIterator[BotProcess]:
+    """The bot built from `settings`; on exit its resources close in reverse order: the
+    Heleket client, the Bot's HTTP session, Redis, the database engine.
+
+    `gateway`: used instead of a Heleket client built from the settings (which is left
+    out when the Heleket keys are not set: Stars still work). `heleket_retry`: the built
+    client's retry pace. Raises MissingSecret without TELEGRAM_TOKEN, and in webhook mode
+    without TELEGRAM_WEBHOOK_SECRET or PUBLIC_BASE_URL. Nothing connects until used."""
+    async with AsyncExitStack() as stack:
+        database = open_database(stack, settings)
+        coordination = open_coordination(stack, settings)
+        bot = open_bot(stack, settings)
+        if gateway is None:
+            gateway = open_optional_heleket(stack, settings, heleket_retry)
+        ctx = bot_context(settings, database.uows, coordination, gateway)
+        dispatcher = create_dispatcher(ctx)
+        app = webhook_app(ctx, bot, dispatcher) if settings.bot_mode == "webhook" else None
+        yield BotProcess(settings, ctx, bot, dispatcher, app)

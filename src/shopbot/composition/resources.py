@@ -1,0 +1,104 @@
+"""Opening one process's resources onto its exit stack; each is closed by the stack,
+in reverse order of opening."""
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from aiogram import Bot
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shopbot.adapters.heleket.client import HeleketClient
+from shopbot.bot.context import BotContext
+from shopbot.bot.coordination import (
+    Coordination,
+    MemoryCoordination,
+    RedisCoordination,
+    redis_client,
+)
+from shopbot.bot.factory import create_bot
+from shopbot.composition.policies import crypto_topup_policy, stars_policy
+from shopbot.config import MissingSecret, Settings
+from shopbot.domain.payments.gateway import PaymentGateway
+from shopbot.persistence.engine import create_engine, create_session_factory
+from shopbot.persistence.uow import UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class HeleketRetry:
+    """How a built Heleket client retries a failed call: `attempts` tries in all,
+    waiting `backoff_base` seconds, then twice that, ... (tests and the demo go fast)."""
+
+    attempts: int = 3
+    backoff_base: float = 0.5
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: AsyncEngine
+    uows: UnitOfWorkFactory
+
+
+def open_database(stack: AsyncExitStack, settings: Settings, *, pool_size: int = 10) -> Database:
+    """The engine on DATABASE_URL (nothing connects yet); disposed by the stack."""
+    engine = create_engine(settings.database_url, pool_size=pool_size)
+    stack.push_async_callback(engine.dispose)
+    return Database(engine, UnitOfWorkFactory(create_session_factory(engine)))
+
+
+def open_coordination(stack: AsyncExitStack, settings: Settings) -> Coordination:
+    """Redis (REDIS_URL or REDIS_CLUSTER_NODES) when configured, else in-memory (one
+    instance only); closed by the stack."""
+    client = redis_client(settings.redis_url, settings.redis_cluster_nodes)
+    coordination = RedisCoordination(client) if client is not None else MemoryCoordination()
+    stack.push_async_callback(coordination.close)
+    return coordination
+
+
+def open_bot(stack: AsyncExitStack, settings: Settings) -> Bot:
+    """A Bot on TELEGRAM_TOKEN / TELEGRAM_API_URL (MissingSecret without the token); its
+    HTTP session is closed by the stack."""
+    bot = create_bot(settings)
+    stack.push_async_callback(bot.session.close)
+    return bot
+
+
+def open_heleket(
+    stack: AsyncExitStack, settings: Settings, retry: HeleketRetry | None = None
+) -> HeleketClient:
+    """A Heleket client on HELEKET_API_URL (MissingSecret without the merchant id and
+    key); closed by the stack."""
+    retry = retry or HeleketRetry()
+    client = HeleketClient.from_settings(
+        settings, retry_attempts=retry.attempts, backoff_base=retry.backoff_base
+    )
+    stack.push_async_callback(client.aclose)
+    return client
+
+
+def open_optional_heleket(
+    stack: AsyncExitStack, settings: Settings, retry: HeleketRetry | None = None
+) -> HeleketClient | None:
+    """As `open_heleket`, but None when the Heleket keys are not set (crypto top-ups
+    are off; the start-up checks warned)."""
+    try:
+        return open_heleket(stack, settings, retry)
+    except MissingSecret:
+        return None
+
+
+def bot_context(
+    settings: Settings,
+    uows: UnitOfWorkFactory,
+    coordination: Coordination,
+    gateway: PaymentGateway | None,
+) -> BotContext:
+    """The handlers' context, with the policies built once here."""
+    return BotContext(
+        settings=settings,
+        uows=uows,
+        coordination=coordination,
+        stars_policy=stars_policy(settings),
+        gateway=gateway,
+        topup_policy=crypto_topup_policy(settings, gateway),
+        admin_ids=frozenset(settings.admin_ids),
+    )
