@@ -56,5 +56,4 @@ class ShopContextMiddleware(BaseMiddleware):
         await uow.commit()
         data["user"] = user
         data["t"] = Texts(user.language)
-        data["is_admin"] = self.ctx.is_admin(user.id)
         return await handler(event, data)

@@ -4,7 +4,8 @@ through the same idempotent path as webhooks) or a Telegram Stars invoice (stars
 
 An amount chosen from the catalog's "top up the missing amount" carries the product,
 which is then bought by itself once the payment is credited. Admins' refunds of Heleket
-top-ups (RefundCB kind "heleket") ask for the payer's wallet here too.
+top-ups are in the admin area (admin_refund_heleket); only the wallet question's Cancel
+(`TopupCancelCB(what="refund")`) is answered here.
 """
 
 import logging
@@ -330,7 +331,7 @@ async def check_payment(
     """Ask Heleket about the invoice (`check_invoice` takes the factory `ctx.uows`: it
     commits around the network call) and show what it says."""
     invoice = await uow.topups.get(callback_data.invoice_id)
-    if invoice is None or (invoice.user_id != user.id and not ctx.is_admin(user.id)):
+    if invoice is None or invoice.user_id != user.id:  # the button is the payer's only
         await query.answer(t("topup.invoice_missing"), show_alert=True)
         return
     result: EventResult | None = None
