@@ -3,6 +3,7 @@ answer (re-validated, always within Telegram's 10 seconds), the credit once per
 `telegram_payment_charge_id`, and /paysupport (admins' refunds of Stars payments are in
 the admin area: admin_refund_stars)."""
 
+import contextlib
 import logging
 
 from aiogram import Bot, F, Router
@@ -105,13 +106,15 @@ async def pre_checkout(query: PreCheckoutQuery, t: Texts, ctx: BotContext, uow: 
             total_amount=query.total_amount,
         )
     except CheckoutRefused as refused:
-        await uow.rollback()
         log.info("pre-checkout %s refused: %s", query.id, refused.reason)
         await _answer_checkout(query, t(f"stars.refused_{refused.reason}"))
         return
     except Exception:
-        await uow.rollback()  # a failed transaction must not be committed after the answer
         log.exception("pre-checkout %s could not be checked", query.id)
+        # A failed transaction must not be committed after the answer, and a rollback
+        # that fails too must not keep the answer from Telegram (it waits 10 seconds).
+        with contextlib.suppress(Exception):
+            await uow.rollback()
         await _answer_checkout(query, t("stars.refused_error"))
         return
     await _answer_checkout(query, None)
