@@ -13,6 +13,7 @@ from aiogram.types import Message, TelegramObject, Update
 from aiogram.types import User as TelegramUser
 
 from shopbot.bot.context import BotContext
+from shopbot.bot.middlewares.unit_of_work import UOW
 from shopbot.bot.texts import Texts, pick_language
 from shopbot.domain.ids import parse_id
 from shopbot.domain.uow import UnitOfWork
@@ -46,7 +47,7 @@ class ShopContextMiddleware(BaseMiddleware):
         if sender is None or sender.is_bot:
             data["t"] = Texts(pick_language(None))
             return await handler(event, data)
-        uow: UnitOfWork = data["uow"]
+        uow: UnitOfWork = data[UOW]
         user = await uow.users.register(
             sender.id,
             username=sender.username,
