@@ -76,6 +76,11 @@ class Pacer:
 
 
 class Broadcaster:
+    """Sends one text to every reachable user, page by page. Takes a unit-of-work
+    factory, not an update's unit of work: it runs in the background for minutes, reads
+    each page and records unreachable users in short transactions of its own, and never
+    holds one open across the network calls to Telegram."""
+
     def __init__(
         self,
         bot: Bot,

@@ -74,11 +74,12 @@ def create_dispatcher(ctx: BotContext) -> Dispatcher:
     dispatcher.update.outer_middleware(UpdateDedupeMiddleware(ctx.coordination))
     # Before the context: group traffic registers nobody and reaches no router.
     dispatcher.update.outer_middleware(PrivateChatsOnly(ctx))
+    # One unit of work for the whole update, registration included; the error middleware
+    # rolls it back before it answers a failure.
+    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(ctx.uows))
     dispatcher.update.outer_middleware(ShopContextMiddleware(ctx))
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.pre_checkout_query):
         observer.middleware(ErrorMiddleware())
-        # Inside the error middleware: a failed update is rolled back before it is answered.
-        observer.middleware(UnitOfWorkMiddleware(ctx.uows))
     for router in ROUTERS():
         dispatcher.include_router(router)
     return dispatcher

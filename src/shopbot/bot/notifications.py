@@ -30,6 +30,9 @@ async def announce_manual_order(
     Each admin's message is retried on 429/5xx/network errors (`failures.retrying`); an
     admin still unreachable is logged and skipped, so one admin cannot hide the order
     from the others. An order no admin got stays on the admin screen "Orders to fulfil".
+    Takes the factory `ctx.uows`, not the update's unit of work: it is called after the
+    purchase was committed, by a handler and by the webhook service (no update there),
+    and it commits the claim before the network calls to Telegram.
     Returns True when this call claimed the announcement."""
     if (
         product.kind is not ProductKind.MANUAL

@@ -1,4 +1,8 @@
-"""Registers the user of every update and hands handlers `user`, `t` (texts) and `ctx`."""
+"""Registers the user of every update and hands handlers `user`, `t` (texts) and `ctx`.
+
+The registration runs in the update's unit of work (`UnitOfWorkMiddleware` sits outside
+this one) and is committed at once: the user exists whatever the handler does, and the
+upsert's row lock is not held while the handler talks to Telegram."""
 
 import re
 from collections.abc import Awaitable, Callable
@@ -9,8 +13,10 @@ from aiogram.types import Message, TelegramObject, Update
 from aiogram.types import User as TelegramUser
 
 from shopbot.bot.context import BotContext
+from shopbot.bot.middlewares.unit_of_work import UOW
 from shopbot.bot.texts import Texts, pick_language
 from shopbot.domain.ids import parse_id
+from shopbot.domain.uow import UnitOfWork
 
 REFERRAL = re.compile(r"^/start(?:@\w+)?\s+(?:ref_?)?([0-9]+)$", re.ASCII)
 
@@ -41,15 +47,14 @@ class ShopContextMiddleware(BaseMiddleware):
         if sender is None or sender.is_bot:
             data["t"] = Texts(pick_language(None))
             return await handler(event, data)
-        async with self.ctx.uows() as uow:
-            user = await uow.users.register(
-                sender.id,
-                username=sender.username,
-                language=pick_language(sender.language_code),
-                referrer_id=referrer_of(event) if isinstance(event, Update) else None,
-            )
-            await uow.commit()
+        uow: UnitOfWork = data[UOW]
+        user = await uow.users.register(
+            sender.id,
+            username=sender.username,
+            language=pick_language(sender.language_code),
+            referrer_id=referrer_of(event) if isinstance(event, Update) else None,
+        )
+        await uow.commit()
         data["user"] = user
         data["t"] = Texts(user.language)
-        data["is_admin"] = self.ctx.is_admin(user.id)
         return await handler(event, data)

@@ -11,6 +11,7 @@ database or Redis outage, a bug) is answered, logged with details, and raised ag
 in webhook mode Telegram gets a non-2xx and redelivers (handlers are safe to run twice).
 Across those redeliveries the user is told at most once per update: the coordination
 store (Redis or memory) remembers that the update's failure was announced.
+Every failure rolls back the update's unit of work (`data["uow"]`) before it is answered.
 """
 
 import contextlib
@@ -26,6 +27,7 @@ from structlog.contextvars import bound_contextvars
 
 from shopbot.bot.context import BotContext
 from shopbot.bot.failures import describe, is_permanent, not_modified
+from shopbot.bot.middlewares.unit_of_work import roll_back
 from shopbot.bot.texts import Texts, pick_language
 from shopbot.domain.errors import DomainError, UserBlocked
 
@@ -83,11 +85,15 @@ class ErrorMiddleware(BaseMiddleware):
         try:
             return await handler(event, data)
         except UserBlocked:
+            await roll_back(data)
             await tell(event, t("error.blocked"))
         except DomainError as refusal:
+            await roll_back(data)
             log.info("refused: %s", refusal)
             await tell(event, t("error.refused"))
         except Exception as error:
+            # Before anything is said: no half-written update, no lock held while telling.
+            await roll_back(data)
             if not_modified(error):
                 # A double tap edits the screen to what it already shows: nothing to do.
                 return None

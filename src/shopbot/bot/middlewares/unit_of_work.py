@@ -1,15 +1,20 @@
 """One unit of work per update: a request-scoped transaction.
 
 Handlers receive it as `uow` (the domain's `UnitOfWork` port, never the SQL session).
-It commits when the handler returns and rolls back when it raises, so a failed update
-leaves nothing half-written and a redelivery starts clean. It sits inside
-`ErrorMiddleware`: the rollback happens before the user is told about the failure.
+It is an outer *update* middleware, so one unit of work serves the whole update: the
+user registration (`ShopContextMiddleware`, which commits it at once so a redelivery
+finds the user) and then the handler. It commits when the update's handling returns
+and rolls back when it raises. `ErrorMiddleware` (inner, per observer) rolls
+`data["uow"]` back itself before it answers a failure it swallows (a refusal, a
+permanent Telegram error), so an answered failure leaves nothing half-written either;
+a failure it raises again is rolled back here, and a redelivery starts clean.
 
 A handler that moves money commits (`await uow.commit()`) before it tells the customer
-(a message must never announce what a later failure could roll back); the unit of work
-goes on in a new transaction after that. Flows that must span a network call between
-two transactions (creating a Heleket invoice, a refund) take the factory `ctx.uows`
-instead and say so in their docstrings.
+(a message must never announce what a later failure could roll back), and commits or
+rolls back before a Telegram call whenever it holds a row lock; the unit of work goes on
+in a new transaction after that. Flows that must span a network call between two
+transactions (creating a Heleket invoice, a refund, the purchase after a top-up) take
+the factory `ctx.uows` instead and say so in their docstrings.
 """
 
 from collections.abc import Awaitable, Callable
@@ -18,7 +23,10 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 
-from shopbot.domain.uow import UnitOfWorkFactory
+from shopbot.domain.uow import UnitOfWork, UnitOfWorkFactory
+
+UOW = "uow"
+"""The handler argument (and middleware data key) of the update's unit of work."""
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
@@ -32,7 +40,20 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         async with self.uows() as uow:
-            data["uow"] = uow
+            data[UOW] = uow
             result = await handler(event, data)
             await uow.commit()
             return result
+
+
+async def roll_back(data: dict[str, Any]) -> None:
+    """Roll back the update's unit of work, if it has one (a failed handler's writes).
+    Never raises: the failure being handled is what matters, and leaving the unit of
+    work rolls back anyway."""
+    uow: UnitOfWork | None = data.get(UOW)
+    if uow is None:
+        return
+    try:
+        await uow.rollback()
+    except Exception:  # the database is what failed; the block's exit closes the session
+        return

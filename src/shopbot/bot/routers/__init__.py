@@ -14,7 +14,6 @@ from shopbot.bot.routers import (
     start,
     support,
     topup,
-    topup_refund,
 )
 
 
@@ -26,7 +25,6 @@ def ROUTERS() -> list[Router]:
         balance.build(),
         orders.build(),
         topup.build(),
-        topup_refund.build(),
         stars.build(),
         support.build(),
         fallback.build(),

@@ -22,6 +22,7 @@ from shopbot.bot.routers import (
     admin_orders,
     admin_payments,
     admin_products,
+    admin_refunds,
     admin_users,
 )
 from shopbot.bot.routers.admin_common import (
@@ -127,5 +128,6 @@ def build() -> Router:
         admin_orders.build(),
         admin_broadcast.build(),
         admin_money.build(),
+        admin_refunds.build(),
     )
     return router

@@ -12,7 +12,7 @@ from shopbot.bot.callbacks import AdminCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.money_confirm import MoneyCB, take
-from shopbot.bot.routers import admin_orders, stars, topup_refund
+from shopbot.bot.routers import admin_orders, admin_refund_heleket, admin_refund_stars
 from shopbot.bot.routers.admin_common import AdminOrderCB, AdminStarsCB, AdminTopupCB, show
 from shopbot.bot.texts import Texts
 
@@ -43,11 +43,11 @@ async def confirmed(
     if callback_data.action == "order":
         await admin_orders.refund(query, callback_data.ref, bot, t, ctx)
     elif callback_data.action == "heleket":
-        await topup_refund.refund_confirmed(
+        await admin_refund_heleket.refund_confirmed(
             query, callback_data.ref, str(pending["address"]), t, ctx
         )
     elif callback_data.action == "stars":
-        await stars.refund_stars(query, callback_data.ref, t, ctx, bot, state)
+        await admin_refund_stars.refund_stars(query, callback_data.ref, t, ctx, bot, state)
 
 
 async def cancelled(

@@ -13,6 +13,7 @@ from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import user_account
 from shopbot.domain.ledger.ports import HistoryLine
+from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
 
 HISTORY_LINES = 10
@@ -35,12 +36,16 @@ def history_line(t: Texts, line: HistoryLine, currency: str) -> str:
 
 
 async def balance(
-    query: CallbackQuery, callback_data: MenuCB, user: User, t: Texts, ctx: BotContext
+    query: CallbackQuery,
+    callback_data: MenuCB,
+    user: User,
+    t: Texts,
+    ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
     account = user_account(user.id)
-    async with ctx.uows() as uow:
-        balance = await uow.ledger.balance(account)
-        history = await uow.ledger.history(account, HISTORY_LINES)
+    balance = await uow.ledger.balance(account)
+    history = await uow.ledger.history(account, HISTORY_LINES)
     parts = [t("balance.text", balance=money(balance), currency=ctx.currency), ""]
     if history:
         parts.append(t("balance.history_title"))

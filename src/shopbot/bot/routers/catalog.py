@@ -19,17 +19,17 @@ from shopbot.domain.catalog.models import Product, ProductKind
 from shopbot.domain.errors import InsufficientFunds, OutOfStock, ProductUnavailable
 from shopbot.domain.ledger import user_account
 from shopbot.domain.orders.use_cases import purchase
+from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
 
 PAGE_SIZE = 6
 
 
 async def categories(
-    query: CallbackQuery, callback_data: MenuCB, t: Texts, ctx: BotContext
+    query: CallbackQuery, callback_data: MenuCB, t: Texts, uow: UnitOfWork
 ) -> None:
-    async with ctx.uows() as uow:
-        listed = await uow.catalog.list_categories()
-        loose = await uow.catalog.products_in(None)
+    listed = await uow.catalog.list_categories()
+    loose = await uow.catalog.products_in(None)
     buttons = [[button(c.title.get(t.language), CategoryCB(category_id=c.id))] for c in listed]
     if loose:
         buttons.append([button(t("catalog.other"), CategoryCB(category_id=0))])
@@ -39,12 +39,11 @@ async def categories(
 
 
 async def products(
-    query: CallbackQuery, callback_data: CategoryCB, t: Texts, ctx: BotContext
+    query: CallbackQuery, callback_data: CategoryCB, t: Texts, ctx: BotContext, uow: UnitOfWork
 ) -> None:
     category_id = callback_data.category_id or None
-    async with ctx.uows() as uow:
-        found = await uow.catalog.products_in(category_id)
-        names = {c.id: c.title.get(t.language) for c in await uow.catalog.list_categories()}
+    found = await uow.catalog.products_in(category_id)
+    names = {c.id: c.title.get(t.language) for c in await uow.catalog.list_categories()}
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(max(callback_data.page, 0), pages - 1)
     shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -81,10 +80,9 @@ async def products(
     )
 
 
-async def _availability(t: Texts, ctx: BotContext, product: Product) -> tuple[str, bool]:
+async def _availability(t: Texts, uow: UnitOfWork, product: Product) -> tuple[str, bool]:
     if product.kind is ProductKind.STOCK:
-        async with ctx.uows() as uow:
-            left = await uow.stock.available(product.id)
+        left = await uow.stock.available(product.id)
         return (
             (t("product.in_stock", count=left), True)
             if left
@@ -95,16 +93,17 @@ async def _availability(t: Texts, ctx: BotContext, product: Product) -> tuple[st
     return t("product.always_available"), True
 
 
-async def card(query: CallbackQuery, callback_data: ProductCB, t: Texts, ctx: BotContext) -> None:
-    async with ctx.uows() as uow:
-        product = await uow.catalog.get_product_by_id(callback_data.product_id)
+async def card(
+    query: CallbackQuery, callback_data: ProductCB, t: Texts, ctx: BotContext, uow: UnitOfWork
+) -> None:
+    product = await uow.catalog.get_product_by_id(callback_data.product_id)
     back = button(
         t("common.back"), CategoryCB(category_id=callback_data.category_id, page=callback_data.page)
     )
     if product is None or not product.is_active:
         await show(query, t("product.unavailable"), rows([back]))
         return
-    availability, can_buy = await _availability(t, ctx, product)
+    availability, can_buy = await _availability(t, uow, product)
     description = product.description.get(t.language)
     text = t(
         "product.card",
@@ -125,11 +124,15 @@ async def card(query: CallbackQuery, callback_data: ProductCB, t: Texts, ctx: Bo
 
 
 async def confirm(
-    query: CallbackQuery, callback_data: BuyCB, user: User, t: Texts, ctx: BotContext
+    query: CallbackQuery,
+    callback_data: BuyCB,
+    user: User,
+    t: Texts,
+    ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
-    async with ctx.uows() as uow:
-        product = await uow.catalog.get_product_by_id(callback_data.product_id)
-        balance = await uow.ledger.balance(user_account(user.id))
+    product = await uow.catalog.get_product_by_id(callback_data.product_id)
+    balance = await uow.ledger.balance(user_account(user.id))
     if product is None or not product.is_active:
         await show(
             query, t("product.unavailable"), rows([button(t("common.menu"), MenuCB(to="home"))])
@@ -177,32 +180,40 @@ def _insufficient(
 
 
 async def buy(
-    query: CallbackQuery, callback_data: BuyCB, user: User, t: Texts, ctx: BotContext
+    query: CallbackQuery,
+    callback_data: BuyCB,
+    user: User,
+    t: Texts,
+    ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
+    """Buy in the update's unit of work and commit before anything is shown: the buyer
+    is told only what is paid for, and the purchase's row locks end before Telegram is
+    called. A refusal rolls back the same way before it is answered."""
     home = rows([button(t("common.menu"), MenuCB(to="home"))])
-    async with ctx.uows() as uow:
-        product = await uow.catalog.get_product_by_id(callback_data.product_id)
+    product = await uow.catalog.get_product_by_id(callback_data.product_id)
     if product is None:
         await show(query, t("product.unavailable"), home)
         return
     try:
-        async with ctx.uows() as uow:
-            result = await purchase(
-                uow,
-                user_id=user.id,
-                sku=product.sku,
-                request_key=f"tg:{user.id}:{callback_data.nonce}",
-            )
-            await uow.commit()
+        result = await purchase(
+            uow,
+            user_id=user.id,
+            sku=product.sku,
+            request_key=f"tg:{user.id}:{callback_data.nonce}",
+        )
+        await uow.commit()
     except InsufficientFunds:
-        async with ctx.uows() as uow:
-            balance = await uow.ledger.balance(user_account(user.id))
+        await uow.rollback()
+        balance = await uow.ledger.balance(user_account(user.id))
         await show(query, *_insufficient(t, ctx, product, balance))
         return
     except OutOfStock:
+        await uow.rollback()
         await show(query, t("buy.out_of_stock"), home)
         return
     except ProductUnavailable:
+        await uow.rollback()
         await show(query, t("product.unavailable"), home)
         return
     # Paid and committed: first the admins (a manual order), then the buyer; neither

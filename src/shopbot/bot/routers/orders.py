@@ -14,6 +14,7 @@ from shopbot.bot.rendering import money
 from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.orders.models import OrderStatus
+from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
 
 PAGE_SIZE = 5
@@ -29,20 +30,25 @@ class OrdersPageCB(Extensible, prefix="ords"):
 
 
 async def _page(
-    query: CallbackQuery, page: int, user: User, t: Texts, ctx: BotContext, *, keep: bool
+    query: CallbackQuery,
+    page: int,
+    user: User,
+    t: Texts,
+    ctx: BotContext,
+    uow: UnitOfWork,
+    *,
+    keep: bool,
 ) -> None:
     """`keep`: pressed under a delivery, so the page opens in a new message."""
     page = min(max(page, 0), MAX_PAGE)
-    async with ctx.uows() as uow:
-        # One more than the page needs tells whether a next page exists.
-        found = await uow.orders.list_for_user(user.id, (page + 1) * PAGE_SIZE + 1)
-        if found and len(found) <= page * PAGE_SIZE:  # a stale page: show the last one
-            page = (len(found) - 1) // PAGE_SIZE
-        shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        products = {
-            order.product_id: await uow.catalog.get_product_by_id(order.product_id)
-            for order in shown
-        }
+    # One more than the page needs tells whether a next page exists.
+    found = await uow.orders.list_for_user(user.id, (page + 1) * PAGE_SIZE + 1)
+    if found and len(found) <= page * PAGE_SIZE:  # a stale page: show the last one
+        page = (len(found) - 1) // PAGE_SIZE
+    shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    products = {
+        order.product_id: await uow.catalog.get_product_by_id(order.product_id) for order in shown
+    }
     home = [button(t("common.menu"), MenuCB(to="home"))]
     if not shown:
         markup = rows([button(t("menu.catalog"), MenuCB(to="catalog"))], home)
@@ -71,24 +77,33 @@ async def _page(
 
 
 async def first_page(
-    query: CallbackQuery, callback_data: MenuCB, user: User, t: Texts, ctx: BotContext
+    query: CallbackQuery,
+    callback_data: MenuCB,
+    user: User,
+    t: Texts,
+    ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
-    await _page(query, 0, user, t, ctx, keep=callback_data.keep)
+    await _page(query, 0, user, t, ctx, uow, keep=callback_data.keep)
 
 
 async def other_page(
-    query: CallbackQuery, callback_data: OrdersPageCB, user: User, t: Texts, ctx: BotContext
+    query: CallbackQuery,
+    callback_data: OrdersPageCB,
+    user: User,
+    t: Texts,
+    ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
-    await _page(query, callback_data.page, user, t, ctx, keep=callback_data.keep)
+    await _page(query, callback_data.page, user, t, ctx, uow, keep=callback_data.keep)
 
 
 async def details(
-    query: CallbackQuery, callback_data: OrderCB, user: User, t: Texts, ctx: BotContext
+    query: CallbackQuery, callback_data: OrderCB, user: User, t: Texts, uow: UnitOfWork
 ) -> None:
-    async with ctx.uows() as uow:
-        order = await uow.orders.get(callback_data.order_id)
-        mine = order is not None and order.user_id == user.id
-        product = await uow.catalog.get_product_by_id(order.product_id) if order and mine else None
+    order = await uow.orders.get(callback_data.order_id)
+    mine = order is not None and order.user_id == user.id
+    product = await uow.catalog.get_product_by_id(order.product_id) if order and mine else None
     if order is None or not mine or product is None:
         # Someone else's order is answered exactly like a missing one.
         await show(query, t("orders.unknown"), rows([button(t("common.back"), OrdersPageCB())]))

@@ -4,10 +4,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from shopbot.bot.callbacks import LanguageCB, MenuCB
-from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import languages, main_menu
 from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
+from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
 
 
@@ -37,12 +37,11 @@ async def language_menu(
 
 
 async def set_language(
-    query: CallbackQuery, callback_data: LanguageCB, user: User, ctx: BotContext
+    query: CallbackQuery, callback_data: LanguageCB, user: User, uow: UnitOfWork
 ) -> None:
     t = Texts(callback_data.code)
-    async with ctx.uows() as uow:
-        await uow.users.set_language(user.id, t.language)
-        await uow.commit()
+    await uow.users.set_language(user.id, t.language)
+    await uow.commit()  # the answer below is in the new language: it must stick
     await query.answer(t("language.set"))
     if isinstance(query.message, Message):
         await query.message.edit_text(t("menu.title"), reply_markup=main_menu(t))

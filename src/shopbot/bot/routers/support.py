@@ -41,6 +41,7 @@ from shopbot.bot.telegram_text import CAPTION_LIMIT, MESSAGE_LIMIT, fits, split,
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.limits import telegram_length
 from shopbot.domain.ids import parse_id
+from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
 
 log = logging.getLogger(__name__)
@@ -78,10 +79,9 @@ def tagged_user(message: Message) -> int | None:
     return parse_id(match.group(1)) if match else None
 
 
-async def support_texts(ctx: BotContext, chat_id: int) -> Texts:
+async def support_texts(uow: UnitOfWork, chat_id: int) -> Texts:
     """The support chat's language: its admin's, when it is an admin's private chat."""
-    async with ctx.uows() as uow:
-        admin = await uow.users.get(chat_id)
+    admin = await uow.users.get(chat_id)
     return Texts(admin.language if admin else "en")
 
 
@@ -157,10 +157,10 @@ def support_candidates(ctx: BotContext, chat_id: int) -> list[int]:
     return [chat_id, *dict.fromkeys(others)]
 
 
-async def relay(bot: Bot, ctx: BotContext, message: Message, user: User, chat_id: int) -> None:
+async def relay(bot: Bot, uow: UnitOfWork, message: Message, user: User, chat_id: int) -> None:
     """Post the customer's message in `chat_id` under the tagged header. Raises aiogram's
     TelegramAPIError subclasses as Telegram answers."""
-    staff = await support_texts(ctx, chat_id)
+    staff = await support_texts(uow, chat_id)
     sender = message.from_user
     header = f"{tag(user.id)} " + staff(
         "support.header",
@@ -187,7 +187,13 @@ async def relay(bot: Bot, ctx: BotContext, message: Message, user: User, chat_id
 
 
 async def to_support(
-    message: Message, bot: Bot, state: FSMContext, user: User, t: Texts, ctx: BotContext
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    user: User,
+    t: Texts,
+    ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
     """Relay the customer's message (each item of an album) to the support chat and
     confirm once (once per album). A permanent refusal by Telegram is logged with the
@@ -209,7 +215,7 @@ async def to_support(
         candidates.insert(0, chosen)
     delivered_to: int | None = None
     try:
-        delivered_to = await _relay_first(bot, ctx, message, user, chat_id, candidates)
+        delivered_to = await _relay_first(bot, ctx, uow, message, user, chat_id, candidates)
     finally:
         if decided is None:  # this item decided (or failed to: the next one decides)
             value = None if delivered_to is None else str(delivered_to)
@@ -224,13 +230,19 @@ async def to_support(
 
 
 async def _relay_first(
-    bot: Bot, ctx: BotContext, message: Message, user: User, chat_id: int, candidates: list[int]
+    bot: Bot,
+    ctx: BotContext,
+    uow: UnitOfWork,
+    message: Message,
+    user: User,
+    chat_id: int,
+    candidates: list[int],
 ) -> int | None:
     """Relay to the first of `candidates` that takes it; returns that chat (None: none
     did). Permanent refusals are logged with the operator's fix; others propagate."""
     for target in candidates:
         try:
-            await relay(bot, ctx, message, user, target)
+            await relay(bot, uow, message, user, target)
         except PERMANENT as error:
             setting = support_setting(ctx) if target == chat_id else f"admin {target}"
             log.error(
@@ -259,12 +271,11 @@ def support_reply(message: Message, bot: Bot, ctx: BotContext) -> bool | dict[st
 
 
 async def answer_user(
-    message: Message, bot: Bot, customer_id: int, t: Texts, ctx: BotContext
+    message: Message, bot: Bot, customer_id: int, t: Texts, ctx: BotContext, uow: UnitOfWork
 ) -> None:
     """Carry an admin's answer to the customer; an album arrives item by item under one
     title, and the admin gets one confirmation (or one failure notice) per album."""
-    async with ctx.uows() as uow:
-        customer = await uow.users.get(customer_id)
+    customer = await uow.users.get(customer_id)
     if customer is None:
         await message.reply(t("support.reply_failed", user_id=customer_id))
         return

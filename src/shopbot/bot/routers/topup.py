@@ -4,7 +4,8 @@ through the same idempotent path as webhooks) or a Telegram Stars invoice (stars
 
 An amount chosen from the catalog's "top up the missing amount" carries the product,
 which is then bought by itself once the payment is credited. Admins' refunds of Heleket
-top-ups (RefundCB kind "heleket") ask for the payer's wallet here too.
+top-ups are in the admin area (admin_refund_heleket); only the wallet question's Cancel
+(`TopupCancelCB(what="refund")`) is answered here.
 """
 
 import logging
@@ -36,6 +37,7 @@ from shopbot.domain.payments.gateway import GatewayError, GatewayRejected
 from shopbot.domain.payments.models import InvoiceState, TopupInvoice
 from shopbot.domain.payments.reconcile import check_invoice
 from shopbot.domain.payments.topups import TopupPolicy, create_topup
+from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,12 @@ def cancel_keyboard(t: Texts, what: str = "topup") -> InlineKeyboardMarkup:
 
 
 async def amount_chosen(
-    query: CallbackQuery, callback_data: TopupCB, t: Texts, ctx: BotContext, state: FSMContext
+    query: CallbackQuery,
+    callback_data: TopupCB,
+    t: Texts,
+    ctx: BotContext,
+    state: FSMContext,
+    uow: UnitOfWork,
 ) -> None:
     product_id, keep = callback_data.product_id, callback_data.keep
     if callback_data.amount_cents <= 0:
@@ -127,10 +134,12 @@ async def amount_chosen(
         key = "topup.too_large" if product_id else "topup.out_of_range"
         await show(query, t(key, **limits(ctx)), back_to_menu(t), keep=keep)
         return
-    await show(query, *await methods(t, ctx, amount, product_id, note), keep=keep)
+    await show(query, *await methods(t, ctx, uow, amount, product_id, note), keep=keep)
 
 
-async def amount_typed(message: Message, t: Texts, ctx: BotContext, state: FSMContext) -> None:
+async def amount_typed(
+    message: Message, t: Texts, ctx: BotContext, state: FSMContext, uow: UnitOfWork
+) -> None:
     try:
         amount = parse_amount(message.text or "")
     except InvalidAmount as refusal:
@@ -145,7 +154,7 @@ async def amount_typed(message: Message, t: Texts, ctx: BotContext, state: FSMCo
         return
     data = await state.get_data()
     await state.clear()
-    text, markup = await methods(t, ctx, amount, int(data.get("product_id") or 0), None)
+    text, markup = await methods(t, ctx, uow, amount, int(data.get("product_id") or 0), None)
     await message.answer(text, reply_markup=markup)
 
 
@@ -158,12 +167,16 @@ async def cancel(
 
 
 async def methods(
-    t: Texts, ctx: BotContext, amount: Decimal, product_id: int, note: str | None
+    t: Texts,
+    ctx: BotContext,
+    uow: UnitOfWork,
+    amount: Decimal,
+    product_id: int,
+    note: str | None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     lines = [t("topup.choose_method", amount=money(amount), currency=ctx.currency)]
     if product_id:
-        async with ctx.uows() as uow:
-            product = await uow.catalog.get_product_by_id(product_id)
+        product = await uow.catalog.get_product_by_id(product_id)
         if product is None or not product.is_active:
             product_id = 0
         else:
@@ -201,17 +214,16 @@ def _reusable(invoice: TopupInvoice, now: datetime) -> bool:
     )
 
 
-async def _request_key(ctx: BotContext, base: str) -> str:
+async def _request_key(uow: UnitOfWork, base: str) -> str:
     """The top-up's request key, derived from the button pressed: a double tap (or a
     redelivered update) finds the same key and so the same invoice. Once that invoice is
     paid or expired, the same button makes the next one in a deterministic chain."""
     now = datetime.now(UTC)
-    async with ctx.uows() as uow:
-        for attempt in range(1, MAX_REQUEST_ATTEMPTS + 1):
-            key = base if attempt == 1 else f"{base}:{attempt}"
-            found = await uow.topups.get_by_request_key(key)
-            if found is None or _reusable(found, now):
-                return key
+    for attempt in range(1, MAX_REQUEST_ATTEMPTS + 1):
+        key = base if attempt == 1 else f"{base}:{attempt}"
+        found = await uow.topups.get_by_request_key(key)
+        if found is None or _reusable(found, now):
+            return key
     return f"{base}:{now.timestamp():.0f}"
 
 
@@ -245,13 +257,21 @@ async def pay_heleket(
     t: Texts,
     ctx: BotContext,
     bot: Bot,
+    uow: UnitOfWork,
 ) -> None:
+    """Show a Heleket invoice for the amount. The invoice is made by `create_topup` with
+    the factory `ctx.uows`: it commits around the network call to Heleket. The update's
+    unit of work reads the request key before and records the shown message after."""
     policy = heleket_policy(ctx)
     if policy is None or ctx.gateway is None:
         await query.answer(t("topup.heleket_off"), show_alert=True)
         return
     anchor = query.message.message_id if query.message is not None else query.id
     base = f"tg:{user.id}:{anchor}:{callback_data.amount_cents}:{callback_data.product_id}"
+    request_key = await _request_key(uow, base)
+    # No transaction stays open across the call to Heleket, and the reads after it see
+    # what create_topup committed (a rollback also forgets the rows loaded so far).
+    await uow.rollback()
     try:
         invoice = await create_topup(
             ctx.uows,
@@ -259,7 +279,7 @@ async def pay_heleket(
             policy,
             user_id=user.id,
             amount=from_cents(callback_data.amount_cents),
-            request_key=await _request_key(ctx, base),
+            request_key=request_key,
             then_buy_product_id=callback_data.product_id or None,
         )
     except GatewayError as exc:
@@ -271,16 +291,17 @@ async def pay_heleket(
         return
     shown = await show(query, *invoice_view(t, invoice))
     if shown is not None:
-        await _remember_message(bot, ctx, invoice.id, shown)
+        await _remember_message(bot, ctx, uow, invoice.id, shown)
 
 
-async def _remember_message(bot: Bot, ctx: BotContext, invoice_id: int, shown: Message) -> None:
+async def _remember_message(
+    bot: Bot, ctx: BotContext, uow: UnitOfWork, invoice_id: int, shown: Message
+) -> None:
     """Record where the invoice's Pay/Check buttons are, for their removal once it is
     paid; if it was paid meanwhile (a fast webhook), remove them now."""
-    async with ctx.uows() as uow:
-        await uow.topups.set_shown_message(invoice_id, shown.chat.id, shown.message_id)
-        invoice = await uow.topups.get(invoice_id)
-        await uow.commit()
+    await uow.topups.set_shown_message(invoice_id, shown.chat.id, shown.message_id)
+    invoice = await uow.topups.get(invoice_id)
+    await uow.commit()  # the row lock of the update ends before Telegram is called
     if invoice is not None and invoice.state is not InvoiceState.PENDING:
         await remove_invoice_buttons(bot, ctx, invoice_id)
 
@@ -301,22 +322,26 @@ async def check_payment(
     t: Texts,
     ctx: BotContext,
     bot: Bot,
+    uow: UnitOfWork,
 ) -> None:
-    async with ctx.uows() as uow:
-        invoice = await uow.topups.get(callback_data.invoice_id)
-    if invoice is None or (invoice.user_id != user.id and not ctx.is_admin(user.id)):
+    """Ask Heleket about the invoice (`check_invoice` takes the factory `ctx.uows`: it
+    commits around the network call) and show what it says."""
+    invoice = await uow.topups.get(callback_data.invoice_id)
+    if invoice is None or invoice.user_id != user.id:  # the button is the payer's only
         await query.answer(t("topup.invoice_missing"), show_alert=True)
         return
     result: EventResult | None = None
     if invoice.state is InvoiceState.PENDING and ctx.gateway is not None:
+        # No transaction stays open across the call to Heleket, and the re-read below
+        # sees what the check committed (a rollback also forgets the rows loaded so far).
+        await uow.rollback()
         try:
             result = await _ask_heleket(ctx, invoice)
         except GatewayError as exc:
             log.warning("check of %s failed: %s", invoice.order_id, exc)
             await query.answer(t("topup.gateway_down"), show_alert=True)
             return
-        async with ctx.uows() as uow:
-            invoice = await uow.topups.get(invoice.id) or invoice
+        invoice = await uow.topups.get(invoice.id) or invoice
     if invoice.state is InvoiceState.PENDING:
         await query.answer(t("topup.status_pending"), show_alert=True)
         return
@@ -331,8 +356,7 @@ async def check_payment(
         # below, so a failing edit cannot lose the purchase (it never raises).
         await announce_payment(bot, ctx, result)
     if invoice.state is InvoiceState.CREDITED:
-        async with ctx.uows() as uow:
-            product_id = await uow.topups.then_buy_product_id(invoice.id)
+        product_id = await uow.topups.then_buy_product_id(invoice.id)
         await show(query, *credited_view(t, invoice, product_id=product_id or 0))
     elif invoice.state is InvoiceState.CLOSED:
         again = rows(

@@ -16,7 +16,9 @@ class ImportSummary:
 
 async def import_catalog(uow: UnitOfWork, spec: CatalogSpec) -> ImportSummary:
     """Create or update categories (by slug) and products (by SKU). Products absent from
-    the file are left as they are; deactivate them with `active: false`."""
+    the file are left as they are; deactivate them with `active: false`.
+
+    Runs inside the caller's unit of work; does not commit."""
     category_ids: dict[str, int] = {}
     for category_spec in spec.categories:
         category = await uow.catalog.upsert_category(category_spec)
@@ -43,7 +45,9 @@ async def add_stock(uow: UnitOfWork, sku: str, text: str) -> StockUpload:
     """Add the items of stock file `text` (`parse_stock_file`) to product `sku`, all or
     none. Raises ProductNotFound; FileRefused (an InvalidInput) for a product that is not
     a stock product (not_stock_product), a bad file, or items already stored (in_stock,
-    one problem per line; never the items: they are secrets)."""
+    one problem per line; never the items: they are secrets).
+
+    Runs inside the caller's unit of work; does not commit."""
     product = await uow.catalog.get_product(sku)
     if product is None:
         raise ProductNotFound(sku)

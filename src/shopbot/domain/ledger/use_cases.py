@@ -18,7 +18,10 @@ async def credit_topup(
     idempotency_key: str,
     memo: str,
 ) -> PostingResult:
-    """Credit money that arrived through a payment provider. A repeated key is a no-op."""
+    """Credit money that arrived through a payment provider. A repeated key is a no-op.
+
+    Runs inside the caller's unit of work; does not commit.
+    """
     if await uow.users.get(user_id) is None:
         raise UserNotFound(user_id)
     return await uow.ledger.post(
@@ -43,7 +46,10 @@ async def adjust_balance(
     actor: str,
     idempotency_key: str,
 ) -> PostingResult:
-    """An audited manual correction: `reason` and `actor` are stored with the posting."""
+    """An audited manual correction: `reason` and `actor` are stored with the posting.
+
+    Runs inside the caller's unit of work; does not commit.
+    """
     if not reason.strip():
         raise InvalidInput("a reason is required")
     if await uow.users.get(user_id) is None:

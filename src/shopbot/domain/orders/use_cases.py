@@ -47,6 +47,8 @@ async def purchase(uow: UnitOfWork, *, user_id: int, sku: str, request_key: str)
     so a double tap or a redelivered update returns the first order instead of buying
     twice. Raises InsufficientFunds, OutOfStock, ProductUnavailable, ...; the caller then
     rolls back and nothing has changed.
+
+    Runs inside the caller's unit of work; does not commit.
     """
     existing = await uow.orders.get_by_request_key(request_key)
     if existing is not None:
@@ -101,7 +103,10 @@ async def purchase(uow: UnitOfWork, *, user_id: int, sku: str, request_key: str)
 
 
 async def refund_order(uow: UnitOfWork, order_id: int, *, reason: str, actor: str) -> Order:
-    """Return the order's price to the buyer's balance; allowed once per order."""
+    """Return the order's price to the buyer's balance; allowed once per order.
+
+    Runs inside the caller's unit of work; does not commit.
+    """
     order = await uow.orders.get(order_id)
     if order is None:
         raise OrderNotFound(order_id)
@@ -125,7 +130,10 @@ async def refund_order(uow: UnitOfWork, order_id: int, *, reason: str, actor: st
 
 
 async def fulfil_order(uow: UnitOfWork, order_id: int, *, note: str) -> Order:
-    """Mark a manual order fulfilled, recording what the admin handed over."""
+    """Mark a manual order fulfilled, recording what the admin handed over.
+
+    Runs inside the caller's unit of work; does not commit.
+    """
     fulfilled = await uow.orders.transition(
         order_id,
         allowed=frozenset({OrderStatus.AWAITING_FULFILMENT}),

@@ -61,7 +61,11 @@ async def buy_after_topup(
     uow_factory: UnitOfWorkFactory, *, user_id: int, product_id: int, payment_ref: str
 ) -> AfterTopupResult:
     """Buy `product_id` for the user once per `payment_ref` (a Heleket order id or a
-    Stars charge id). Commits on success; any refusal leaves everything unchanged."""
+    Stars charge id). Commits on success; any refusal leaves everything unchanged.
+
+    Takes a unit-of-work factory: commits its own purchase, between the committed credit it
+    follows (a Heleket webhook or check, a Stars payment) and the Telegram message that
+    announces it."""
     async with uow_factory() as uow:
         product = await uow.catalog.get_product_by_id(product_id)
     status: AfterTopupStatus

@@ -47,6 +47,7 @@ class EventResult:
 
 
 async def handle_payment_event(uow: UnitOfWork, event: PaymentEvent) -> EventResult:
+    """Runs inside the caller's unit of work; does not commit."""
     event_id = await uow.topups.record_event(event)
     if event_id is None:
         return EventResult(Outcome.DUPLICATE)

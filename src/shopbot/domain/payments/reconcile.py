@@ -57,6 +57,8 @@ async def reconcile(
     limit: int = 200,
     on_applied: PaymentNotifier | None = None,
 ) -> ReconcileReport:
+    """Takes a unit-of-work factory: commits around the network call to Heleket (payment info),
+    one transaction per invoice after its answer."""
     report = ReconcileReport()
     async with uow_factory() as uow:
         invoices = await uow.topups.needing_reconciliation(
@@ -81,7 +83,10 @@ async def check_invoice(
     source: str = "reconcile",
 ) -> EventResult:
     """Ask Heleket about the invoice now (by uuid once known, else by order id) and apply
-    its answer exactly as a webhook. Raises GatewayRejected if Heleket does not know it."""
+    its answer exactly as a webhook. Raises GatewayRejected if Heleket does not know it.
+
+    Takes a unit-of-work factory: commits around the network call to Heleket (payment info): its
+    answer is applied and committed in a transaction opened after it."""
     if invoice.uuid is not None:
         remote = await gateway.payment_info(uuid=invoice.uuid)
     else:

@@ -62,7 +62,10 @@ async def request_refund(
     `wallet_address` shape, or a bad amount),
     InsufficientFunds (the balance no longer covers it; nothing is sent), and
     GatewayRejected/GatewayUnauthorized (the hold is released) or GatewayUnavailable
-    (the hold stays until Heleket's report)."""
+    (the hold stays until Heleket's report).
+
+    Takes a unit-of-work factory: commits around the network call to Heleket (payout): the hold
+    is committed before it, a release or the request's state in another transaction after."""
     address = wallet_address(address)
     async with uow_factory() as uow:
         invoice = await uow.topups.get_by_order_id(order_id)

@@ -127,7 +127,10 @@ async def check_checkout(
     currency: str,
     total_amount: int,
 ) -> StarsPayload:
-    """Re-validate an invoice at pre-checkout; raises CheckoutRefused with the reason."""
+    """Re-validate an invoice at pre-checkout; raises CheckoutRefused with the reason.
+
+    Runs inside the caller's unit of work; does not commit.
+    """
     decoded = StarsPayload.decode(payload)
     if decoded is None or currency != STARS_CURRENCY or total_amount != decoded.stars:
         raise CheckoutRefused(CheckoutRefusal.MALFORMED)
@@ -168,6 +171,8 @@ async def credit_star_payment(
 
     The payload's amount is credited when the Stars paid match it; otherwise (which a
     validated checkout does not allow) what the Stars are worth, rounded down.
+
+    Runs inside the caller's unit of work; does not commit.
     """
     if not charge_id:
         raise DomainError("a Stars payment without a charge id")
@@ -251,7 +256,11 @@ async def refund_star_payment(
     uow_factory: UnitOfWorkFactory, refunder: StarsRefunder, *, payment_id: int, actor: str
 ) -> StarRefundResult:
     """Refund a Stars payment to the payer. Raises InsufficientFunds when the balance
-    no longer covers it (nothing is sent), OrderStateError when it cannot be refunded."""
+    no longer covers it (nothing is sent), OrderStateError when it cannot be refunded.
+
+    Takes a unit-of-work factory: commits around the network call to Telegram
+    (refundStarPayment): the hold is committed before it, its outcome settled in another
+    transaction after."""
     async with uow_factory() as uow:
         payment = await uow.stars.get(payment_id)
         if payment is None:

@@ -51,7 +51,11 @@ async def create_topup(
     then_buy_product_id: int | None = None,
 ) -> TopupInvoice:
     """`then_buy_product_id`: a product to buy automatically once this top-up is
-    credited (see after_topup.py); it must be on sale when the invoice is made."""
+    credited (see after_topup.py); it must be on sale when the invoice is made.
+
+    Takes a unit-of-work factory: commits around the network call to Heleket (create invoice):
+    the invoice row is committed before it, the gateway's answer attached in another transaction
+    after."""
     value = parse_positive_amount(amount)
     if not policy.minimum <= value <= policy.maximum:
         raise InvalidAmount(

@@ -1,6 +1,9 @@
 """Admins refund a credited Heleket top-up to the payer's wallet: the address is asked,
 then a screen shows the amount, the customer, the address and network in full, and the
-refund goes out only on Confirm (money_confirm; run by admin_money)."""
+refund goes out only on Confirm (money_confirm; run by admin_money).
+
+Part of the admin area (`admin_refunds`), so the admin gate (`AdminOnly`) has let only
+admins in: the handlers check nothing themselves."""
 
 import logging
 
@@ -27,6 +30,7 @@ from shopbot.domain.payments.gateway import (
 )
 from shopbot.domain.payments.models import InvoiceState, TopupInvoice
 from shopbot.domain.payments.refunds import REFUNDABLE, request_refund, wallet_address
+from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
 
 log = logging.getLogger(__name__)
@@ -43,16 +47,13 @@ async def refund_heleket(
     t: Texts,
     ctx: BotContext,
     state: FSMContext,
+    uow: UnitOfWork,
 ) -> None:
-    if not ctx.is_admin(user.id):
-        await query.answer(t("payment_refund.admins_only"), show_alert=True)
-        return
     if ctx.gateway is None:
         await query.answer(t("payment_refund.heleket_off"), show_alert=True)
         return
-    async with ctx.uows() as uow:
-        invoice = await uow.topups.get(callback_data.ref)
-        payer = await uow.users.get(invoice.user_id) if invoice else None
+    invoice = await uow.topups.get(callback_data.ref)
+    payer = await uow.users.get(invoice.user_id) if invoice else None
     if invoice is None:
         await query.answer(t("payment_refund.not_found"), show_alert=True)
         return
@@ -80,7 +81,7 @@ async def refund_heleket(
 
 
 async def refund_address(
-    message: Message, user: User, t: Texts, ctx: BotContext, state: FSMContext
+    message: Message, user: User, t: Texts, ctx: BotContext, state: FSMContext, uow: UnitOfWork
 ) -> None:
     """The address typed: show exactly what will happen and wait for Confirm."""
     try:
@@ -92,13 +93,12 @@ async def refund_address(
         return
     data = await state.get_data()
     await state.clear()
-    if not ctx.is_admin(user.id) or ctx.gateway is None:
+    if ctx.gateway is None:  # switched off while the address was typed
         await message.answer(t("payment_refund.admins_only"))
         return
-    async with ctx.uows() as uow:
-        invoice = await uow.topups.get(int(data.get("invoice_id") or 0))
-        payer = await uow.users.get(invoice.user_id) if invoice else None
-        paid_in = await uow.topups.paid_with(invoice.uuid) if invoice and invoice.uuid else None
+    invoice = await uow.topups.get(int(data.get("invoice_id") or 0))
+    payer = await uow.users.get(invoice.user_id) if invoice else None
+    paid_in = await uow.topups.paid_with(invoice.uuid) if invoice and invoice.uuid else None
     if invoice is None:
         await message.answer(t("payment_refund.not_found"))
         return
@@ -129,7 +129,9 @@ def refundable(invoice: TopupInvoice) -> bool:
 async def refund_confirmed(
     query: CallbackQuery, invoice_id: int, address: str, t: Texts, ctx: BotContext
 ) -> None:
-    """Run a confirmed Heleket refund (admin_money checks the admin and the nonce)."""
+    """Run a confirmed Heleket refund (admin_money checks the nonce; the admin gate let
+    only admins in). Uses the factory `ctx.uows`: `request_refund` commits the hold before
+    the network call to Heleket and settles it in another transaction after."""
     async with ctx.uows() as uow:
         invoice = await uow.topups.get(invoice_id)
     after = rows(
@@ -180,7 +182,7 @@ async def _tell(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -
 
 
 def build() -> Router:
-    router = Router(name="topup_refund")
+    router = Router(name="admin-refund-heleket")
     router.callback_query.register(refund_heleket, RefundCB.filter(F.kind == "heleket"))
     router.message.register(
         refund_address, HeleketRefundStates.address, F.text & ~F.text.startswith("/")
