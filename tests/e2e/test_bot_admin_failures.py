@@ -3,7 +3,10 @@ the write is committed before any message reports it, Telegram redelivers the fa
 update (webhook mode), and the redelivery neither repeats the write nor the message.
 Real bot, Telegram emulator with injected 5xx faults, PostgreSQL."""
 
+from decimal import Decimal
+
 from shopbot.domain.orders.models import OrderStatus
+from shopbot.domain.orders.use_cases import purchase
 from shopbot.persistence.uow import UnitOfWorkFactory
 from tests.conftest import add_product
 from tests.e2e.test_bot_admin import (
@@ -11,9 +14,12 @@ from tests.e2e.test_bot_admin import (
     BORIS,
     EN,
     Shop,
+    balance,
     boris_orders_a_manual_product,
+    fund,
     open_admin,
     open_shop,
+    start,
 )
 
 NOTE = "Your account: login boris, password 7-sea-otters"
@@ -76,3 +82,32 @@ async def test_a_stock_upload_failing_after_its_commit_adds_the_items_once(
         assert len(failed_deliveries(shop)) == 1, shop.emu.deliveries()
         async with shop.uows() as uow:
             assert await uow.stock.available(product_id) == len(STOCK)
+
+
+async def test_a_confirmed_refund_failing_after_its_commit_refunds_once(
+    pg_url: str, pg_uow: UnitOfWorkFactory
+) -> None:
+    async with open_shop(pg_url, "webhook") as shop:
+        await start(shop.boris)
+        await fund(shop, BORIS, "10.00")
+        await add_product(shop.uows, "key", price="6.00", stock=["K1"])
+        async with shop.uows() as uow:
+            order = (await purchase(uow, user_id=BORIS, sku="key", request_key="r1")).order
+            await uow.commit()
+        await open_admin(shop, "admin.section.payments")
+        await shop.admin.send(str(order.id))
+        await shop.admin.press(EN("admin.order.refund"))
+
+        # The refund's result screen fails (5xx): the refund was committed and the buyer
+        # told; the redelivered Confirm finds its nonce taken and does nothing.
+        shop.emu.faults.inject("editMessageText", 502, "Bad Gateway", chat_id=ADMIN)
+        await shop.admin.press(EN("money_admin.confirm"))
+
+        assert len(failed_deliveries(shop)) == 1, shop.emu.deliveries()
+        assert await balance(shop, BORIS) == Decimal("10.00")
+        notices = [t for t in shop.boris.bot_texts() if t.startswith(f"↩️ Заказ №{order.id}")]
+        assert len(notices) == 1, shop.boris.bot_texts()
+        async with shop.uows() as uow:
+            refunded = await uow.orders.get(order.id)
+        assert refunded is not None
+        assert refunded.status is OrderStatus.REFUNDED
