@@ -36,6 +36,7 @@ from shopbot.bot.routers.admin_common import (
 )
 from shopbot.bot.texts import Raw, Texts
 from shopbot.domain.stats import PeriodFigures, dashboard
+from shopbot.domain.uow import UnitOfWork
 
 
 async def open_menu(message: Message, state: FSMContext, t: Texts) -> None:
@@ -80,10 +81,11 @@ def _period(t: Texts, label: str, figures: PeriodFigures, currency: str) -> str:
     )
 
 
-async def stats(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext) -> None:
+async def stats(
+    query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext, uow: UnitOfWork
+) -> None:
     await state.clear()
-    async with ctx.uows() as uow:
-        board = await dashboard(uow.stats, datetime.now(UTC))
+    board = await dashboard(uow.stats, datetime.now(UTC))
     periods = "\n".join(
         _period(t, label, figures, ctx.currency)
         for label, figures in (

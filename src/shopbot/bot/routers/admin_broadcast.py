@@ -31,6 +31,7 @@ from shopbot.bot.routers.admin_common import (
 )
 from shopbot.bot.telegram_text import MESSAGE_LIMIT, visible_length
 from shopbot.bot.texts import Texts
+from shopbot.domain.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 LEASE_KEY = "shopbot:broadcast:running"
@@ -45,16 +46,15 @@ _running: set["asyncio.Task[None]"] = set()
 
 
 async def broadcast_section(
-    query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext
+    query: CallbackQuery, state: FSMContext, t: Texts, uow: UnitOfWork
 ) -> None:
     await state.clear()
-    async with ctx.uows() as uow:
-        reachable = await uow.users.count_reachable()
+    reachable = await uow.users.count_reachable()
     await state.set_state(AdminStates.broadcast_text)
     await show(query, t("admin.broadcast.ask", count=reachable), rows(cancel_row(t)))
 
 
-async def preview(message: Message, state: FSMContext, t: Texts, ctx: BotContext) -> None:
+async def preview(message: Message, state: FSMContext, t: Texts, uow: UnitOfWork) -> None:
     text = message.html_text  # the admin's formatting, with everything else escaped
     if visible_length(text) > MAX_TEXT:
         await message.answer(
@@ -63,8 +63,7 @@ async def preview(message: Message, state: FSMContext, t: Texts, ctx: BotContext
         return
     nonce = secrets.token_hex(6)
     await state.update_data(text=text, nonce=nonce)
-    async with ctx.uows() as uow:
-        reachable = await uow.users.count_reachable()
+    reachable = await uow.users.count_reachable()
     await message.answer(t("admin.broadcast.preview", count=reachable))
     await message.answer(
         text,
@@ -117,6 +116,8 @@ async def _run(bot: Bot, ctx: BotContext, t: Texts, admin_id: int, text: str, no
         await ctx.coordination.set(LEASE_KEY, nonce, LEASE_TTL)
 
     try:
+        # The factory, not the update's unit of work: the broadcast outlives the update
+        # and commits each page of users between its many Telegram calls.
         broadcaster = Broadcaster(
             bot, ctx.uows, rate=ctx.settings.broadcast_per_second, on_page=renew
         )

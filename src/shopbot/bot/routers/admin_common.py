@@ -20,6 +20,7 @@ from shopbot.bot.texts import Texts
 from shopbot.domain.ids import DbId
 from shopbot.domain.ids import parse_id as parse_any_id
 from shopbot.domain.ledger import admin_actor
+from shopbot.domain.uow import UnitOfWork
 
 __all__ = ["admin_actor", "show"]  # the admin routers import them from here
 
@@ -141,8 +142,7 @@ def admin_menu(t: Texts) -> InlineKeyboardMarkup:
     )
 
 
-async def customer(t: Texts, ctx: BotContext, user_id: int) -> str:
-    """The customer `user_id` as admins see them (rendering.who: @username and id)."""
-    async with ctx.uows() as uow:
-        user = await uow.users.get(user_id)
-    return who(t, user_id, user)
+async def customer(t: Texts, uow: UnitOfWork, user_id: int) -> str:
+    """The customer `user_id` as admins see them (rendering.who: @username and id), read
+    in the update's unit of work."""
+    return who(t, user_id, await uow.users.get(user_id))

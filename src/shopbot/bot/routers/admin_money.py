@@ -1,7 +1,15 @@
 """Confirm / Cancel of admin money actions (money_confirm.MoneyCB): order refunds to the
 balance, Heleket refunds to a wallet, Stars refunds. Included in the admin router, so
 only admins (ADMIN_IDS) reach these handlers: anyone else's forged button falls through
-to the fallback router and changes nothing."""
+to the fallback router and changes nothing.
+
+Exactly once: `take` removes the Confirm's nonce before the action runs, so a second tap
+or a redelivered update finds none and does nothing. An order refund runs in the
+update's unit of work and is committed before anyone is told, so a failure after that
+leaves the refund done (and the nonce gone), a failure before it leaves nothing (the
+admin asks again); the domain's conditional updates stop a concurrent twin. Heleket and
+Stars refunds take the factory (`ctx.uows`): each must commit around a call to the
+payment provider."""
 
 from aiogram import Bot, F, Router
 from aiogram.filters.callback_data import CallbackData
@@ -15,6 +23,7 @@ from shopbot.bot.money_confirm import MoneyCB, take
 from shopbot.bot.routers import admin_orders, admin_refund_heleket, admin_refund_stars
 from shopbot.bot.routers.admin_common import AdminOrderCB, AdminStarsCB, AdminTopupCB, show
 from shopbot.bot.texts import Texts
+from shopbot.domain.uow import UnitOfWork
 
 ACTIONS = frozenset({"order", "heleket", "stars"})
 
@@ -35,13 +44,14 @@ async def confirmed(
     bot: Bot,
     t: Texts,
     ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
     pending = await take(state, query.from_user.id, callback_data)
     if pending is None:  # the second tap of a double tap, or an old screen
         await query.answer(t("money_admin.expired"), show_alert=True)
         return
     if callback_data.action == "order":
-        await admin_orders.refund(query, callback_data.ref, bot, t, ctx)
+        await admin_orders.refund(query, callback_data.ref, bot, t, ctx, uow)
     elif callback_data.action == "heleket":
         await admin_refund_heleket.refund_confirmed(
             query, callback_data.ref, str(pending["address"]), t, ctx

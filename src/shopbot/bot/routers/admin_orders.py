@@ -1,6 +1,10 @@
 """Admin actions on shop orders: refund to the buyer's balance, and fulfilment of manual
 orders (the button admins get with `announce_manual_order`). The buyer is told in
-their own language, after the change is committed."""
+their own language, after the change is committed.
+
+Handlers work in the update's unit of work (`uow`, UnitOfWorkMiddleware): a change is
+committed before any message reports it, so no row lock is held across a Telegram call
+and a failure after the commit cannot undo what the buyer was told."""
 
 import logging
 
@@ -32,6 +36,7 @@ from shopbot.domain.catalog.limits import telegram_length
 from shopbot.domain.errors import DomainError
 from shopbot.domain.orders.models import REFUNDABLE, Order, OrderStatus
 from shopbot.domain.orders.use_cases import fulfil_order, refund_order
+from shopbot.domain.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 TO_FULFIL_SHOWN = 30
@@ -44,18 +49,18 @@ frame and a title of at most 128 units in one message of at most 4096."""
 
 async def tell_buyer(
     bot: Bot,
-    ctx: BotContext,
+    uow: UnitOfWork,
     order: Order,
     key: str,
     **params: object,
 ) -> bool:
     """Message the buyer in their language, retrying 429/5xx (`failures.retrying`); False
-    if Telegram would not deliver it.
+    if Telegram would not deliver it. Reads the buyer and product in `uow`; the caller
+    has committed what the message reports.
     The message records a delivery or a refund, so it gets `record_menu` (never edited
     away)."""
-    async with ctx.uows() as uow:
-        buyer = await uow.users.get(order.user_id)
-        product = await uow.catalog.get_product_by_id(order.product_id)
+    buyer = await uow.users.get(order.user_id)
+    product = await uow.catalog.get_product_by_id(order.product_id)
     t = Texts(buyer.language if buyer else "en")
     title = product.title.get(t.language) if product else order.sku
     text = t(key, order_id=order.id, title=title, **params)
@@ -68,13 +73,17 @@ async def tell_buyer(
 
 
 async def refund_ask(
-    query: CallbackQuery, callback_data: RefundCB, state: FSMContext, t: Texts, ctx: BotContext
+    query: CallbackQuery,
+    callback_data: RefundCB,
+    state: FSMContext,
+    t: Texts,
+    ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
     """The order's Refund button: say what will happen and wait for Confirm."""
-    async with ctx.uows() as uow:
-        order = await uow.orders.get(callback_data.ref)
-        buyer = await uow.users.get(order.user_id) if order else None
-        product = await uow.catalog.get_product_by_id(order.product_id) if order else None
+    order = await uow.orders.get(callback_data.ref)
+    buyer = await uow.users.get(order.user_id) if order else None
+    product = await uow.catalog.get_product_by_id(order.product_id) if order else None
     if order is None:
         await query.answer(t("refusal.order_missing"), show_alert=True)
         return
@@ -97,30 +106,32 @@ async def refund_ask(
     await show_confirm(query, text, confirm_markup(t, "order", order.id, nonce))
 
 
-async def refund(query: CallbackQuery, order_id: int, bot: Bot, t: Texts, ctx: BotContext) -> None:
-    """Run a confirmed order refund (admin_money checks the nonce) as this admin."""
+async def refund(
+    query: CallbackQuery, order_id: int, bot: Bot, t: Texts, ctx: BotContext, uow: UnitOfWork
+) -> None:
+    """Run a confirmed order refund (admin_money checks the nonce) as this admin, in the
+    update's unit of work `uow`: committed before the buyer and the admin are told."""
     back = rows([button(t("admin.order.view"), AdminOrderCB(order_id=order_id))], menu_button(t))
     try:
-        async with ctx.uows() as uow:
-            order = await refund_order(
-                uow,
-                order_id,
-                reason="refund by an admin in Telegram",
-                actor=admin_actor(query.from_user.id),
-            )
-            await uow.commit()
+        order = await refund_order(
+            uow,
+            order_id,
+            reason="refund by an admin in Telegram",
+            actor=admin_actor(query.from_user.id),
+        )
+        await uow.commit()
     except DomainError:  # refunded meanwhile (another admin), or gone
-        async with ctx.uows() as uow:
-            current = await uow.orders.get(order_id)
+        await uow.rollback()  # nothing of the refused refund may reach the update's commit
+        current = await uow.orders.get(order_id)
         status = t(f"admin.status.{current.status.value}") if current else "-"
         await show(
             query, t("money_admin.order_not_refundable", order_id=order_id, status=status), back
         )
         return
     told = await tell_buyer(
-        bot, ctx, order, "admin.buyer.refunded", amount=money(order.price), currency=ctx.currency
+        bot, uow, order, "admin.buyer.refunded", amount=money(order.price), currency=ctx.currency
     )
-    found = await render_order(t, ctx, order.id)
+    found = await render_order(t, ctx, uow, order.id)
     note = t(
         "admin.order.refunded", order_id=order.id, amount=money(order.price), currency=ctx.currency
     )
@@ -136,10 +147,9 @@ async def fulfil_start(
     bot: Bot,
     state: FSMContext,
     t: Texts,
-    ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
-    async with ctx.uows() as uow:
-        order = await uow.orders.get(callback_data.order_id)
+    order = await uow.orders.get(callback_data.order_id)
     if order is None or order.status is not OrderStatus.AWAITING_FULFILMENT:
         status = t(f"admin.status.{order.status.value}") if order else "-"
         await query.answer(
@@ -159,8 +169,10 @@ async def fulfil_start(
 
 
 async def fulfil_note(
-    message: Message, bot: Bot, state: FSMContext, t: Texts, ctx: BotContext
+    message: Message, bot: Bot, state: FSMContext, t: Texts, uow: UnitOfWork
 ) -> None:
+    """The admin's note for a manual order: the fulfilment is committed, then the buyer
+    gets the note. A redelivered note finds the order fulfilled and changes nothing."""
     note = (message.text or "").strip()
     if not note or telegram_length(note) > MAX_NOTE:
         await message.answer(
@@ -169,17 +181,19 @@ async def fulfil_note(
         return
     order_id = int((await state.get_data())["order_id"])
     try:
-        async with ctx.uows() as uow:
-            order = await fulfil_order(uow, order_id, note=note)
-            await uow.commit()
+        order = await fulfil_order(uow, order_id, note=note)
+        # Before the buyer is messaged: no lock on the order across that call, and the
+        # goods are never sent for a fulfilment a later failure could roll back.
+        await uow.commit()
     except DomainError as refusal:  # another admin fulfilled it meanwhile, ...
+        await uow.rollback()
         await state.clear()
         await message.answer(
             t("admin.invalid", reason=refusal_text(t, refusal)), reply_markup=rows(menu_button(t))
         )
         return
     await state.clear()
-    told = await tell_buyer(bot, ctx, order, "admin.buyer.fulfilled", note=note)
+    told = await tell_buyer(bot, uow, order, "admin.buyer.fulfilled", note=note)
     text = t("admin.fulfil.done", order_id=order.id)
     if not told:
         text += "\n" + t("admin.buyer_unreachable")
@@ -191,14 +205,15 @@ async def fulfil_note(
     )
 
 
-async def to_fulfil(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext) -> None:
+async def to_fulfil(
+    query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext, uow: UnitOfWork
+) -> None:
     """ "Orders to fulfil": paid manual orders still awaiting fulfilment, oldest first, each
     opening its order card (with "Mark fulfilled"). Also shows orders whose announcement
     reached no admin (`announce_manual_order`)."""
     await state.clear()
-    async with ctx.uows() as uow:
-        waiting = await uow.orders.awaiting_fulfilment(TO_FULFIL_SHOWN)
-        titles = {o.product_id: await uow.catalog.get_product_by_id(o.product_id) for o in waiting}
+    waiting = await uow.orders.awaiting_fulfilment(TO_FULFIL_SHOWN)
+    titles = {o.product_id: await uow.catalog.get_product_by_id(o.product_id) for o in waiting}
     buttons = []
     for order in waiting:
         product = titles.get(order.product_id)

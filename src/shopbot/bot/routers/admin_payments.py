@@ -31,6 +31,7 @@ from shopbot.bot.texts import Texts
 from shopbot.domain.orders.models import REFUNDABLE, OrderStatus
 from shopbot.domain.payments.models import InvoiceState, RefundState, TopupInvoice
 from shopbot.domain.payments.stars import RETRYABLE as STARS_REFUNDABLE
+from shopbot.domain.uow import UnitOfWork
 
 View = tuple[str, InlineKeyboardMarkup]
 MAX_QUERY = 128
@@ -47,13 +48,13 @@ def _footer(t: Texts) -> list[InlineKeyboardButton]:
     ]
 
 
-async def render_order(t: Texts, ctx: BotContext, order_id: int) -> View | None:
-    async with ctx.uows() as uow:
-        order = await uow.orders.get(order_id)
-        if order is None:
-            return None
-        product = await uow.catalog.get_product_by_id(order.product_id)
-        buyer = await uow.users.get(order.user_id)
+async def render_order(t: Texts, ctx: BotContext, uow: UnitOfWork, order_id: int) -> View | None:
+    """The order's card and its actions, read in `uow`; None if there is no such order."""
+    order = await uow.orders.get(order_id)
+    if order is None:
+        return None
+    product = await uow.catalog.get_product_by_id(order.product_id)
+    buyer = await uow.users.get(order.user_id)
     text = t(
         "admin.order.card",
         order_id=order.id,
@@ -98,15 +99,15 @@ def _topup_view(t: Texts, invoice: TopupInvoice, payer: str) -> View:
     return text, rows(actions, _user_row(t, invoice.user_id), _footer(t))
 
 
-async def render_stars(t: Texts, ctx: BotContext, payment_id: int) -> View | None:
-    async with ctx.uows() as uow:
-        payment = await uow.stars.get(payment_id)
+async def render_stars(t: Texts, ctx: BotContext, uow: UnitOfWork, payment_id: int) -> View | None:
+    """The Stars payment's card, read in `uow`; None if there is no such payment."""
+    payment = await uow.stars.get(payment_id)
     if payment is None:
         return None
     text = t(
         "admin.stars.card",
         charge_id=payment.charge_id,
-        who=await customer(t, ctx, payment.user_id),
+        who=await customer(t, uow, payment.user_id),
         stars=payment.stars,
         amount=money(payment.amount),
         currency=ctx.currency,
@@ -119,23 +120,22 @@ async def render_stars(t: Texts, ctx: BotContext, payment_id: int) -> View | Non
     return text, rows(actions, _user_row(t, payment.user_id), _footer(t))
 
 
-async def find_payment(t: Texts, ctx: BotContext, query: str) -> View | None:
+async def find_payment(t: Texts, ctx: BotContext, uow: UnitOfWork, query: str) -> View | None:
     """A shop order number, a top-up order id, a Heleket uuid or a Stars charge id."""
     text = query.strip()
     if not text or len(text) > MAX_QUERY:
         return None
     order_id = parse_id(text)
     if order_id is not None:
-        found = await render_order(t, ctx, order_id)
+        found = await render_order(t, ctx, uow, order_id)
         if found is not None:
             return found
-    async with ctx.uows() as uow:
-        invoice = await uow.topups.get_by_order_id(text) or await uow.topups.get_by_uuid(text)
-        payment = None if invoice else await uow.stars.get_by_charge_id(text)
+    invoice = await uow.topups.get_by_order_id(text) or await uow.topups.get_by_uuid(text)
+    payment = None if invoice else await uow.stars.get_by_charge_id(text)
     if invoice is not None:
-        return _topup_view(t, invoice, await customer(t, ctx, invoice.user_id))
+        return _topup_view(t, invoice, await customer(t, uow, invoice.user_id))
     if payment is not None:
-        return await render_stars(t, ctx, payment.id)
+        return await render_stars(t, ctx, uow, payment.id)
     return None
 
 
@@ -145,8 +145,10 @@ async def payments_section(query: CallbackQuery, state: FSMContext, t: Texts) ->
     await show(query, t("admin.payments.ask"), rows(cancel_row(t)))
 
 
-async def lookup(message: Message, state: FSMContext, t: Texts, ctx: BotContext) -> None:
-    found = await find_payment(t, ctx, message.text or "")
+async def lookup(
+    message: Message, state: FSMContext, t: Texts, ctx: BotContext, uow: UnitOfWork
+) -> None:
+    found = await find_payment(t, ctx, uow, message.text or "")
     if found is None:
         await message.answer(
             t("admin.payments.not_found", query=(message.text or "").strip()[:MAX_QUERY]),
@@ -159,29 +161,28 @@ async def lookup(message: Message, state: FSMContext, t: Texts, ctx: BotContext)
 
 
 async def order_view(
-    query: CallbackQuery, callback_data: AdminOrderCB, t: Texts, ctx: BotContext
+    query: CallbackQuery, callback_data: AdminOrderCB, t: Texts, ctx: BotContext, uow: UnitOfWork
 ) -> None:
-    found = await render_order(t, ctx, callback_data.order_id)
+    found = await render_order(t, ctx, uow, callback_data.order_id)
     await show(query, *(found or (t("admin.order.not_found"), rows(menu_button(t)))))
 
 
 async def topup_view(
-    query: CallbackQuery, callback_data: AdminTopupCB, t: Texts, ctx: BotContext
+    query: CallbackQuery, callback_data: AdminTopupCB, t: Texts, uow: UnitOfWork
 ) -> None:
-    async with ctx.uows() as uow:
-        invoice = await uow.topups.get(callback_data.invoice_id)
+    invoice = await uow.topups.get(callback_data.invoice_id)
     found = (
         None
         if invoice is None
-        else _topup_view(t, invoice, await customer(t, ctx, invoice.user_id))
+        else _topup_view(t, invoice, await customer(t, uow, invoice.user_id))
     )
     await show(query, *(found or (t("admin.payments.gone"), rows(menu_button(t)))))
 
 
 async def stars_view(
-    query: CallbackQuery, callback_data: AdminStarsCB, t: Texts, ctx: BotContext
+    query: CallbackQuery, callback_data: AdminStarsCB, t: Texts, ctx: BotContext, uow: UnitOfWork
 ) -> None:
-    found = await render_stars(t, ctx, callback_data.payment_id)
+    found = await render_stars(t, ctx, uow, callback_data.payment_id)
     await show(query, *(found or (t("admin.payments.gone"), rows(menu_button(t)))))
 
 

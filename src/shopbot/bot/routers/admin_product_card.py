@@ -63,12 +63,13 @@ def card_markup(t: Texts, product: Product) -> InlineKeyboardMarkup:
 
 
 async def render_card(
-    t: Texts, ctx: BotContext, product_id: int
+    t: Texts, ctx: BotContext, uow: UnitOfWork, product_id: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    async with ctx.uows() as uow:
-        product = await uow.catalog.get_product_by_id(product_id)
-        if product is None:
-            return t("admin.product.not_found"), rows(
-                [button(t("admin.products.back"), AdminCB(to="products"))]
-            )
-        return await card_text(uow, t, ctx, product), card_markup(t, product)
+    """The product's card and actions read in `uow` ("not found" and the way back to the
+    list if it is gone)."""
+    product = await uow.catalog.get_product_by_id(product_id)
+    if product is None:
+        return t("admin.product.not_found"), rows(
+            [button(t("admin.products.back"), AdminCB(to="products"))]
+        )
+    return await card_text(uow, t, ctx, product), card_markup(t, product)

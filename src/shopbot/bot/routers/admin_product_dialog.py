@@ -186,7 +186,7 @@ def _next_step(draft: ProductDraft, after: str | None) -> str | None:
 
 
 async def _keyboard(
-    t: Texts, ctx: BotContext, draft: ProductDraft, field: str
+    t: Texts, uow: UnitOfWork, draft: ProductDraft, field: str
 ) -> InlineKeyboardMarkup:
     choices: list[list[InlineKeyboardButton]] = []
     if field == "kind":
@@ -195,8 +195,7 @@ async def _keyboard(
             for kind in ProductKind
         ]
     elif field == "category":
-        async with ctx.uows() as uow:
-            categories = await uow.catalog.list_categories()
+        categories = await uow.catalog.list_categories()
         choices = [
             # The id, not the slug: a slug may be 64 characters, callback data only 64 bytes.
             [button(c.title.get(t.language), AdminDialogCB(action="category", value=str(c.id)))]
@@ -232,11 +231,13 @@ async def ask_next(
     state: FSMContext,
     t: Texts,
     ctx: BotContext,
+    uow: UnitOfWork,
     draft: ProductDraft,
     after: str | None,
 ) -> None:
     """Store the draft and ask for the field after `after` (the first one if None), or
-    show the review with Save once every field is answered."""
+    show the review with Save once every field is answered. Reads the categories for
+    their buttons in `uow`."""
     field = _next_step(draft, after)
     await state.set_data({"draft": asdict(draft)})
     if field is None:
@@ -254,7 +255,7 @@ async def ask_next(
         current = draft.value(field)
         if draft.mode == "edit" and current:
             text += "\n\n" + t("admin.product.current", value=clip(current, MAX_DESCRIPTION))
-        markup = await _keyboard(t, ctx, draft, field)
+        markup = await _keyboard(t, uow, draft, field)
     if isinstance(event, CallbackQuery):
         await show(event, text, markup)
     else:
@@ -272,7 +273,12 @@ def _field(raw_state: str | None) -> str:
 
 
 async def text_answer(
-    message: Message, state: FSMContext, raw_state: str | None, t: Texts, ctx: BotContext
+    message: Message,
+    state: FSMContext,
+    raw_state: str | None,
+    t: Texts,
+    ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
     field = _field(raw_state)
     draft = await _draft(state)
@@ -285,10 +291,8 @@ async def text_answer(
         return
     try:
         value = check(field, message.text or "")
-        if field == "sku":
-            async with ctx.uows() as uow:
-                if await uow.catalog.get_product(value) is not None:
-                    raise Refused("refusal.sku_taken", sku=value)
+        if field == "sku" and await uow.catalog.get_product(value) is not None:
+            raise Refused("refusal.sku_taken", sku=value)
     except InvalidAmount as refusal:  # the price
         await message.answer(
             amount_refusal(t, refusal, message.text or ""), reply_markup=rows(cancel_row(t))
@@ -300,15 +304,14 @@ async def text_answer(
         )
         return
     setattr(draft, field, value)
-    await ask_next(message, state, t, ctx, draft, after=field)
+    await ask_next(message, state, t, ctx, uow, draft, after=field)
 
 
-async def _category_slug(ctx: BotContext, value: str) -> str | None:
+async def _category_slug(uow: UnitOfWork, value: str) -> str | None:
     """The slug of the category chosen by id; "" for none; None if it is gone."""
     if not value:
         return ""
-    async with ctx.uows() as uow:
-        found = [c.slug for c in await uow.catalog.list_categories() if str(c.id) == value]
+    found = [c.slug for c in await uow.catalog.list_categories() if str(c.id) == value]
     return found[0] if found else None
 
 
@@ -319,6 +322,7 @@ async def button_answer(
     raw_state: str | None,
     t: Texts,
     ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
     field = _field(raw_state)
     draft = await _draft(state)
@@ -330,7 +334,7 @@ async def button_answer(
     if action == "kind" and field == "kind" and value in {k.value for k in ProductKind}:
         draft.kind = value
     elif action == "category" and field == "category":
-        slug = await _category_slug(ctx, value)
+        slug = await _category_slug(uow, value)
         if slug is None:
             await query.answer(t("admin.expired"))
             return
@@ -340,27 +344,30 @@ async def button_answer(
     elif not (action == "keep" and draft.mode == "edit"):
         await query.answer(t("admin.use_buttons"))
         return
-    await ask_next(query, state, t, ctx, draft, after=field)
+    await ask_next(query, state, t, ctx, uow, draft, after=field)
 
 
-async def save(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext) -> None:
+async def save(
+    query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext, uow: UnitOfWork
+) -> None:
+    """Save the reviewed draft, committed before the card reports it."""
     draft = await _draft(state)
     if draft is None:
         await state.clear()
         await show(query, t("admin.expired"), None)
         return
     try:
-        async with ctx.uows() as uow:
-            product = await save_draft(uow, draft)
-            await uow.commit()
+        product = await save_draft(uow, draft)
+        await uow.commit()
     except DomainError as refusal:
+        await uow.rollback()
         markup = rows(
             [button(t("admin.product.save"), AdminDialogCB(action="save"))], cancel_row(t)
         )
         await show(query, t("admin.invalid", reason=refusal_text(t, refusal)), markup)
         return
     await state.clear()
-    text, markup = await render_card(t, ctx, product.id)
+    text, markup = await render_card(t, ctx, uow, product.id)
     await show(query, t("admin.product.saved", sku=product.sku) + "\n\n" + text, markup)
 
 

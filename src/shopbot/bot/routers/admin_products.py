@@ -42,6 +42,7 @@ from shopbot.domain.catalog.use_cases import add_stock
 from shopbot.domain.errors import DomainError
 from shopbot.domain.file_problems import FileRefused
 from shopbot.domain.operator_files import MAX_OPERATOR_FILE, decode_operator_file
+from shopbot.domain.uow import UnitOfWork
 
 PAGE_SIZE = 8
 MAX_STOCK_FILE = MAX_OPERATOR_FILE
@@ -53,10 +54,10 @@ async def products_page(
     t: Texts,
     ctx: BotContext,
     callback_data: AdminProductsPageCB | AdminCB,
+    uow: UnitOfWork,
 ) -> None:
     await state.clear()
-    async with ctx.uows() as uow:
-        found = await uow.catalog.list_products(active_only=False)
+    found = await uow.catalog.list_products(active_only=False)
     pages = max(1, -(-len(found) // PAGE_SIZE))
     wanted = callback_data.page if isinstance(callback_data, AdminProductsPageCB) else 0
     page = min(max(wanted, 0), pages - 1)
@@ -95,24 +96,23 @@ async def product_card(
     state: FSMContext,
     t: Texts,
     ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
     await state.clear()
-    await show(query, *await render_card(t, ctx, callback_data.product_id))
+    await show(query, *await render_card(t, ctx, uow, callback_data.product_id))
 
 
 async def toggle(
-    query: CallbackQuery, callback_data: AdminProductCB, t: Texts, ctx: BotContext
+    query: CallbackQuery, callback_data: AdminProductCB, t: Texts, ctx: BotContext, uow: UnitOfWork
 ) -> None:
-    async with ctx.uows() as uow:
-        product = await uow.catalog.get_product_by_id(callback_data.product_id)
-        if product is None:
-            await show(query, *await render_card(t, ctx, callback_data.product_id))
-            return
+    """Put the product on sale or take it off; committed before the card shows it."""
+    product = await uow.catalog.get_product_by_id(callback_data.product_id)
+    if product is not None:
         draft = await draft_of(uow, product)
         draft.active = not product.is_active
         await save_draft(uow, draft)
         await uow.commit()
-    await show(query, *await render_card(t, ctx, callback_data.product_id))
+    await show(query, *await render_card(t, ctx, uow, callback_data.product_id))
 
 
 async def edit(
@@ -121,18 +121,19 @@ async def edit(
     state: FSMContext,
     t: Texts,
     ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
-    async with ctx.uows() as uow:
-        product = await uow.catalog.get_product_by_id(callback_data.product_id)
-        draft = None if product is None else await draft_of(uow, product)
-    if draft is None:
-        await show(query, *await render_card(t, ctx, callback_data.product_id))
+    product = await uow.catalog.get_product_by_id(callback_data.product_id)
+    if product is None:
+        await show(query, *await render_card(t, ctx, uow, callback_data.product_id))
         return
-    await ask_next(query, state, t, ctx, draft, after=None)
+    await ask_next(query, state, t, ctx, uow, await draft_of(uow, product), after=None)
 
 
-async def new_product(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext) -> None:
-    await ask_next(query, state, t, ctx, ProductDraft(mode="new"), after=None)
+async def new_product(
+    query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext, uow: UnitOfWork
+) -> None:
+    await ask_next(query, state, t, ctx, uow, ProductDraft(mode="new"), after=None)
 
 
 async def ask_stock(
@@ -141,11 +142,11 @@ async def ask_stock(
     state: FSMContext,
     t: Texts,
     ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
-    async with ctx.uows() as uow:
-        product = await uow.catalog.get_product_by_id(callback_data.product_id)
+    product = await uow.catalog.get_product_by_id(callback_data.product_id)
     if product is None or product.kind is not ProductKind.STOCK:
-        await show(query, *await render_card(t, ctx, callback_data.product_id))
+        await show(query, *await render_card(t, ctx, uow, callback_data.product_id))
         return
     await state.set_state(AdminStates.upload_stock)
     await state.set_data({"product_id": product.id, "sku": product.sku})
@@ -158,11 +159,13 @@ async def receive_stock(
     state: FSMContext,
     t: Texts,
     ctx: BotContext,
+    uow: UnitOfWork,
     album: dict[str, Any] | None = None,
 ) -> None:
     """A .txt file of stock items, one per line. Every document of an album is taken
     (each answered with its own count or refusal): the first remembers the product for
-    the album's later items, which arrive after the state is cleared."""
+    the album's later items, which arrive after the state is cleared. The items are
+    committed before the count is reported."""
     data: dict[str, Any] = album or await state.get_data()
     await route_album(ctx, message, "stock", data)
     document = message.document
@@ -180,15 +183,16 @@ async def receive_stock(
     assert downloaded is not None  # no destination given: aiogram returns a BytesIO
     try:
         text = decode_operator_file(downloaded.read(), document.file_name or "the file")
-        async with ctx.uows() as uow:
-            upload = await add_stock(uow, data["sku"], text)
-            await uow.commit()
+        upload = await add_stock(uow, data["sku"], text)
+        await uow.commit()
     except FileRefused as refusal:  # problems name line numbers, never the items
+        await uow.rollback()
         await message.answer(
             file_refusal_text(t, refusal, "admin.stock.refused"), reply_markup=again
         )
         return
     except DomainError as refusal:  # the product is gone: translated, never str(refusal)
+        await uow.rollback()
         await message.answer(
             t("admin.stock.refused", reason=refusal_text(t, refusal)), reply_markup=again
         )

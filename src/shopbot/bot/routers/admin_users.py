@@ -36,6 +36,7 @@ from shopbot.domain.errors import DomainError, InsufficientFunds, InvalidAmount
 from shopbot.domain.ledger import user_account
 from shopbot.domain.ledger.use_cases import adjust_balance
 from shopbot.domain.money import parse_positive_amount
+from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
 
 RECENT = 5
@@ -48,16 +49,18 @@ async def users_section(query: CallbackQuery, state: FSMContext, t: Texts) -> No
     await show(query, t("admin.users.ask"), rows(cancel_row(t)))
 
 
-async def find_user(ctx: BotContext, query: str) -> User | None:
+async def find_user(uow: UnitOfWork, query: str) -> User | None:
+    """The customer an admin typed: an id ("1001", "#1001") or a @username; None if none."""
     user_id = parse_id(query)
-    async with ctx.uows() as uow:
-        if user_id is not None:
-            return await uow.users.get(user_id)
-        return await uow.users.find_by_username(query)
+    if user_id is not None:
+        return await uow.users.get(user_id)
+    return await uow.users.find_by_username(query)
 
 
-async def lookup(message: Message, state: FSMContext, t: Texts, ctx: BotContext) -> None:
-    user = await find_user(ctx, message.text or "")
+async def lookup(
+    message: Message, state: FSMContext, t: Texts, ctx: BotContext, uow: UnitOfWork
+) -> None:
+    user = await find_user(uow, message.text or "")
     if user is None:
         await message.answer(
             t("admin.users.not_found", query=(message.text or "").strip()),
@@ -65,7 +68,7 @@ async def lookup(message: Message, state: FSMContext, t: Texts, ctx: BotContext)
         )
         return
     await state.clear()
-    text, markup = await render_user(t, ctx, user.id)
+    text, markup = await render_user(t, ctx, uow, user.id)
     await message.answer(text, reply_markup=markup)
 
 
@@ -73,16 +76,18 @@ def _kind(t: Texts, kind: str) -> str:
     return t(f"kind.{kind}") if t.has(f"kind.{kind}") else kind
 
 
-async def render_user(t: Texts, ctx: BotContext, user_id: int) -> tuple[str, InlineKeyboardMarkup]:
-    async with ctx.uows() as uow:
-        user = await uow.users.get(user_id)
-        if user is None:
-            return t("admin.users.gone", user_id=user_id), rows(menu_button(t))
-        account = user_account(user_id)
-        balance = await uow.ledger.balance(account)
-        history = await uow.ledger.history(account, RECENT)
-        orders = await uow.orders.list_for_user(user_id, RECENT)
-        unreachable = await uow.users.unreachable_since(user_id)
+async def render_user(
+    t: Texts, ctx: BotContext, uow: UnitOfWork, user_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The customer's card (balance, recent ledger lines and orders) read in `uow`."""
+    user = await uow.users.get(user_id)
+    if user is None:
+        return t("admin.users.gone", user_id=user_id), rows(menu_button(t))
+    account = user_account(user_id)
+    balance = await uow.ledger.balance(account)
+    history = await uow.ledger.history(account, RECENT)
+    orders = await uow.orders.list_for_user(user_id, RECENT)
+    unreachable = await uow.users.unreachable_since(user_id)
     if user.is_blocked:
         status = t("admin.users.blocked")
     elif unreachable is not None:
@@ -142,9 +147,10 @@ async def user_card(
     state: FSMContext,
     t: Texts,
     ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
     await state.clear()
-    await show(query, *await render_user(t, ctx, callback_data.user_id))
+    await show(query, *await render_user(t, ctx, uow, callback_data.user_id))
 
 
 def _back_to_user(t: Texts, user_id: int) -> list[Any]:
@@ -154,23 +160,22 @@ def _back_to_user(t: Texts, user_id: int) -> list[Any]:
 async def _user_list(
     query: CallbackQuery,
     t: Texts,
-    ctx: BotContext,
+    uow: UnitOfWork,
     user_id: int,
     items: list[tuple[str, CallbackData]],
     title: str,
     empty: str,
 ) -> None:
     """One button per item, then the way back to the user's card."""
-    text = t(title, who=await customer(t, ctx, user_id)) if items else t(empty)
+    text = t(title, who=await customer(t, uow, user_id)) if items else t(empty)
     buttons = [[button(label, data)] for label, data in items]
     await show(query, text, rows(*buttons, _back_to_user(t, user_id)))
 
 
 async def user_orders(
-    query: CallbackQuery, callback_data: AdminUserCB, t: Texts, ctx: BotContext
+    query: CallbackQuery, callback_data: AdminUserCB, t: Texts, uow: UnitOfWork
 ) -> None:
-    async with ctx.uows() as uow:
-        orders = await uow.orders.list_for_user(callback_data.user_id, 20)
+    orders = await uow.orders.list_for_user(callback_data.user_id, 20)
     items: list[tuple[str, CallbackData]] = [
         (
             f"#{o.id} · {o.sku} · {money(o.price)} · {t(f'admin.status.{o.status.value}')}",
@@ -181,7 +186,7 @@ async def user_orders(
     await _user_list(
         query,
         t,
-        ctx,
+        uow,
         callback_data.user_id,
         items,
         "admin.users.orders_title",
@@ -190,10 +195,9 @@ async def user_orders(
 
 
 async def user_stars(
-    query: CallbackQuery, callback_data: AdminUserCB, t: Texts, ctx: BotContext
+    query: CallbackQuery, callback_data: AdminUserCB, t: Texts, uow: UnitOfWork
 ) -> None:
-    async with ctx.uows() as uow:
-        payments = await uow.stars.list_for_user(callback_data.user_id, 20)
+    payments = await uow.stars.list_for_user(callback_data.user_id, 20)
     items: list[tuple[str, CallbackData]] = [
         (
             f"{when(p.created_at)} · {p.stars} XTR · {money(p.amount)} · {p.refund_state}",
@@ -204,7 +208,7 @@ async def user_stars(
     await _user_list(
         query,
         t,
-        ctx,
+        uow,
         callback_data.user_id,
         items,
         "admin.users.stars_title",
@@ -213,7 +217,7 @@ async def user_stars(
 
 
 async def adjust_start(
-    query: CallbackQuery, callback_data: AdminUserCB, state: FSMContext, t: Texts, ctx: BotContext
+    query: CallbackQuery, callback_data: AdminUserCB, state: FSMContext, t: Texts, uow: UnitOfWork
 ) -> None:
     await state.clear()
     user_id = callback_data.user_id
@@ -224,7 +228,7 @@ async def adjust_start(
         ],
         _back_to_user(t, user_id),
     )
-    await show(query, t("admin.adjust.direction", who=await customer(t, ctx, user_id)), markup)
+    await show(query, t("admin.adjust.direction", who=await customer(t, uow, user_id)), markup)
 
 
 async def adjust_direction(
@@ -262,7 +266,9 @@ async def adjust_amount(message: Message, state: FSMContext, t: Texts) -> None:
     await message.answer(t("admin.adjust.ask_reason"), reply_markup=rows(cancel_row(t)))
 
 
-async def adjust_reason(message: Message, state: FSMContext, t: Texts, ctx: BotContext) -> None:
+async def adjust_reason(
+    message: Message, state: FSMContext, t: Texts, ctx: BotContext, uow: UnitOfWork
+) -> None:
     reason = (message.text or "").strip()
     if not reason or len(reason) > MAX_REASON:
         await message.answer(
@@ -277,7 +283,7 @@ async def adjust_reason(message: Message, state: FSMContext, t: Texts, ctx: BotC
             key,
             amount=data["amount"],
             currency=ctx.currency,
-            who=await customer(t, ctx, int(data["user_id"])),
+            who=await customer(t, uow, int(data["user_id"])),
             reason=reason,
         ),
         reply_markup=rows(
@@ -293,7 +299,11 @@ async def adjust_confirm(
     state: FSMContext,
     t: Texts,
     ctx: BotContext,
+    uow: UnitOfWork,
 ) -> None:
+    """Post the confirmed adjustment in the update's unit of work, committed before the
+    admin is told. Exactly once: the nonce is the posting's idempotency key, so a double
+    tap or a redelivery after a failure posts nothing more."""
     data: dict[str, Any] = await state.get_data()
     if data.get("nonce") != callback_data.value or "reason" not in data:
         await query.answer(t("admin.expired"))  # e.g. the second tap of a double tap
@@ -301,22 +311,20 @@ async def adjust_confirm(
     user_id = int(data["user_id"])
     back = rows(_back_to_user(t, user_id), menu_button(t))
     try:
-        async with ctx.uows() as uow:
-            result = await adjust_balance(
-                uow,
-                user_id=user_id,
-                amount=parse_positive_amount(data["amount"]),
-                debit=bool(data["debit"]),
-                reason=data["reason"],
-                actor=admin_actor(query.from_user.id),
-                # The nonce belongs to this confirmation: a double tap posts once.
-                idempotency_key=f"adjust:tg-{callback_data.value}",
-            )
-            await uow.commit()
-            balance = await uow.ledger.balance(user_account(user_id))
+        result = await adjust_balance(
+            uow,
+            user_id=user_id,
+            amount=parse_positive_amount(data["amount"]),
+            debit=bool(data["debit"]),
+            reason=data["reason"],
+            actor=admin_actor(query.from_user.id),
+            # The nonce belongs to this confirmation: a double tap posts once.
+            idempotency_key=f"adjust:tg-{callback_data.value}",
+        )
+        await uow.commit()
     except InsufficientFunds:
-        async with ctx.uows() as uow:
-            balance = await uow.ledger.balance(user_account(user_id))
+        await uow.rollback()  # nothing of the refused posting may reach the update's commit
+        balance = await uow.ledger.balance(user_account(user_id))
         await state.clear()
         await show(
             query,
@@ -330,15 +338,17 @@ async def adjust_confirm(
         )
         return
     except DomainError as refusal:
+        await uow.rollback()
         await state.clear()
         await show(query, t("admin.invalid", reason=refusal_text(t, refusal)), back)
         return
+    balance = await uow.ledger.balance(user_account(user_id))
     await state.clear()
     await show(
         query,
         t(
             "admin.adjust.done",
-            who=await customer(t, ctx, user_id),
+            who=await customer(t, uow, user_id),
             balance=money(balance),
             currency=ctx.currency,
             posting=result.transaction_id,
