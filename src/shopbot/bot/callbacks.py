@@ -7,12 +7,12 @@ from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
 from shopbot.domain.ids import DbId
-from shopbot.domain.money import MAX_AMOUNT
+from shopbot.domain.money import MAX_AMOUNT, to_minor_units
 
 # Callback data comes back from the client and can be forged: every number is bounded,
 # so an impossible one fails the filter (the update is then answered as stale) instead
 # of reaching SQL. Ids are BIGINT (0: none), amounts fit NUMERIC(18, 2).
-Cents = Annotated[int, Field(ge=0, le=int(MAX_AMOUNT * 100))]
+Cents = Annotated[int, Field(ge=0, le=to_minor_units(MAX_AMOUNT))]
 Page = Annotated[int, Field(ge=0, le=1_000_000)]
 
 

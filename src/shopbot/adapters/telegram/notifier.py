@@ -26,6 +26,7 @@ from shopbot.bot.rendering import money
 from shopbot.bot.texts import Texts
 from shopbot.config import Settings, is_placeholder
 from shopbot.domain.ledger import user_account
+from shopbot.domain.money import to_minor_units
 from shopbot.domain.payments.after_topup import (
     AfterTopupResult,
     AfterTopupStatus,
@@ -79,7 +80,7 @@ def top_up_rest(
     smallest top-up) — then buying `product_id`, if given — and Menu; both open their
     screen below the pressed message, which records a payment."""
     label = t("money_customer.top_up_rest", missing=money(missing), currency=currency)
-    rest = TopupCB(amount_cents=int(missing * 100), product_id=product_id, keep=True)
+    rest = TopupCB(amount_cents=to_minor_units(missing), product_id=product_id, keep=True)
     return record_menu(t, [button(label, rest)])
 
 

@@ -18,6 +18,7 @@ from shopbot.bot.texts import Raw, Texts
 from shopbot.domain.catalog.models import Product, ProductKind
 from shopbot.domain.errors import InsufficientFunds, OutOfStock, ProductUnavailable
 from shopbot.domain.ledger import user_account
+from shopbot.domain.money import to_minor_units
 from shopbot.domain.orders.use_cases import purchase
 from shopbot.domain.users import User
 
@@ -168,7 +169,7 @@ def _insufficient(
         [
             button(
                 t("buy.topup_missing", missing=money(missing), currency=ctx.currency),
-                TopupCB(amount_cents=int(missing * 100), product_id=product.id),
+                TopupCB(amount_cents=to_minor_units(missing), product_id=product.id),
             )
         ],
         [button(t("common.back"), ProductCB(product_id=product.id))],

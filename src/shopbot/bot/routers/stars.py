@@ -29,7 +29,7 @@ from shopbot.bot.texts import Texts
 from shopbot.config import Settings
 from shopbot.domain.errors import InsufficientFunds, NotFound, OrderStateError
 from shopbot.domain.ledger import admin_actor, user_account
-from shopbot.domain.money import MINOR_UNIT
+from shopbot.domain.money import from_minor_units
 from shopbot.domain.payments.stars import (
     STARS_CURRENCY,
     CheckoutRefused,
@@ -66,7 +66,7 @@ async def send_invoice(
     ctx: BotContext,
     bot: Bot,
 ) -> None:
-    amount = (callback_data.amount_cents * MINOR_UNIT).quantize(MINOR_UNIT)
+    amount = from_minor_units(callback_data.amount_cents)
     payload = invoice_payload(
         stars_policy(ctx.settings),
         user_id=user.id,

@@ -31,7 +31,7 @@ from shopbot.bot.routers.stars import stars_policy
 from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.errors import InvalidAmount, ProductUnavailable
-from shopbot.domain.money import MINOR_UNIT, parse_amount
+from shopbot.domain.money import from_minor_units, parse_amount, to_minor_units
 from shopbot.domain.payments.events import EventResult
 from shopbot.domain.payments.gateway import GatewayError, GatewayRejected
 from shopbot.domain.payments.models import InvoiceState, TopupInvoice
@@ -55,14 +55,6 @@ class TopupCancelCB(CallbackData, prefix="tpx"):
     """Leave the amount or wallet question."""
 
     what: str = "topup"
-
-
-def cents(amount: Decimal) -> int:
-    return int(amount * 100)
-
-
-def from_cents(value: int) -> Decimal:
-    return (Decimal(value) / 100).quantize(MINOR_UNIT)
 
 
 def heleket_policy(ctx: BotContext) -> TopupPolicy | None:
@@ -93,7 +85,7 @@ async def menu(
     buttons = [
         button(
             t("topup.preset", amount=money(a), currency=ctx.currency),
-            TopupCB(amount_cents=cents(a)),
+            TopupCB(amount_cents=to_minor_units(a)),
         )
         for a in presets
     ]
@@ -119,7 +111,7 @@ async def amount_chosen(
         await state.update_data(product_id=product_id)
         await show(query, t("topup.ask_amount", **limits(ctx)), cancel_keyboard(t), keep=keep)
         return
-    amount = from_cents(callback_data.amount_cents)
+    amount = from_minor_units(callback_data.amount_cents)
     low, high = ctx.settings.topup_min, ctx.settings.topup_max
     note: str | None = None
     if amount < low:
@@ -175,7 +167,7 @@ async def methods(
     if note:
         lines.append(note)
     choices = []
-    data = {"amount_cents": cents(amount), "product_id": product_id}
+    data = {"amount_cents": to_minor_units(amount), "product_id": product_id}
     if heleket_policy(ctx) is not None:
         choices.append([button(t("topup.method_heleket"), TopupMethodCB(method="heleket", **data))])
     stars = stars_policy(ctx.settings)
@@ -262,7 +254,7 @@ async def pay_heleket(
             ctx.gateway,
             policy,
             user_id=user.id,
-            amount=from_cents(callback_data.amount_cents),
+            amount=from_minor_units(callback_data.amount_cents),
             request_key=await _request_key(ctx, base),
             then_buy_product_id=callback_data.product_id or None,
         )

@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, Protocol
 from shopbot.domain.errors import DomainError, InvalidAmount, NotFound, OrderStateError
 from shopbot.domain.ids import is_id
 from shopbot.domain.ledger import Movement, MovementKind, SystemAccount, transfer, user_account
-from shopbot.domain.money import MINOR_UNIT, parse_positive_amount
+from shopbot.domain.money import (
+    MINOR_UNIT,
+    from_minor_units,
+    parse_positive_amount,
+    to_minor_units,
+)
 
 if TYPE_CHECKING:  # domain.uow names this module's repository: import for types only
     from shopbot.domain.uow import UnitOfWork, UnitOfWorkFactory
@@ -127,8 +132,9 @@ class StarsPayload:
     stars: int
 
     def encode(self) -> str:
-        cents = int(self.amount * 100)
-        text = f"st1:{self.user_id}:{cents}:{self.product_id or 0}:{self.stars}"
+        text = (
+            f"st1:{self.user_id}:{to_minor_units(self.amount)}:{self.product_id or 0}:{self.stars}"
+        )
         assert len(text.encode()) <= MAX_PAYLOAD_BYTES
         return text
 
@@ -137,10 +143,10 @@ class StarsPayload:
         match = _PAYLOAD.match(text or "")
         if match is None:
             return None
-        user_id, cents, product_id, stars = (int(part) for part in match.groups())
+        user_id, amount, product_id, stars = (int(part) for part in match.groups())
         if not is_id(user_id) or (product_id and not is_id(product_id)):
             return None  # forged: no stored id is that large
-        return cls(user_id, Decimal(cents) / 100, product_id or None, stars)
+        return cls(user_id, from_minor_units(amount), product_id or None, stars)
 
 
 def invoice_payload(
