@@ -32,6 +32,7 @@ from shopbot.bot.routers.admin_common import (
     when,
 )
 from shopbot.bot.texts import Raw, Texts
+from shopbot.domain import idempotency_keys
 from shopbot.domain.errors import DomainError, InsufficientFunds, InvalidAmount
 from shopbot.domain.ledger import user_account
 from shopbot.domain.ledger.use_cases import adjust_balance
@@ -310,7 +311,7 @@ async def adjust_confirm(
                 reason=data["reason"],
                 actor=admin_actor(query.from_user.id),
                 # The nonce belongs to this confirmation: a double tap posts once.
-                idempotency_key=f"adjust:tg-{callback_data.value}",
+                idempotency_key=idempotency_keys.admin_adjustment(callback_data.value),
             )
             await uow.commit()
             balance = await uow.ledger.balance(user_account(user_id))

@@ -15,6 +15,7 @@ from shopbot.bot.notifications import announce_manual_order
 from shopbot.bot.rendering import money
 from shopbot.bot.screens import show
 from shopbot.bot.texts import Raw, Texts
+from shopbot.domain import idempotency_keys
 from shopbot.domain.catalog.models import Product, ProductKind
 from shopbot.domain.errors import InsufficientFunds, OutOfStock, ProductUnavailable
 from shopbot.domain.ledger import user_account
@@ -192,7 +193,7 @@ async def buy(
                 uow,
                 user_id=user.id,
                 sku=product.sku,
-                request_key=f"tg:{user.id}:{callback_data.nonce}",
+                request_key=idempotency_keys.purchase_request(user.id, callback_data.nonce),
             )
             await uow.commit()
     except InsufficientFunds:

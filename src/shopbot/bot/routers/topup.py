@@ -30,6 +30,7 @@ from shopbot.bot.rendering import money
 from shopbot.bot.routers.stars import stars_policy
 from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
+from shopbot.domain import idempotency_keys
 from shopbot.domain.errors import InvalidAmount, ProductUnavailable
 from shopbot.domain.money import from_minor_units, parse_amount, to_minor_units
 from shopbot.domain.payments.events import EventResult
@@ -204,11 +205,11 @@ async def _request_key(ctx: BotContext, base: str) -> str:
     now = datetime.now(UTC)
     async with ctx.uows() as uow:
         for attempt in range(1, MAX_REQUEST_ATTEMPTS + 1):
-            key = base if attempt == 1 else f"{base}:{attempt}"
+            key = base if attempt == 1 else idempotency_keys.next_request(base, attempt)
             found = await uow.topups.get_by_request_key(key)
             if found is None or _reusable(found, now):
                 return key
-    return f"{base}:{now.timestamp():.0f}"
+    return idempotency_keys.next_request(base, f"{now.timestamp():.0f}")
 
 
 def invoice_view(t: Texts, invoice: TopupInvoice) -> tuple[str, InlineKeyboardMarkup]:
@@ -247,7 +248,9 @@ async def pay_heleket(
         await query.answer(t("topup.heleket_off"), show_alert=True)
         return
     anchor = query.message.message_id if query.message is not None else query.id
-    base = f"tg:{user.id}:{anchor}:{callback_data.amount_cents}:{callback_data.product_id}"
+    base = idempotency_keys.topup_request(
+        user.id, anchor, callback_data.amount_cents, callback_data.product_id
+    )
     try:
         invoice = await create_topup(
             ctx.uows,

@@ -8,6 +8,7 @@ conditional update guarded by a CHECK, and the stock reservation skips locked ro
 
 from dataclasses import dataclass
 
+from shopbot.domain import idempotency_keys
 from shopbot.domain.catalog.models import ProductKind
 from shopbot.domain.errors import (
     IdempotencyKeyReused,
@@ -86,7 +87,7 @@ async def purchase(uow: UnitOfWork, *, user_id: int, sku: str, request_key: str)
     # Last, so the shared revenue row is locked for the shortest time.
     await uow.ledger.post(
         transfer(
-            f"order:{order.id}:debit",
+            idempotency_keys.order_debit(order.id),
             MovementKind.PURCHASE,
             source=user_account(user_id),
             destination=SystemAccount.REVENUE,
@@ -112,7 +113,7 @@ async def refund_order(uow: UnitOfWork, order_id: int, *, reason: str, actor: st
         raise OrderStateError(f"order {order_id} is {order.status} and cannot be refunded")
     await uow.ledger.post(
         transfer(
-            f"order:{order_id}:refund",
+            idempotency_keys.order_refund(order_id),
             MovementKind.REFUND,
             source=SystemAccount.REFUNDS,
             destination=user_account(order.user_id),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from shopbot.domain import idempotency_keys
 from shopbot.domain.ledger import Movement, MovementKind, SystemAccount, transfer, user_account
 from shopbot.domain.payments.conversion import received_value
 from shopbot.domain.payments.models import (
@@ -146,7 +147,7 @@ async def _credit(
     if credited is None:  # a concurrent report credited it first
         return EventResult(Outcome.IGNORED, invoice, note="credited concurrently"), None
     movement = transfer(
-        f"heleket:{invoice.uuid or event.uuid}:credit",
+        idempotency_keys.heleket_credit(invoice.uuid or event.uuid),
         MovementKind.TOPUP,
         source=SystemAccount.HELEKET,
         destination=user_account(invoice.user_id),
@@ -170,7 +171,7 @@ async def _settle_refund(uow: UnitOfWork, invoice: TopupInvoice, status: Gateway
     amount = settled.refund_amount
     if paid:  # the held money has left for the payer's wallet
         movement = transfer(
-            f"heleket:{invoice.uuid}:refund",
+            idempotency_keys.heleket_refund_paid(invoice.uuid),
             MovementKind.PROVIDER_REFUND,
             source=SystemAccount.HELEKET_REFUNDS,
             destination=SystemAccount.HELEKET,
@@ -179,7 +180,7 @@ async def _settle_refund(uow: UnitOfWork, invoice: TopupInvoice, status: Gateway
         )
     else:  # the hold goes back to the user's balance
         movement = transfer(
-            f"heleket:{invoice.uuid}:refund-release",
+            idempotency_keys.heleket_refund_release(invoice.uuid),
             MovementKind.PROVIDER_REFUND,
             source=SystemAccount.HELEKET_REFUNDS,
             destination=user_account(invoice.user_id),

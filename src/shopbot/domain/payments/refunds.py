@@ -12,6 +12,7 @@ refund the balance is restored and an operator settles by hand.
 import re
 from decimal import Decimal
 
+from shopbot.domain import idempotency_keys
 from shopbot.domain.errors import InvalidInput, NotFound, OrderStateError
 from shopbot.domain.ledger import MovementKind, SystemAccount, transfer, user_account
 from shopbot.domain.money import parse_positive_amount
@@ -84,7 +85,7 @@ async def request_refund(
             raise OrderStateError(f"a refund of {order_id} was already {invoice.refund_state}")
         await uow.ledger.post(
             transfer(
-                f"heleket:{invoice.uuid}:refund-hold",
+                idempotency_keys.heleket_refund_hold(invoice.uuid),
                 MovementKind.PROVIDER_REFUND,
                 source=user_account(invoice.user_id),
                 destination=SystemAccount.HELEKET_REFUNDS,
@@ -115,7 +116,7 @@ async def _release(
         if released is not None:
             await uow.ledger.post(
                 transfer(
-                    f"heleket:{invoice.uuid}:refund-release",
+                    idempotency_keys.heleket_refund_release(invoice.uuid),
                     MovementKind.PROVIDER_REFUND,
                     source=SystemAccount.HELEKET_REFUNDS,
                     destination=user_account(invoice.user_id),

@@ -22,6 +22,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+from shopbot.domain import idempotency_keys
 from shopbot.domain.errors import DomainError, InvalidAmount, NotFound, OrderStateError
 from shopbot.domain.ids import is_id
 from shopbot.domain.ledger import Movement, MovementKind, SystemAccount, transfer, user_account
@@ -259,7 +260,7 @@ async def credit_star_payment(
     if amount > 0:
         await uow.ledger.post(
             transfer(
-                f"stars:{charge_id}",
+                idempotency_keys.stars_credit(charge_id),
                 MovementKind.TOPUP,
                 source=SystemAccount.STARS,
                 destination=user_account(user_id),
@@ -354,7 +355,7 @@ async def refund_star_payment(
 
 def _hold(payment: StarPayment, actor: str) -> Movement:
     return transfer(
-        f"stars:{payment.charge_id}:refund",
+        idempotency_keys.stars_refund_hold(payment.charge_id),
         MovementKind.PROVIDER_REFUND,
         source=user_account(payment.user_id),
         destination=SystemAccount.STARS,
@@ -376,7 +377,7 @@ async def _release(
         if released is not None and payment.amount > 0:
             await uow.ledger.post(
                 transfer(
-                    f"stars:{payment.charge_id}:refund-release",
+                    idempotency_keys.stars_refund_release(payment.charge_id),
                     MovementKind.PROVIDER_REFUND,
                     source=SystemAccount.STARS,
                     destination=user_account(payment.user_id),
