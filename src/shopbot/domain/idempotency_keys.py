@@ -1,13 +1,13 @@
 """Every idempotency key the shop writes, spelled in one place.
 
-A ledger posting key (UNIQUE in `ledger_transactions`) makes a money movement happen at
+A ledger posting key (UNIQUE in `ledger_transactions`) makes a ledger transaction happen at
 most once; a request key (UNIQUE in `orders` and `topup_invoices`) makes a purchase or a
 top-up invoice be created at most once. Rows already in databases hold these exact
 strings, and a replayed webhook or update finds its earlier effect by them: changing a
 spelling here would let a replay credit, charge or refund a second time.
 """
 
-# Ledger posting keys, one function per kind of money movement. A Heleket invoice's
+# Ledger posting keys, one function per kind of ledger transaction. A Heleket invoice's
 # uuid is typed optional as the invoice row's is; every invoice with money on it has one.
 
 

@@ -1,4 +1,4 @@
-"""Balance: what the shop owes the user and the last movements of their account."""
+"""Balance: what the shop owes the user and the last transactions of their account."""
 
 from datetime import datetime
 

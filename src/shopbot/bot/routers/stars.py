@@ -358,7 +358,7 @@ def _after(t: Texts, payment_id: int) -> InlineKeyboardMarkup:
 
 
 async def _tell(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    """The admin's result screen; it may follow a money movement, so it never raises."""
+    """The admin's result screen; it may follow a ledger transaction, so it never raises."""
     await show_after_money(query, text, markup)
 
 

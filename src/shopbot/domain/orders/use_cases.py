@@ -20,7 +20,7 @@ from shopbot.domain.errors import (
     UserBlocked,
     UserNotFound,
 )
-from shopbot.domain.ledger import MovementKind, SystemAccount, transfer, user_account
+from shopbot.domain.ledger import SystemAccount, TransactionKind, transfer, user_account
 from shopbot.domain.orders.models import REFUNDABLE, Order, OrderStatus, initial_status
 from shopbot.domain.uow import UnitOfWork
 
@@ -88,7 +88,7 @@ async def purchase(uow: UnitOfWork, *, user_id: int, sku: str, request_key: str)
     await uow.ledger.post(
         transfer(
             idempotency_keys.order_debit(order.id),
-            MovementKind.PURCHASE,
+            TransactionKind.PURCHASE,
             source=user_account(user_id),
             destination=SystemAccount.REVENUE,
             amount=product.price,
@@ -114,7 +114,7 @@ async def refund_order(uow: UnitOfWork, order_id: int, *, reason: str, actor: st
     await uow.ledger.post(
         transfer(
             idempotency_keys.order_refund(order_id),
-            MovementKind.REFUND,
+            TransactionKind.REFUND,
             source=SystemAccount.REFUNDS,
             destination=user_account(order.user_id),
             amount=order.price,

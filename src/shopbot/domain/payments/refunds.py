@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from shopbot.domain import idempotency_keys
 from shopbot.domain.errors import InvalidInput, NotFound, OrderStateError
-from shopbot.domain.ledger import MovementKind, SystemAccount, transfer, user_account
+from shopbot.domain.ledger import SystemAccount, TransactionKind, transfer, user_account
 from shopbot.domain.money import parse_positive_amount
 from shopbot.domain.payments.gateway import GatewayRejected, GatewayUnauthorized, PaymentGateway
 from shopbot.domain.payments.models import InvoiceState, RefundState, TopupInvoice
@@ -86,7 +86,7 @@ async def request_refund(
         await uow.ledger.post(
             transfer(
                 idempotency_keys.heleket_refund_hold(invoice.uuid),
-                MovementKind.PROVIDER_REFUND,
+                TransactionKind.PROVIDER_REFUND,
                 source=user_account(invoice.user_id),
                 destination=SystemAccount.HELEKET_REFUNDS,
                 amount=value,
@@ -117,7 +117,7 @@ async def _release(
             await uow.ledger.post(
                 transfer(
                     idempotency_keys.heleket_refund_release(invoice.uuid),
-                    MovementKind.PROVIDER_REFUND,
+                    TransactionKind.PROVIDER_REFUND,
                     source=SystemAccount.HELEKET_REFUNDS,
                     destination=user_account(invoice.user_id),
                     amount=value,

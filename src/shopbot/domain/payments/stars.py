@@ -4,7 +4,7 @@ The invoice's payload names the payer, the amount in the shop currency, the prod
 buy afterwards (if any) and the Stars price, so both the pre-checkout answer and the
 credit are decided from what Telegram hands back, without state kept between them.
 
-A payment is a `star_payments` row (UNIQUE charge id) plus the ledger movement
+A payment is a `star_payments` row (UNIQUE charge id) plus the ledger transaction
 `stars:<charge id>` (provider:stars → user), in one transaction: a redelivered
 `successful_payment` finds the row and changes nothing, and 50 concurrent deliveries of
 one charge wait on the UNIQUE index and credit once.
@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Protocol
 from shopbot.domain import idempotency_keys
 from shopbot.domain.errors import DomainError, InvalidAmount, NotFound, OrderStateError
 from shopbot.domain.ids import is_id
-from shopbot.domain.ledger import Movement, MovementKind, SystemAccount, transfer, user_account
+from shopbot.domain.ledger import (
+    LedgerTransaction,
+    SystemAccount,
+    TransactionKind,
+    transfer,
+    user_account,
+)
 from shopbot.domain.money import (
     MINOR_UNIT,
     from_minor_units,
@@ -261,7 +267,7 @@ async def credit_star_payment(
         await uow.ledger.post(
             transfer(
                 idempotency_keys.stars_credit(charge_id),
-                MovementKind.TOPUP,
+                TransactionKind.TOPUP,
                 source=SystemAccount.STARS,
                 destination=user_account(user_id),
                 amount=amount,
@@ -353,10 +359,10 @@ async def refund_star_payment(
     return StarRefundResult(done or payment, StarRefundOutcome.REFUNDED)
 
 
-def _hold(payment: StarPayment, actor: str) -> Movement:
+def _hold(payment: StarPayment, actor: str) -> LedgerTransaction:
     return transfer(
         idempotency_keys.stars_refund_hold(payment.charge_id),
-        MovementKind.PROVIDER_REFUND,
+        TransactionKind.PROVIDER_REFUND,
         source=user_account(payment.user_id),
         destination=SystemAccount.STARS,
         amount=payment.amount,
@@ -378,7 +384,7 @@ async def _release(
             await uow.ledger.post(
                 transfer(
                     idempotency_keys.stars_refund_release(payment.charge_id),
-                    MovementKind.PROVIDER_REFUND,
+                    TransactionKind.PROVIDER_REFUND,
                     source=SystemAccount.STARS,
                     destination=user_account(payment.user_id),
                     amount=payment.amount,
