@@ -11,6 +11,7 @@ from aiogram.types import User as TelegramUser
 from shopbot.bot.context import BotContext
 from shopbot.bot.texts import Texts, pick_language
 from shopbot.domain.ids import parse_id
+from shopbot.domain.users.use_cases import register_user
 
 REFERRAL = re.compile(r"^/start(?:@\w+)?\s+(?:ref_?)?([0-9]+)$", re.ASCII)
 
@@ -42,7 +43,8 @@ class ShopContextMiddleware(BaseMiddleware):
             data["t"] = Texts(pick_language(None))
             return await handler(event, data)
         async with self.ctx.uows() as uow:
-            user = await uow.users.register(
+            user = await register_user(
+                uow,
                 sender.id,
                 username=sender.username,
                 language=pick_language(sender.language_code),
