@@ -2,13 +2,13 @@
 
 New products: sku → kind → titles ru/en → descriptions ru/en → price → content (unlimited
 only) → category → review → save. Editing skips sku and kind (a kind never changes)
-and offers "keep" at every step. Each answer is checked with the catalog's own rules as
-it arrives; saving validates the whole product again with `parse_catalog` and writes it
-with `import_catalog`, exactly like `shopbot catalog import`.
+and offers "keep" at every step. The dialog only asks and shows: each answer is checked
+as it arrives by the domain's rules (`catalog.drafts.check_field`), and Save hands the
+draft to `catalog.use_cases.save_product`, which validates and writes it exactly like
+`shopbot catalog import`.
 """
 
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from dataclasses import asdict
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
@@ -18,8 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from shopbot.bot.amounts import amount_refusal
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
-from shopbot.bot.refusals import Refused, refusal_text
-from shopbot.bot.rendering import money
+from shopbot.bot.refusals import refusal_text
 from shopbot.bot.routers.admin_common import (
     TEXT_INPUT,
     AdminDialogCB,
@@ -30,151 +29,20 @@ from shopbot.bot.routers.admin_common import (
 from shopbot.bot.routers.admin_product_card import render_card
 from shopbot.bot.telegram_text import clip
 from shopbot.bot.texts import Texts
-from shopbot.domain.catalog.limits import (
-    MAX_CONTENT,
-    MAX_DESCRIPTION,
-    MAX_TITLE,
-    telegram_length,
-)
-from shopbot.domain.catalog.models import Product, ProductKind
-from shopbot.domain.catalog.spec import (
-    SKU_PATTERN,
-    CatalogSpec,
-    CategorySpec,
-    parse_catalog,
-)
-from shopbot.domain.catalog.use_cases import import_catalog
+from shopbot.domain.catalog.drafts import SKIPPABLE, ProductDraft, check_field
+from shopbot.domain.catalog.limits import MAX_DESCRIPTION
+from shopbot.domain.catalog.models import ProductKind
+from shopbot.domain.catalog.use_cases import draft_of, ensure_sku_free, save_product
 from shopbot.domain.errors import DomainError, InvalidAmount
-from shopbot.domain.money import parse_positive_amount
-from shopbot.domain.uow import UnitOfWork
 
-FIELDS = (
-    "sku",
-    "kind",
-    "title_ru",
-    "title_en",
-    "description_ru",
-    "description_en",
-    "price",
-    "content",
-    "category",
-)
+__all__ = ["ProductDraft", "ask_next", "draft_of", "register_dialog"]
+
 CHOSEN_BY_BUTTON = frozenset({"kind", "category"})
-SKIPPABLE = frozenset({"description_ru", "description_en"})
-
-
-@dataclass
-class ProductDraft:
-    mode: str
-    """new | edit"""
-    product_id: int | None = None
-    sku: str = ""
-    kind: str = ""
-    title_ru: str = ""
-    title_en: str = ""
-    description_ru: str = ""
-    description_en: str = ""
-    price: str = ""
-    content: str | None = None
-    category: str = ""
-    """A category slug; empty: no category."""
-    active: bool = True
-
-    def steps(self) -> list[str]:
-        skipped = {"sku", "kind"} if self.mode == "edit" else set()
-        if self.kind != ProductKind.UNLIMITED.value:
-            skipped.add("content")
-        return [field for field in FIELDS if field not in skipped]
-
-    def value(self, field: str) -> str:
-        return str(getattr(self, field) or "")
-
-
-async def draft_of(uow: UnitOfWork, product: Product) -> ProductDraft:
-    category = ""
-    if product.category_id is not None:
-        for c in await uow.catalog.list_categories():
-            if c.id == product.category_id:
-                category = c.slug
-    return ProductDraft(
-        mode="edit",
-        product_id=product.id,
-        sku=product.sku,
-        kind=product.kind.value,
-        title_ru=product.title.ru,
-        title_en=product.title.en,
-        description_ru=product.description.ru,
-        description_en=product.description.en,
-        price=money(product.price),
-        content=product.content,
-        category=category,
-        active=product.is_active,
-    )
-
-
-async def save_draft(uow: UnitOfWork, draft: ProductDraft) -> Product:
-    """Validate the whole product as a catalog file would be, then import it."""
-    raw: dict[str, Any] = {
-        "sku": draft.sku,
-        "kind": draft.kind,
-        "title": {"ru": draft.title_ru, "en": draft.title_en},
-        "description": {"ru": draft.description_ru, "en": draft.description_en},
-        "price": draft.price,
-        "active": draft.active,
-    }
-    if draft.kind == ProductKind.UNLIMITED.value:
-        raw["content"] = draft.content
-    spec = parse_catalog({"products": [raw]}).products[0]
-    categories: tuple[CategorySpec, ...] = ()
-    if draft.category:
-        found = [c for c in await uow.catalog.list_categories() if c.slug == draft.category]
-        if not found:
-            raise Refused("refusal.category_gone", category=draft.category)
-        # The category as it is, so importing the product leaves it unchanged.
-        category = found[0]
-        categories = (CategorySpec(category.slug, category.title, category.position),)
-        spec = replace(spec, category_slug=category.slug)
-    existing = await uow.catalog.get_product(draft.sku)
-    if draft.mode == "new" and existing is not None:
-        raise Refused("refusal.sku_taken", sku=draft.sku)
-    if draft.mode == "edit" and (existing is None or existing.id != draft.product_id):
-        raise Refused("refusal.product_gone", sku=draft.sku)
-    await import_catalog(uow, CatalogSpec(categories=categories, products=(spec,)))
-    saved = await uow.catalog.get_product(draft.sku)
-    if saved is None:
-        raise Refused("refusal.product_gone", sku=draft.sku)
-    return saved
 
 
 PREVIEW = 1200
 """UTF-16 code units of each long field on the review screen: two titles, three such
 previews and the frame stay under Telegram's 4096."""
-
-
-def check(field: str, text: str) -> str:
-    """The answer for `field`, cleaned; raises Refused (its text says what is wrong)
-    or InvalidAmount (a price). Lengths are UTF-16 code units, as Telegram counts them
-    (limits and reasons: catalog.limits)."""
-    value = text.strip()
-    if field == "sku":
-        if not SKU_PATTERN.match(value):
-            raise Refused("refusal.sku")
-    elif field in ("title_ru", "title_en"):
-        if not value:
-            raise Refused("refusal.title_missing")
-        if telegram_length(value) > MAX_TITLE:
-            raise Refused("refusal.title_long", limit=MAX_TITLE)
-    elif field in SKIPPABLE:
-        if telegram_length(value) > MAX_DESCRIPTION:
-            raise Refused("refusal.description_long", limit=MAX_DESCRIPTION)
-    elif field == "price":
-        value = str(parse_positive_amount(value))
-    elif field == "content":
-        if not value:
-            raise Refused("refusal.content_missing")
-        if telegram_length(value) > MAX_CONTENT:
-            raise Refused("refusal.content_long", limit=MAX_CONTENT)
-    return value
 
 
 def _next_step(draft: ProductDraft, after: str | None) -> str | None:
@@ -284,11 +152,10 @@ async def text_answer(
         await message.answer(t("admin.use_buttons"))
         return
     try:
-        value = check(field, message.text or "")
+        value = check_field(field, message.text or "")
         if field == "sku":
             async with ctx.uows() as uow:
-                if await uow.catalog.get_product(value) is not None:
-                    raise Refused("refusal.sku_taken", sku=value)
+                await ensure_sku_free(uow, value)
     except InvalidAmount as refusal:  # the price
         await message.answer(
             amount_refusal(t, refusal, message.text or ""), reply_markup=rows(cancel_row(t))
@@ -351,7 +218,7 @@ async def save(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContex
         return
     try:
         async with ctx.uows() as uow:
-            product = await save_draft(uow, draft)
+            product = await save_product(uow, draft)
             await uow.commit()
     except DomainError as refusal:
         markup = rows(

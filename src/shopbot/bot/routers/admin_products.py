@@ -34,11 +34,10 @@ from shopbot.bot.routers.admin_product_dialog import (
     ask_next,
     draft_of,
     register_dialog,
-    save_draft,
 )
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.models import ProductKind
-from shopbot.domain.catalog.use_cases import add_stock
+from shopbot.domain.catalog.use_cases import add_stock, toggle_active
 from shopbot.domain.errors import DomainError
 from shopbot.domain.file_problems import FileRefused
 from shopbot.domain.operator_files import MAX_OPERATOR_FILE, decode_operator_file
@@ -108,9 +107,7 @@ async def toggle(
         if product is None:
             await show(query, *await render_card(t, ctx, callback_data.product_id))
             return
-        draft = await draft_of(uow, product)
-        draft.active = not product.is_active
-        await save_draft(uow, draft)
+        await toggle_active(uow, product)
         await uow.commit()
     await show(query, *await render_card(t, ctx, callback_data.product_id))
 
