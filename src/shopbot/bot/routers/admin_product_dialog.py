@@ -16,6 +16,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from shopbot.bot.amounts import amount_refusal
+from shopbot.bot.callbacks import DialogAction
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.refusals import refusal_text
@@ -59,7 +60,12 @@ async def _keyboard(
     choices: list[list[InlineKeyboardButton]] = []
     if field == "kind":
         choices = [
-            [button(t(f"admin.kind.{kind.value}"), AdminDialogCB(action="kind", value=kind))]
+            [
+                button(
+                    t(f"admin.kind.{kind.value}"),
+                    AdminDialogCB(action=DialogAction.KIND, value=kind),
+                )
+            ]
             for kind in ProductKind
         ]
     elif field == "category":
@@ -67,15 +73,22 @@ async def _keyboard(
             categories = await uow.catalog.list_categories()
         choices = [
             # The id, not the slug: a slug may be 64 characters, callback data only 64 bytes.
-            [button(c.title.get(t.language), AdminDialogCB(action="category", value=str(c.id)))]
+            [
+                button(
+                    c.title.get(t.language),
+                    AdminDialogCB(action=DialogAction.CATEGORY, value=str(c.id)),
+                )
+            ]
             for c in categories
         ]
-        choices.append([button(t("admin.product.no_category"), AdminDialogCB(action="category"))])
+        choices.append(
+            [button(t("admin.product.no_category"), AdminDialogCB(action=DialogAction.CATEGORY))]
+        )
     extra: list[InlineKeyboardButton] = []
     if field in SKIPPABLE:
-        extra.append(button(t("admin.product.skip"), AdminDialogCB(action="skip")))
+        extra.append(button(t("admin.product.skip"), AdminDialogCB(action=DialogAction.SKIP)))
     if draft.mode == "edit" and field not in ("kind",):
-        extra.append(button(t("admin.product.keep"), AdminDialogCB(action="keep")))
+        extra.append(button(t("admin.product.keep"), AdminDialogCB(action=DialogAction.KEEP)))
     return rows(*choices, extra, cancel_row(t))
 
 
@@ -111,7 +124,8 @@ async def ask_next(
         await state.set_state(ProductDialog.review)
         text = _review(t, ctx, draft)
         markup = rows(
-            [button(t("admin.product.save"), AdminDialogCB(action="save"))], cancel_row(t)
+            [button(t("admin.product.save"), AdminDialogCB(action=DialogAction.SAVE))],
+            cancel_row(t),
         )
     else:
         await state.set_state(getattr(ProductDialog, field))
@@ -194,17 +208,17 @@ async def button_answer(
         await show(query, t("admin.expired"), None)
         return
     action, value = callback_data.action, callback_data.value
-    if action == "kind" and field == "kind" and value in {k.value for k in ProductKind}:
+    if action == DialogAction.KIND and field == "kind" and value in {k.value for k in ProductKind}:
         draft.kind = value
-    elif action == "category" and field == "category":
+    elif action == DialogAction.CATEGORY and field == "category":
         slug = await _category_slug(ctx, value)
         if slug is None:
             await query.answer(t("admin.expired"))
             return
         draft.category = slug
-    elif action == "skip" and field in SKIPPABLE:
+    elif action == DialogAction.SKIP and field in SKIPPABLE:
         setattr(draft, field, "")
-    elif not (action == "keep" and draft.mode == "edit"):
+    elif not (action == DialogAction.KEEP and draft.mode == "edit"):
         await query.answer(t("admin.use_buttons"))
         return
     await ask_next(query, state, t, ctx, draft, after=field)
@@ -222,7 +236,8 @@ async def save(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContex
             await uow.commit()
     except DomainError as refusal:
         markup = rows(
-            [button(t("admin.product.save"), AdminDialogCB(action="save"))], cancel_row(t)
+            [button(t("admin.product.save"), AdminDialogCB(action=DialogAction.SAVE))],
+            cancel_row(t),
         )
         await show(query, t("admin.invalid", reason=refusal_text(t, refusal)), markup)
         return
@@ -234,10 +249,14 @@ async def save(query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContex
 def register_dialog(router: Router) -> None:
     router.message.register(text_answer, StateFilter(ProductDialog), TEXT_INPUT)
     router.callback_query.register(
-        save, StateFilter(ProductDialog.review), AdminDialogCB.filter(F.action == "save")
+        save, StateFilter(ProductDialog.review), AdminDialogCB.filter(F.action == DialogAction.SAVE)
     )
     router.callback_query.register(
         button_answer,
         StateFilter(ProductDialog),
-        AdminDialogCB.filter(F.action.in_({"kind", "category", "keep", "skip"})),
+        AdminDialogCB.filter(
+            F.action.in_(
+                {DialogAction.KIND, DialogAction.CATEGORY, DialogAction.KEEP, DialogAction.SKIP}
+            )
+        ),
     )

@@ -13,7 +13,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from shopbot.bot.albums import AlbumOf, route_album
-from shopbot.bot.callbacks import AdminCB, AdminProductCB
+from shopbot.bot.callbacks import (
+    AdminCB,
+    AdminProductAction,
+    AdminProductCB,
+    AdminSection,
+    DialogAction,
+)
 from shopbot.bot.context import BotContext
 from shopbot.bot.file_refusals import file_refusal_text
 from shopbot.bot.keyboards import button, rows
@@ -64,7 +70,7 @@ async def products_page(
         [
             button(
                 f"{'✅' if p.is_active else '⛔'} {p.sku} · {money(p.price)} {ctx.currency}",
-                AdminProductCB(product_id=p.id, action="show"),
+                AdminProductCB(product_id=p.id, action=AdminProductAction.SHOW),
             )
         ]
         for p in shown
@@ -82,7 +88,7 @@ async def products_page(
     markup = rows(
         *buttons,
         navigation,
-        [button(t("admin.products.new"), AdminDialogCB(action="new_product"))],
+        [button(t("admin.products.new"), AdminDialogCB(action=DialogAction.NEW_PRODUCT))],
         menu_button(t),
     )
     await show(query, text, markup)
@@ -197,7 +203,7 @@ async def receive_stock(
             [
                 button(
                     t("admin.product.back"),
-                    AdminProductCB(product_id=data["product_id"], action="show"),
+                    AdminProductCB(product_id=data["product_id"], action=AdminProductAction.SHOW),
                 )
             ],
             menu_button(t),
@@ -211,13 +217,21 @@ async def stock_needs_a_file(message: Message, t: Texts) -> None:
 
 def build() -> Router:
     router = Router(name="admin-products")
-    router.callback_query.register(products_page, AdminCB.filter(F.to == "products"))
+    router.callback_query.register(products_page, AdminCB.filter(F.to == AdminSection.PRODUCTS))
     router.callback_query.register(products_page, AdminProductsPageCB.filter())
-    router.callback_query.register(product_card, AdminProductCB.filter(F.action == "show"))
-    router.callback_query.register(toggle, AdminProductCB.filter(F.action == "toggle"))
-    router.callback_query.register(edit, AdminProductCB.filter(F.action == "edit"))
-    router.callback_query.register(ask_stock, AdminProductCB.filter(F.action == "stock"))
-    router.callback_query.register(new_product, AdminDialogCB.filter(F.action == "new_product"))
+    router.callback_query.register(
+        product_card, AdminProductCB.filter(F.action == AdminProductAction.SHOW)
+    )
+    router.callback_query.register(
+        toggle, AdminProductCB.filter(F.action == AdminProductAction.TOGGLE)
+    )
+    router.callback_query.register(edit, AdminProductCB.filter(F.action == AdminProductAction.EDIT))
+    router.callback_query.register(
+        ask_stock, AdminProductCB.filter(F.action == AdminProductAction.STOCK)
+    )
+    router.callback_query.register(
+        new_product, AdminDialogCB.filter(F.action == DialogAction.NEW_PRODUCT)
+    )
     uploading = or_f(StateFilter(AdminStates.upload_stock), AlbumOf("stock"))
     router.message.register(receive_stock, uploading, F.document)
     router.message.register(stock_needs_a_file, StateFilter(AdminStates.upload_stock), TEXT_INPUT)

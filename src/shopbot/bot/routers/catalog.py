@@ -7,7 +7,7 @@ from decimal import Decimal
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
-from shopbot.bot.callbacks import BuyCB, CategoryCB, MenuCB, ProductCB, TopupCB
+from shopbot.bot.callbacks import BuyCB, CategoryCB, MenuCB, MenuTarget, ProductCB, TopupCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.delivery import hand_over
 from shopbot.bot.keyboards import button, record_menu, rows
@@ -36,7 +36,7 @@ async def categories(
     if loose:
         buttons.append([button(t("catalog.other"), CategoryCB(category_id=0))])
     text = t("catalog.categories") if buttons else t("catalog.empty")
-    markup = rows(*buttons, [button(t("common.menu"), MenuCB(to="home"))])
+    markup = rows(*buttons, [button(t("common.menu"), MenuCB(to=MenuTarget.HOME))])
     await show(query, text, markup, keep=callback_data.keep)
 
 
@@ -79,7 +79,9 @@ async def products(
         else t("catalog.no_products")
     )
     await show(
-        query, text, rows(*buttons, navigation, [button(t("common.back"), MenuCB(to="catalog"))])
+        query,
+        text,
+        rows(*buttons, navigation, [button(t("common.back"), MenuCB(to=MenuTarget.CATALOG))]),
     )
 
 
@@ -134,7 +136,9 @@ async def confirm(
         balance = await uow.ledger.balance(user_account(user.id))
     if product is None or not product.is_active:
         await show(
-            query, t("product.unavailable"), rows([button(t("common.menu"), MenuCB(to="home"))])
+            query,
+            t("product.unavailable"),
+            rows([button(t("common.menu"), MenuCB(to=MenuTarget.HOME))]),
         )
         return
     if balance < product.price:
@@ -181,7 +185,7 @@ def _insufficient(
 async def buy(
     query: CallbackQuery, callback_data: BuyCB, user: User, t: Texts, ctx: BotContext
 ) -> None:
-    home = rows([button(t("common.menu"), MenuCB(to="home"))])
+    home = rows([button(t("common.menu"), MenuCB(to=MenuTarget.HOME))])
     async with ctx.uows() as uow:
         product = await uow.catalog.get_product_by_id(callback_data.product_id)
     if product is None:
@@ -217,7 +221,7 @@ async def buy(
 
 def build() -> Router:
     router = Router(name="catalog")
-    router.callback_query.register(categories, MenuCB.filter(F.to == "catalog"))
+    router.callback_query.register(categories, MenuCB.filter(F.to == MenuTarget.CATALOG))
     router.callback_query.register(products, CategoryCB.filter())
     router.callback_query.register(card, ProductCB.filter())
     router.callback_query.register(confirm, BuyCB.filter(F.nonce == ""))

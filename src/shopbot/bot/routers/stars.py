@@ -18,7 +18,14 @@ from aiogram.types import (
 
 from shopbot.adapters.telegram.notifier import complete_purchase_after_topup, credited_text, send
 from shopbot.adapters.telegram.stars import TelegramStarsRefunder
-from shopbot.bot.callbacks import AdminCB, RefundCB, TopupMethodCB
+from shopbot.bot.callbacks import (
+    AdminCB,
+    AdminSection,
+    PaymentMethod,
+    RefundCB,
+    RefundKind,
+    TopupMethodCB,
+)
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, record_menu, rows
 from shopbot.bot.money_confirm import ask, confirm_markup
@@ -225,7 +232,7 @@ async def _note_to_support(user: User, ctx: BotContext, bot: Bot) -> bool:
     refundable = [p for p in payments if p.refund_state is StarRefundState.NONE]
     markup = rows(
         *(
-            [button(f"↩️ #{p.id} · {p.stars} ⭐", RefundCB(kind="stars", ref=p.id))]
+            [button(f"↩️ #{p.id} · {p.stars} ⭐", RefundCB(kind=RefundKind.STARS, ref=p.id))]
             for p in refundable
         )
     )
@@ -273,8 +280,8 @@ async def refund_ask(
         currency=ctx.currency,
         charge=payment.charge_id,
     )
-    nonce = await ask(state, user.id, "stars", payment.id)
-    markup = confirm_markup(t, "stars", payment.id, nonce, "payment_refund.confirm_button")
+    nonce = await ask(state, user.id, RefundKind.STARS, payment.id)
+    markup = confirm_markup(t, RefundKind.STARS, payment.id, nonce, "payment_refund.confirm_button")
     await query.answer()
     await bot.send_message(user.id, text, reply_markup=markup)
 
@@ -344,8 +351,10 @@ async def refund_stars(
             _after(t, payment.id),
         )
     else:
-        nonce = await ask(state, query.from_user.id, "stars", payment.id)
-        again = confirm_markup(t, "stars", payment.id, nonce, "payment_refund.confirm_button")
+        nonce = await ask(state, query.from_user.id, RefundKind.STARS, payment.id)
+        again = confirm_markup(
+            t, RefundKind.STARS, payment.id, nonce, "payment_refund.confirm_button"
+        )
         await _tell(query, t("payment_refund.stars_uncertain", error=result.error or ""), again)
 
 
@@ -353,7 +362,7 @@ def _after(t: Texts, payment_id: int) -> InlineKeyboardMarkup:
     """Under a refund result: back to the payment, or the admin menu."""
     return rows(
         [button(t("money_admin.back_to_payment"), AdminStarsCB(payment_id=payment_id))],
-        [button(t("admin.menu"), AdminCB(to="home"))],
+        [button(t("admin.menu"), AdminCB(to=AdminSection.HOME))],
     )
 
 
@@ -364,10 +373,12 @@ async def _tell(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -
 
 def build() -> Router:
     router = Router(name="stars")
-    router.callback_query.register(send_invoice, TopupMethodCB.filter(F.method == "stars"))
+    router.callback_query.register(
+        send_invoice, TopupMethodCB.filter(F.method == PaymentMethod.STARS)
+    )
     router.pre_checkout_query.register(pre_checkout)
     router.message.register(successful_payment, F.successful_payment)
     router.message.register(refunded_payment, F.refunded_payment)
     router.message.register(paysupport, Command("paysupport"))
-    router.callback_query.register(refund_ask, RefundCB.filter(F.kind == "stars"))
+    router.callback_query.register(refund_ask, RefundCB.filter(F.kind == RefundKind.STARS))
     return router

@@ -23,7 +23,14 @@ from shopbot.adapters.telegram.notifier import (
     top_up_rest,
 )
 from shopbot.bot.amounts import amount_refusal
-from shopbot.bot.callbacks import CheckPaymentCB, MenuCB, TopupCB, TopupMethodCB
+from shopbot.bot.callbacks import (
+    CheckPaymentCB,
+    MenuCB,
+    MenuTarget,
+    PaymentMethod,
+    TopupCB,
+    TopupMethodCB,
+)
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, main_menu, record_menu, rows
 from shopbot.bot.rendering import money
@@ -94,7 +101,7 @@ async def menu(
         buttons[:2],
         buttons[2:],
         [button(t("topup.custom"), TopupCB(amount_cents=0))],
-        [button(t("common.menu"), MenuCB(to="home"))],
+        [button(t("common.menu"), MenuCB(to=MenuTarget.HOME))],
     )
     await show(query, t("topup.menu", **limits(ctx)), markup, keep=callback_data.keep)
 
@@ -170,11 +177,13 @@ async def methods(
     choices = []
     data = {"amount_cents": to_minor_units(amount), "product_id": product_id}
     if heleket_policy(ctx) is not None:
-        choices.append([button(t("topup.method_heleket"), TopupMethodCB(method="heleket", **data))])
+        choices.append(
+            [button(t("topup.method_heleket"), TopupMethodCB(method=PaymentMethod.HELEKET, **data))]
+        )
     stars = stars_policy(ctx.settings)
     if stars.offers(amount):
         label = t("topup.method_stars", stars=stars.stars_for(amount))
-        choices.append([button(label, TopupMethodCB(method="stars", **data))])
+        choices.append([button(label, TopupMethodCB(method=PaymentMethod.STARS, **data))])
     else:
         lines.append(
             t("topup.stars_too_large", maximum=money(stars.largest_amount), currency=ctx.currency)
@@ -182,8 +191,8 @@ async def methods(
     if not choices:
         lines = [t("topup.no_methods")]
     back = [
-        button(t("common.back"), MenuCB(to="topup")),
-        button(t("common.menu"), MenuCB(to="home")),
+        button(t("common.back"), MenuCB(to=MenuTarget.TOPUP)),
+        button(t("common.menu"), MenuCB(to=MenuTarget.HOME)),
     ]
     return "\n\n".join(lines), rows(*choices, back)
 
@@ -230,7 +239,7 @@ def invoice_view(t: Texts, invoice: TopupInvoice) -> tuple[str, InlineKeyboardMa
     markup = rows(
         pay,
         [button(t("topup.check"), CheckPaymentCB(invoice_id=invoice.id))],
-        [button(t("common.menu"), MenuCB(to="home"))],
+        [button(t("common.menu"), MenuCB(to=MenuTarget.HOME))],
     )
     return text, markup
 
@@ -335,8 +344,8 @@ async def check_payment(
         await show(query, *credited_view(t, invoice, product_id=product_id or 0))
     elif invoice.state is InvoiceState.CLOSED:
         again = rows(
-            [button(t("menu.topup"), MenuCB(to="topup"))],
-            [button(t("common.menu"), MenuCB(to="home"))],
+            [button(t("menu.topup"), MenuCB(to=MenuTarget.TOPUP))],
+            [button(t("common.menu"), MenuCB(to=MenuTarget.HOME))],
         )
         await show(query, t("topup.status_closed"), again)
     else:
@@ -364,11 +373,13 @@ def credited_view(
 
 def build() -> Router:
     router = Router(name="topup")
-    router.callback_query.register(menu, MenuCB.filter(F.to == "topup"))
+    router.callback_query.register(menu, MenuCB.filter(F.to == MenuTarget.TOPUP))
     router.callback_query.register(amount_chosen, TopupCB.filter())
     router.callback_query.register(cancel, TopupCancelCB.filter())
     typed = F.text & ~F.text.startswith("/")
     router.message.register(amount_typed, TopupStates.amount, typed)
-    router.callback_query.register(pay_heleket, TopupMethodCB.filter(F.method == "heleket"))
+    router.callback_query.register(
+        pay_heleket, TopupMethodCB.filter(F.method == PaymentMethod.HELEKET)
+    )
     router.callback_query.register(check_payment, CheckPaymentCB.filter())
     return router
