@@ -2,7 +2,7 @@
 Telegram Stars charge id; each view shows the state and the refund buttons that apply.
 
 Balance refunds of orders are handled in admin_orders; Stars and Heleket refunds
-(`RefundCB(kind=RefundKind.STARS | "heleket")`) by the payment routers.
+(`RefundCB(kind=RefundKind.STARS | RefundKind.HELEKET)`) by the payment routers.
 """
 
 from aiogram import F, Router
