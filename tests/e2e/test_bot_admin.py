@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from shopbot.bot.callbacks import RefundKind
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.models import LocalizedText, ProductKind
 from shopbot.domain.catalog.spec import CategorySpec
@@ -511,7 +512,7 @@ async def test_order_refund_cancel_and_forged_confirm_change_nothing(shop: Shop)
     assert await balance(shop, ALICE) == Decimal("4.00")
 
     # Alice forges the admin's confirm button (even with a nonce she guessed right).
-    forged = MoneyCB(action="order", ref=order.id, nonce=MoneyCB.unpack(data).nonce).pack()
+    forged = MoneyCB(action=RefundKind.ORDER, ref=order.id, nonce=MoneyCB.unpack(data).nonce).pack()
     tap(shop, ALICE, last(shop.alice), forged)
     await shop.stack.idle()
     assert await balance(shop, ALICE) == Decimal("4.00")

@@ -7,13 +7,17 @@ import pytest
 
 from shopbot.bot.callbacks import (
     AdminCB,
+    AdminSection,
+    AdminUserAction,
     AdminUserCB,
     BuyCB,
     CheckPaymentCB,
     LanguageCB,
     MenuCB,
+    MenuTarget,
     OrderCB,
     RefundCB,
+    RefundKind,
     TopupCB,
 )
 from shopbot.bot.keyboards import button, main_menu, rows
@@ -96,7 +100,9 @@ async def test_group_menu_never_shows_anyones_data(
         ]
         # a menu the bot posted before this rule (or any bot message with buttons)
         old = await stack.bot.send_message(GROUP, t("menu.title"), reply_markup=main_menu(t))
-        query_id = emu.press_in_group(GROUP, BORIS, old.message_id, MenuCB(to="balance").pack())
+        query_id = emu.press_in_group(
+            GROUP, BORIS, old.message_id, MenuCB(to=MenuTarget.BALANCE).pack()
+        )
         answer = await emu.wait_callback_answer(query_id)
         await stack.idle()
         assert (answer.text, answer.show_alert) == (plain(t("groups.button_notice")), True)
@@ -140,9 +146,9 @@ async def test_every_command_and_button_in_a_group(pg_url: str, pg_uow: UnitOfWo
             BuyCB(product_id=1, nonce="abc"),
             TopupCB(amount_cents=500),
             LanguageCB(code="ru"),
-            AdminCB(to="stats"),
-            AdminUserCB(user_id=ALICE, action="show"),
-            RefundCB(kind="order", ref=1),
+            AdminCB(to=AdminSection.STATS),
+            AdminUserCB(user_id=ALICE, action=AdminUserAction.SHOW),
+            RefundCB(kind=RefundKind.ORDER, ref=1),
         ]
         alice_sees = len(emu.messages(ALICE))
         for presser in (ALICE, ADMIN, MEMBERS[0]):

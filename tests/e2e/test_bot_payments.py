@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from shopbot.bot.callbacks import RefundKind
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import SystemAccount, user_account
 from shopbot.domain.orders.use_cases import purchase
@@ -537,7 +538,7 @@ async def test_only_admins_refund(pg_url: str, pg_uow: UnitOfWorkFactory) -> Non
                 "from": stack.emulator.user(ALICE).to_api(),
                 "message": stack.emulator.message_json(state, message),
                 "chat_instance": "1",
-                "data": RefundCB(kind="stars", ref=payment.id).pack(),
+                "data": RefundCB(kind=RefundKind.STARS, ref=payment.id).pack(),
             },
         )
         await stack.idle()

@@ -1,7 +1,7 @@
 """Messages that record money stay in the chat, end to end (the real bot against the
 Telegram emulator, the Heleket emulator and the webhook service, real PostgreSQL).
 
-Every message that records a money movement for the customer — the "Check payment"
+Every message that records a ledger transaction for the customer — the "Check payment"
 results (paid, overpaid, paid in part), the notifier's "topped up" notices, the purchase
 after a top-up, a Stars receipt and its refund, goods delivered — is collected, and
 every callback button under each of them is pressed: the record's text, caption and

@@ -9,7 +9,7 @@ PostgreSQL, several cases in one stack."""
 import secrets
 from decimal import Decimal
 
-from shopbot.bot.callbacks import RefundCB
+from shopbot.bot.callbacks import RefundCB, RefundKind
 from shopbot.domain.orders.use_cases import purchase
 from shopbot.domain.payments.models import RefundState
 from shopbot.domain.payments.stars import StarRefundState
@@ -130,7 +130,7 @@ async def test_refunds_from_the_support_group(pg_url: str, pg_uow: UnitOfWorkFac
         assert await balance(pg_uow, ALICE) == Decimal("6.00")
 
         # The order refund pressed in the group: confirmed in private.
-        order_data = RefundCB(kind="order", ref=order.id).pack()
+        order_data = RefundCB(kind=RefundKind.ORDER, ref=order.id).pack()
         await press_forged(stack, ADMIN, note, order_data)
         assert f"#{order.id}" in admin.last_text()
         await admin.press(EN("money_admin.confirm"))
@@ -140,11 +140,13 @@ async def test_refunds_from_the_support_group(pg_url: str, pg_uow: UnitOfWorkFac
             order_id=order.id,
             status=EN("admin.status.refunded"),
         )
-        missing = await press_forged(stack, ADMIN, note, RefundCB(kind="order", ref=999).pack())
+        missing = await press_forged(
+            stack, ADMIN, note, RefundCB(kind=RefundKind.ORDER, ref=999).pack()
+        )
         assert missing == EN("refusal.order_missing")
 
         # The Heleket refund pressed in the group: the address is asked and typed in private.
-        heleket_data = RefundCB(kind="heleket", ref=topup.id).pack()
+        heleket_data = RefundCB(kind=RefundKind.HELEKET, ref=topup.id).pack()
         await press_forged(stack, ADMIN, note, heleket_data)
         assert "Send the payer's wallet address" in admin.last_text()
         for bad in ("----------", "..........", "::::::::::", "-" + WALLET, "T-" * 18 + "T"):

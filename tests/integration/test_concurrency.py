@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from shopbot.domain.catalog.models import ProductKind
 from shopbot.domain.errors import InsufficientFunds, OutOfStock
-from shopbot.domain.ledger import MovementKind, SystemAccount, transfer, user_account
+from shopbot.domain.ledger import SystemAccount, TransactionKind, transfer, user_account
 from shopbot.domain.orders.use_cases import purchase
 from shopbot.persistence.models import LedgerEntryRow, LedgerTransactionRow, StockItemRow
 from shopbot.persistence.uow import UnitOfWorkFactory
@@ -80,7 +80,7 @@ async def test_hundred_postings_with_one_key_apply_once(pg_uow: UnitOfWorkFactor
             result = await uow.ledger.post(
                 transfer(
                     "heleket:uuid-1:paid",
-                    MovementKind.TOPUP,
+                    TransactionKind.TOPUP,
                     source=SystemAccount.HELEKET,
                     destination=user_account(1),
                     amount=Decimal("7.50"),
@@ -126,7 +126,7 @@ async def test_first_movements_of_a_fresh_shop_race_to_create_accounts(
             result = await uow.ledger.post(
                 transfer(
                     f"stars:charge-{user_id}",
-                    MovementKind.TOPUP,
+                    TransactionKind.TOPUP,
                     source=SystemAccount.STARS,
                     destination=user_account(user_id),
                     amount=Decimal("2.00"),
@@ -153,7 +153,7 @@ async def test_first_credits_of_a_new_user_race_to_create_the_account(
             result = await uow.ledger.post(
                 transfer(
                     f"stars:first-{n}",
-                    MovementKind.TOPUP,
+                    TransactionKind.TOPUP,
                     source=SystemAccount.STARS,
                     destination=user_account(1),
                     amount=Decimal("1.00"),

@@ -705,9 +705,9 @@ async def test_shutdown_cancels_pending_deliveries() -> None:
             if env.receiver.attempts:
                 break
             await asyncio.sleep(0.01)
-        dispatcher = env.app.state.emulator.dispatcher
-        assert dispatcher.pending == 2
+        webhooks = env.app.state.emulator.webhooks
+        assert webhooks.pending == 2
         exit_started = asyncio.get_running_loop().time()
     assert asyncio.get_running_loop().time() - exit_started < 5
-    assert dispatcher.pending == 0
+    assert webhooks.pending == 0
     assert len(env.receiver.attempts) == 1

@@ -9,15 +9,15 @@ from sqlalchemy import func, select
 
 from shopbot.domain.catalog.models import ProductKind
 from shopbot.domain.errors import IdempotencyKeyReused
-from shopbot.domain.ledger import MovementKind, SystemAccount, transfer, user_account
-from shopbot.domain.ledger.ports import PostingResult
+from shopbot.domain.ledger import SystemAccount, TransactionKind, transfer, user_account
+from shopbot.domain.ledger.ports import PostedTransaction
 from shopbot.domain.orders.use_cases import purchase
 from shopbot.persistence.models import LedgerTransactionRow
 from shopbot.persistence.uow import UnitOfWorkFactory
 from tests.conftest import add_product, add_user
 
 
-def topup(amount: str, user_id: int = 1, kind: MovementKind = MovementKind.TOPUP):
+def topup(amount: str, user_id: int = 1, kind: TransactionKind = TransactionKind.TOPUP):
     return transfer(
         "key-1",
         kind,
@@ -28,9 +28,9 @@ def topup(amount: str, user_id: int = 1, kind: MovementKind = MovementKind.TOPUP
     )
 
 
-async def post(uows: UnitOfWorkFactory, movement) -> PostingResult:
+async def post(uows: UnitOfWorkFactory, transaction) -> PostedTransaction:
     async with uows() as uow:
-        result = await uow.ledger.post(movement)
+        result = await uow.ledger.post(transaction)
         await uow.commit()
         return result
 
@@ -55,7 +55,7 @@ async def test_same_key_same_parameters_returns_the_first_posting(
     [
         pytest.param(lambda: topup("7"), id="other-amount"),
         pytest.param(lambda: topup("10.50", user_id=2), id="other-account"),
-        pytest.param(lambda: topup("10.50", kind=MovementKind.ADJUSTMENT), id="other-kind"),
+        pytest.param(lambda: topup("10.50", kind=TransactionKind.ADJUSTMENT), id="other-kind"),
     ],
 )
 async def test_same_key_other_parameters_is_refused(any_uow: UnitOfWorkFactory, other) -> None:
@@ -79,7 +79,7 @@ async def test_same_key_other_parameters_is_refused(any_uow: UnitOfWorkFactory, 
 async def test_racing_posts_with_one_key_and_different_amounts(pg_uow: UnitOfWorkFactory) -> None:
     await add_user(pg_uow, 1)
 
-    async def attempt(amount: str) -> PostingResult | IdempotencyKeyReused:
+    async def attempt(amount: str) -> PostedTransaction | IdempotencyKeyReused:
         try:
             return await post(pg_uow, topup(amount))
         except IdempotencyKeyReused as refused:
@@ -87,7 +87,7 @@ async def test_racing_posts_with_one_key_and_different_amounts(pg_uow: UnitOfWor
 
     for _ in range(5):
         outcomes = await asyncio.gather(attempt("10.00"), attempt("7.00"))
-        won = [o for o in outcomes if isinstance(o, PostingResult)]
+        won = [o for o in outcomes if isinstance(o, PostedTransaction)]
         refused = [o for o in outcomes if isinstance(o, IdempotencyKeyReused)]
         async with pg_uow() as uow:
             balance = await uow.ledger.balance(user_account(1))

@@ -21,8 +21,8 @@ from aiogram.types import (
 
 from shopbot.sandbox.telegram import (
     Emulator,
-    NotFound,
     SandboxError,
+    UnknownReference,
 )
 from tests.integration.test_telegram_emulator import Env, env
 
@@ -132,7 +132,7 @@ async def test_supergroup_messages_presses_and_privacy_mode(env: Env) -> None:
         emu.send_group_text(GROUP, CAROL, "/start")
     with pytest.raises(SandboxError, match="not a member"):
         emu.press_in_group(GROUP, CAROL, menu.message_id, "go")
-    with pytest.raises(NotFound):
+    with pytest.raises(UnknownReference):
         emu.send_group_text(-100555, ALICE, "/start")
     with pytest.raises(SandboxError, match="-100"):
         emu.create_group(-5, "Bad", type="supergroup")

@@ -24,7 +24,7 @@ from aiogram.types import User as TelegramUser
 
 import shopbot.bot
 from shopbot.bot import keyboards
-from shopbot.bot.callbacks import MenuCB, TopupCB
+from shopbot.bot.callbacks import MenuCB, MenuTarget, TopupCB
 from shopbot.bot.routers import ROUTERS
 from shopbot.bot.routers.orders import OrdersPageCB
 from shopbot.bot.texts import LANGUAGES, Texts
@@ -187,7 +187,7 @@ async def test_unknown_data_reaches_only_the_fallback() -> None:
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        ("m:home", MenuCB(to="home")),
+        ("m:home", MenuCB(to=MenuTarget.HOME)),
         ("top:500:0", TopupCB(amount_cents=500)),
         ("ords:3", OrdersPageCB(page=3)),
     ],

@@ -3,13 +3,17 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shopbot.domain.errors import DomainError, InvalidAmount
 from shopbot.domain.money import (
     MAX_AMOUNT,
     format_amount,
+    from_minor_units,
     parse_amount,
     parse_positive_amount,
+    to_minor_units,
 )
 
 
@@ -115,3 +119,35 @@ def test_parse_positive_amount_applies_every_rule_of_parse_amount(value: object)
 def test_format_amount_shows_two_places_and_currency() -> None:
     assert format_amount(Decimal("5"), "USD") == "5.00 USD"
     assert format_amount(Decimal("9.99"), "EUR") == "9.99 EUR"
+
+
+@given(st.integers(min_value=-to_minor_units(MAX_AMOUNT), max_value=to_minor_units(MAX_AMOUNT)))
+def test_minor_units_round_trip_from_count(count: int) -> None:
+    amount = from_minor_units(count)
+
+    assert amount.as_tuple().exponent == -2
+    assert to_minor_units(amount) == count
+
+
+@given(st.decimals(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT, places=2))
+def test_minor_units_round_trip_from_amount(amount: Decimal) -> None:
+    count = to_minor_units(amount)
+
+    assert from_minor_units(count) == amount
+    assert count == amount * 100
+
+
+@pytest.mark.parametrize(
+    ("amount", "count"),
+    [(Decimal("12.34"), 1234), (Decimal("0.05"), 5), (Decimal(7), 700), (Decimal("1E+3"), 100000)],
+)
+def test_to_minor_units_counts_cents(amount: Decimal, count: int) -> None:
+    assert to_minor_units(amount) == count
+
+
+@pytest.mark.parametrize(
+    "amount", [Decimal("0.005"), Decimal("1.001"), Decimal("NaN"), Decimal("Infinity")]
+)
+def test_to_minor_units_refuses_what_is_not_whole_cents(amount: Decimal) -> None:
+    with pytest.raises(InvalidAmount):
+        to_minor_units(amount)

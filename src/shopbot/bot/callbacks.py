@@ -1,19 +1,111 @@
 """Typed callback data. Every button the bot shows is one of these, and each has a
 handler; prefixes are short because Telegram allows 64 bytes of callback data."""
 
+from enum import StrEnum
 from typing import Annotated, Self
 
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
 from shopbot.domain.ids import DbId
-from shopbot.domain.money import MAX_AMOUNT
+from shopbot.domain.money import MAX_AMOUNT, to_minor_units
 
 # Callback data comes back from the client and can be forged: every number is bounded,
 # so an impossible one fails the filter (the update is then answered as stale) instead
 # of reaching SQL. Ids are BIGINT (0: none), amounts fit NUMERIC(18, 2).
-Cents = Annotated[int, Field(ge=0, le=int(MAX_AMOUNT * 100))]
+Cents = Annotated[int, Field(ge=0, le=to_minor_units(MAX_AMOUNT))]
 Page = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+# A button's action is one of these members; each value is the exact text already packed
+# into buttons sitting in chats, so it must never change. A value that is none of them
+# fails the filter, and the press is answered as stale, as any unknown action always was.
+
+
+class MenuTarget(StrEnum):
+    """Where a customer's menu button leads (MenuCB.to)."""
+
+    CATALOG = "catalog"
+    BALANCE = "balance"
+    TOPUP = "topup"
+    ORDERS = "orders"
+    SUPPORT = "support"
+    LANGUAGE = "language"
+    HOME = "home"
+
+
+class PaymentMethod(StrEnum):
+    """How a top-up is paid (TopupMethodCB.method)."""
+
+    HELEKET = "heleket"
+    STARS = "stars"
+
+
+class AdminSection(StrEnum):
+    """A section of the admin menu (AdminCB.to)."""
+
+    STATS = "stats"
+    PRODUCTS = "products"
+    USERS = "users"
+    PAYMENTS = "payments"
+    FULFIL = "fulfil"
+    BROADCAST = "broadcast"
+    HOME = "home"
+
+
+class AdminProductAction(StrEnum):
+    """A button on an admin's product card (AdminProductCB.action)."""
+
+    SHOW = "show"
+    TOGGLE = "toggle"
+    EDIT = "edit"
+    STOCK = "stock"
+
+
+class AdminUserAction(StrEnum):
+    """A button on an admin's user card (AdminUserCB.action)."""
+
+    SHOW = "show"
+    ADJUST = "adjust"
+    ORDERS = "orders"
+    STARS = "stars"
+
+
+class RefundKind(StrEnum):
+    """What an admin refunds (RefundCB.kind, MoneyCB.action): an order to the balance, a
+    Stars payment or a Heleket top-up to where it came from."""
+
+    ORDER = "order"
+    STARS = "stars"
+    HELEKET = "heleket"
+
+
+class DialogAction(StrEnum):
+    """A button inside an admin dialog (AdminDialogCB.action)."""
+
+    CANCEL = "cancel"
+    KEEP = "keep"
+    SKIP = "skip"
+    KIND = "kind"
+    CATEGORY = "category"
+    SAVE = "save"
+    NEW_PRODUCT = "new_product"
+    CREDIT = "credit"
+    DEBIT = "debit"
+    ADJUST_OK = "adjust_ok"
+
+
+class BroadcastAction(StrEnum):
+    """Send or cancel a previewed broadcast (BroadcastCB.action)."""
+
+    SEND = "send"
+    CANCEL = "cancel"
+
+
+class SupportAction(StrEnum):
+    """A button of the support dialog (SupportCB.action)."""
+
+    CANCEL = "cancel"
 
 
 class Extensible(CallbackData, prefix="~"):
@@ -40,8 +132,7 @@ class Extensible(CallbackData, prefix="~"):
 
 
 class MenuCB(Extensible, prefix="m"):
-    to: str
-    """catalog | balance | topup | orders | support | language | home"""
+    to: MenuTarget
     keep: bool = False
     """Pressed under a message that must stay in the chat (goods, receipts, refunds):
     the screen opens in a new message instead of replacing that one."""
@@ -89,9 +180,9 @@ class FulfilCB(CallbackData, prefix="ful"):
 
 
 class TopupMethodCB(CallbackData, prefix="tpm"):
-    """Pay an amount (in cents) with `method`: heleket | stars."""
+    """Pay an amount (in cents) with `method`."""
 
-    method: str
+    method: PaymentMethod
     amount_cents: Cents
     product_id: DbId = 0
 
@@ -103,26 +194,24 @@ class CheckPaymentCB(CallbackData, prefix="chk"):
 
 
 class AdminCB(CallbackData, prefix="adm"):
-    """Admin menu sections: stats | products | users | payments | fulfil | broadcast | home."""
+    """Admin menu sections."""
 
-    to: str
+    to: AdminSection
 
 
 class AdminProductCB(CallbackData, prefix="admp"):
     product_id: DbId
-    action: str
-    """show | toggle | edit | stock"""
+    action: AdminProductAction
 
 
 class AdminUserCB(CallbackData, prefix="admu"):
     user_id: DbId
-    action: str
-    """show | adjust | orders"""
+    action: AdminUserAction
 
 
 class RefundCB(CallbackData, prefix="rf"):
-    """An admin's refund button: kind order | stars | heleket, `ref` the order id, Stars
-    charge id row id, or top-up invoice id."""
+    """An admin's refund button: `ref` the order id, Stars charge id row id, or top-up
+    invoice id."""
 
-    kind: str
+    kind: RefundKind
     ref: DbId

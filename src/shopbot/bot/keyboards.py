@@ -1,6 +1,6 @@
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from shopbot.bot.callbacks import LanguageCB, MenuCB
+from shopbot.bot.callbacks import LanguageCB, MenuCB, MenuTarget
 from shopbot.bot.texts import LANGUAGES, Texts
 
 
@@ -14,27 +14,27 @@ def rows(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
 
 def main_menu(t: Texts) -> InlineKeyboardMarkup:
     return rows(
-        [button(t("menu.catalog"), MenuCB(to="catalog"))],
+        [button(t("menu.catalog"), MenuCB(to=MenuTarget.CATALOG))],
         [
-            button(t("menu.balance"), MenuCB(to="balance")),
-            button(t("menu.topup"), MenuCB(to="topup")),
+            button(t("menu.balance"), MenuCB(to=MenuTarget.BALANCE)),
+            button(t("menu.topup"), MenuCB(to=MenuTarget.TOPUP)),
         ],
         [
-            button(t("menu.orders"), MenuCB(to="orders")),
-            button(t("menu.support"), MenuCB(to="support")),
+            button(t("menu.orders"), MenuCB(to=MenuTarget.ORDERS)),
+            button(t("menu.support"), MenuCB(to=MenuTarget.SUPPORT)),
         ],
-        [button(t("menu.language"), MenuCB(to="language"))],
+        [button(t("menu.language"), MenuCB(to=MenuTarget.LANGUAGE))],
     )
 
 
 def back_to_menu(t: Texts) -> InlineKeyboardMarkup:
-    return rows([button(t("common.menu"), MenuCB(to="home"))])
+    return rows([button(t("common.menu"), MenuCB(to=MenuTarget.HOME))])
 
 
 def record_menu(t: Texts, *extra: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     """The keyboard under a message that records something (goods delivered, a receipt,
     a refund): its buttons open the next screen in a new message, so the record stays."""
-    return rows(*extra, [button(t("common.menu"), MenuCB(to="home", keep=True))])
+    return rows(*extra, [button(t("common.menu"), MenuCB(to=MenuTarget.HOME, keep=True))])
 
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}

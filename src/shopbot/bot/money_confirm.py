@@ -19,6 +19,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from shopbot.bot.callbacks import RefundKind
 from shopbot.bot.failures import not_modified
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.texts import Texts
@@ -29,10 +30,10 @@ PENDING = "money_confirm"
 
 
 class MoneyCB(CallbackData, prefix="mny"):
-    """Confirm (go) or cancel an admin money action: `action` order | heleket | stars,
-    `ref` the order id, top-up invoice id or Stars payment row id."""
+    """Confirm (go) or cancel an admin money action: `action` the refund's kind, `ref` the
+    order id, top-up invoice id or Stars payment row id."""
 
-    action: str
+    action: RefundKind
     ref: DbId
     nonce: str
     go: bool = True
@@ -54,7 +55,9 @@ def admin_dialog(state: FSMContext, admin_id: int) -> FSMContext:
     return FSMContext(storage=state.storage, key=private)
 
 
-async def ask(state: FSMContext, admin_id: int, action: str, ref: int, **details: Any) -> str:
+async def ask(
+    state: FSMContext, admin_id: int, action: RefundKind, ref: int, **details: Any
+) -> str:
     """Remember the action (with `details`, e.g. the wallet address) in the admin's
     private-chat dialog (`admin_dialog`) and return the nonce its Confirm button must
     carry (12 hex digits)."""
@@ -82,7 +85,7 @@ async def take(state: FSMContext, admin_id: int, pressed: MoneyCB) -> dict[str, 
 
 
 def confirm_markup(
-    t: Texts, action: str, ref: int, nonce: str, label_key: str = "money_admin.confirm"
+    t: Texts, action: RefundKind, ref: int, nonce: str, label_key: str = "money_admin.confirm"
 ) -> InlineKeyboardMarkup:
     return rows(
         [button(t(label_key), MoneyCB(action=action, ref=ref, nonce=nonce))],

@@ -24,6 +24,7 @@ from shopbot.bot.notifications import announce_manual_order
 from shopbot.bot.rendering import money
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import user_account
+from shopbot.domain.money import to_minor_units
 from shopbot.domain.payments.after_topup import (
     AfterTopupResult,
     AfterTopupStatus,
@@ -75,7 +76,7 @@ def top_up_rest(
     smallest top-up) — then buying `product_id`, if given — and Menu; both open their
     screen below the pressed message, which records a payment."""
     label = t("money_customer.top_up_rest", missing=money(missing), currency=currency)
-    rest = TopupCB(amount_cents=int(missing * 100), product_id=product_id, keep=True)
+    rest = TopupCB(amount_cents=to_minor_units(missing), product_id=product_id, keep=True)
     return record_menu(t, [button(label, rest)])
 
 

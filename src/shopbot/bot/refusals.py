@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from shopbot.bot.texts import Raw, Texts
+from shopbot.domain.catalog.drafts import DraftRefused
 from shopbot.domain.errors import (
     DomainError,
     InsufficientFunds,
@@ -52,6 +53,8 @@ def refusal_text(t: Texts, error: DomainError) -> Raw:
     "refusal.other" (nothing changed, check the input). Raises nothing."""
     if isinstance(error, Refused):
         return Raw(t(error.key, **error.params))
+    if isinstance(error, DraftRefused):
+        return Raw(t(f"refusal.{error.reason}", **error.params))
     log.info("refused: %s", error)
     key = next((key for kind, key in KEYS if isinstance(error, kind)), "refusal.other")
     return Raw(t(key))

@@ -5,6 +5,7 @@ import click
 
 from shopbot.cli.params import ID
 from shopbot.cli.runtime import database, load_settings, run_async
+from shopbot.domain import idempotency_keys
 from shopbot.domain.errors import InvalidAmount
 from shopbot.domain.ledger import cli_actor, user_account
 from shopbot.domain.ledger.use_cases import adjust_balance
@@ -37,7 +38,7 @@ async def adjust(
             f"AMOUNT must be positive, got {amount!r}; use --debit to take money from a balance"
         )
     settings = load_settings()
-    key = f"adjust:{idempotency_key or uuid.uuid4()}"
+    key = idempotency_keys.cli_adjustment(idempotency_key or str(uuid.uuid4()))
     async with database(settings) as uow_factory, uow_factory() as uow:
         result = await adjust_balance(
             uow,

@@ -10,6 +10,7 @@ from shopbot.adapters.heleket.client import HeleketClient
 from shopbot.cli.params import ID
 from shopbot.cli.runtime import database, load_settings, run_async
 from shopbot.composition.policies import telegram_configured, topup_policy
+from shopbot.domain import idempotency_keys
 from shopbot.domain.ledger import cli_actor
 from shopbot.domain.payments.models import TopupInvoice
 from shopbot.domain.payments.reconcile import reconcile
@@ -57,7 +58,7 @@ async def create(user_id: int, amount: str, request_key: str | None) -> None:
             policy,
             user_id=user_id,
             amount=amount,
-            request_key=request_key or f"cli:{uuid.uuid4()}",
+            request_key=request_key or idempotency_keys.cli_topup_request(str(uuid.uuid4())),
         )
     click.echo(invoice_json(invoice))
 

@@ -130,5 +130,26 @@ def parse_positive_amount(value: object) -> Decimal:
     return amount
 
 
+def to_minor_units(amount: Decimal) -> int:
+    """`amount` as a whole number of minor units (cents): ``Decimal("12.34")`` is 1234.
+
+    Exact: raises InvalidAmount (code "decimals") for a fraction of a minor unit
+    (``Decimal("0.005")``) and for NaN or an infinity, never rounding or truncating.
+    """
+    if not amount.is_finite():
+        raise InvalidAmount(f"{amount!r} is not a finite number")
+    count = amount.scaleb(2)
+    if count != count.to_integral_value():
+        raise InvalidAmount(f"{amount} has more than two decimal places", code="decimals")
+    return int(count)
+
+
+def from_minor_units(count: int) -> Decimal:
+    """A whole number of minor units (cents) as an amount with two decimal places:
+    1234 is ``Decimal("12.34")``, 5 is ``Decimal("0.05")``. The inverse of
+    `to_minor_units`."""
+    return Decimal(count).scaleb(-2)
+
+
 def format_amount(amount: Decimal, currency: str) -> str:
     return f"{amount.quantize(MINOR_UNIT)} {currency}"

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer, Numeric
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from shopbot.domain.money import MINOR_UNIT
+from shopbot.domain.money import MINOR_UNIT, from_minor_units, to_minor_units
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
@@ -35,14 +35,14 @@ class Money(TypeDecorator[Decimal]):
             raise TypeError("money must be Decimal, not float")
         amount = Decimal(value).quantize(MINOR_UNIT)
         if dialect.name == "sqlite":
-            return int(amount * 100)
+            return to_minor_units(amount)
         return amount
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / 100).quantize(MINOR_UNIT)
+            return from_minor_units(int(value))
         return Decimal(value).quantize(MINOR_UNIT)
 
 

@@ -17,6 +17,7 @@ from shopbot.bot.middlewares.unit_of_work import UOW
 from shopbot.bot.texts import Texts, pick_language
 from shopbot.domain.ids import parse_id
 from shopbot.domain.uow import UnitOfWork
+from shopbot.domain.users.use_cases import register_user
 
 REFERRAL = re.compile(r"^/start(?:@\w+)?\s+(?:ref_?)?([0-9]+)$", re.ASCII)
 
@@ -48,7 +49,8 @@ class ShopContextMiddleware(BaseMiddleware):
             data["t"] = Texts(pick_language(None))
             return await handler(event, data)
         uow: UnitOfWork = data[UOW]
-        user = await uow.users.register(
+        user = await register_user(
+            uow,
             sender.id,
             username=sender.username,
             language=pick_language(sender.language_code),

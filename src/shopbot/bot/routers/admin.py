@@ -12,7 +12,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from shopbot.bot.callbacks import AdminCB
+from shopbot.bot.callbacks import AdminCB, AdminSection, DialogAction
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.rendering import money
@@ -102,7 +102,7 @@ async def stats(
         pending_amount=money(board.pending.amount),
         currency=ctx.currency,
     )
-    markup = rows([button(t("admin.refresh"), AdminCB(to="stats"))], menu_button(t))
+    markup = rows([button(t("admin.refresh"), AdminCB(to=AdminSection.STATS))], menu_button(t))
     await show(query, text, markup)
 
 
@@ -120,9 +120,9 @@ def build() -> Router:
         F.text.startswith("/"),
         abandon_dialog,
     )
-    router.callback_query.register(home, AdminCB.filter(F.to == "home"))
-    router.callback_query.register(cancel, AdminDialogCB.filter(F.action == "cancel"))
-    router.callback_query.register(stats, AdminCB.filter(F.to == "stats"))
+    router.callback_query.register(home, AdminCB.filter(F.to == AdminSection.HOME))
+    router.callback_query.register(cancel, AdminDialogCB.filter(F.action == DialogAction.CANCEL))
+    router.callback_query.register(stats, AdminCB.filter(F.to == AdminSection.STATS))
     router.include_routers(
         admin_products.build(),
         admin_users.build(),

@@ -18,7 +18,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from shopbot.bot.broadcast import Broadcaster, BroadcastReport
-from shopbot.bot.callbacks import AdminCB
+from shopbot.bot.callbacks import AdminCB, AdminSection, BroadcastAction
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.routers.admin_common import (
@@ -69,8 +69,10 @@ async def preview(message: Message, state: FSMContext, t: Texts, uow: UnitOfWork
         text,
         reply_markup=rows(
             [
-                button(t("admin.broadcast.send"), BroadcastCB(action="send", nonce=nonce)),
-                button(t("common.cancel"), BroadcastCB(action="cancel", nonce=nonce)),
+                button(
+                    t("admin.broadcast.send"), BroadcastCB(action=BroadcastAction.SEND, nonce=nonce)
+                ),
+                button(t("common.cancel"), BroadcastCB(action=BroadcastAction.CANCEL, nonce=nonce)),
             ]
         ),
     )
@@ -165,8 +167,10 @@ async def cancel(
 
 def build() -> Router:
     router = Router(name="admin-broadcast")
-    router.callback_query.register(broadcast_section, AdminCB.filter(F.to == "broadcast"))
+    router.callback_query.register(
+        broadcast_section, AdminCB.filter(F.to == AdminSection.BROADCAST)
+    )
     router.message.register(preview, StateFilter(AdminStates.broadcast_text), TEXT_INPUT)
-    router.callback_query.register(send, BroadcastCB.filter(F.action == "send"))
-    router.callback_query.register(cancel, BroadcastCB.filter(F.action == "cancel"))
+    router.callback_query.register(send, BroadcastCB.filter(F.action == BroadcastAction.SEND))
+    router.callback_query.register(cancel, BroadcastCB.filter(F.action == BroadcastAction.CANCEL))
     return router

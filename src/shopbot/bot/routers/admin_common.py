@@ -11,7 +11,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardMarkup, TelegramObject
 from aiogram.types import User as TelegramUser
 
-from shopbot.bot.callbacks import AdminCB, Page
+from shopbot.bot.callbacks import AdminCB, AdminSection, BroadcastAction, DialogAction, Page
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.rendering import who
@@ -67,10 +67,9 @@ class ProductDialog(StatesGroup):
 
 
 class AdminDialogCB(CallbackData, prefix="admd"):
-    """Buttons inside admin dialogs: cancel | keep | skip | kind | category | save |
-    new_product | credit | debit | adjust_ok; `value` the choice or a nonce."""
+    """Buttons inside admin dialogs; `value` the choice or a nonce."""
 
-    action: str
+    action: DialogAction
     value: str = ""
 
 
@@ -97,9 +96,9 @@ class AdminStarsCB(CallbackData, prefix="adms"):
 
 
 class BroadcastCB(CallbackData, prefix="admb"):
-    """send | cancel; `nonce` ties the confirmation to one preview."""
+    """`nonce` ties the confirmation to one preview."""
 
-    action: str
+    action: BroadcastAction
     nonce: str = ""
 
 
@@ -118,26 +117,26 @@ def when(moment: datetime | str | None) -> str:
 
 
 def menu_button(t: Texts) -> list[Any]:
-    return [button(t("admin.menu"), AdminCB(to="home"))]
+    return [button(t("admin.menu"), AdminCB(to=AdminSection.HOME))]
 
 
 def cancel_row(t: Texts) -> list[Any]:
-    return [button(t("common.cancel"), AdminDialogCB(action="cancel"))]
+    return [button(t("common.cancel"), AdminDialogCB(action=DialogAction.CANCEL))]
 
 
 def admin_menu(t: Texts) -> InlineKeyboardMarkup:
     return rows(
         [
-            button(t("admin.section.stats"), AdminCB(to="stats")),
-            button(t("admin.section.products"), AdminCB(to="products")),
+            button(t("admin.section.stats"), AdminCB(to=AdminSection.STATS)),
+            button(t("admin.section.products"), AdminCB(to=AdminSection.PRODUCTS)),
         ],
         [
-            button(t("admin.section.users"), AdminCB(to="users")),
-            button(t("admin.section.payments"), AdminCB(to="payments")),
+            button(t("admin.section.users"), AdminCB(to=AdminSection.USERS)),
+            button(t("admin.section.payments"), AdminCB(to=AdminSection.PAYMENTS)),
         ],
         [
-            button(t("fulfil.section"), AdminCB(to="fulfil")),
-            button(t("admin.section.broadcast"), AdminCB(to="broadcast")),
+            button(t("fulfil.section"), AdminCB(to=AdminSection.FULFIL)),
+            button(t("admin.section.broadcast"), AdminCB(to=AdminSection.BROADCAST)),
         ],
     )
 

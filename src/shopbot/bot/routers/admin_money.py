@@ -16,7 +16,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
-from shopbot.bot.callbacks import AdminCB
+from shopbot.bot.callbacks import AdminCB, AdminSection, RefundKind
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.money_confirm import MoneyCB, take
@@ -25,14 +25,14 @@ from shopbot.bot.routers.admin_common import AdminOrderCB, AdminStarsCB, AdminTo
 from shopbot.bot.texts import Texts
 from shopbot.domain.uow import UnitOfWork
 
-ACTIONS = frozenset({"order", "heleket", "stars"})
+ACTIONS = frozenset(RefundKind)
 
 
-def _record(action: str, ref: int) -> CallbackData:
+def _record(action: RefundKind, ref: int) -> CallbackData:
     """The button back to the payment (order, top-up, Stars payment) the action was on."""
-    if action == "order":
+    if action == RefundKind.ORDER:
         return AdminOrderCB(order_id=ref)
-    if action == "heleket":
+    if action == RefundKind.HELEKET:
         return AdminTopupCB(invoice_id=ref)
     return AdminStarsCB(payment_id=ref)
 
@@ -50,13 +50,13 @@ async def confirmed(
     if pending is None:  # the second tap of a double tap, or an old screen
         await query.answer(t("money_admin.expired"), show_alert=True)
         return
-    if callback_data.action == "order":
+    if callback_data.action == RefundKind.ORDER:
         await admin_orders.refund(query, callback_data.ref, bot, t, ctx, uow)
-    elif callback_data.action == "heleket":
+    elif callback_data.action == RefundKind.HELEKET:
         await admin_refund_heleket.refund_confirmed(
             query, callback_data.ref, str(pending["address"]), t, ctx
         )
-    elif callback_data.action == "stars":
+    elif callback_data.action == RefundKind.STARS:
         await admin_refund_stars.refund_stars(query, callback_data.ref, t, ctx, bot, state)
 
 
@@ -67,7 +67,7 @@ async def cancelled(
     record = _record(callback_data.action, callback_data.ref)
     markup = rows(
         [button(t("money_admin.back_to_payment"), record)],
-        [button(t("admin.menu"), AdminCB(to="home"))],
+        [button(t("admin.menu"), AdminCB(to=AdminSection.HOME))],
     )
     await show(query, t("money_admin.cancelled"), markup)
 

@@ -14,7 +14,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from shopbot.bot.callbacks import AdminCB, FulfilCB, RefundCB
+from shopbot.bot.callbacks import AdminCB, AdminSection, FulfilCB, RefundCB, RefundKind
 from shopbot.bot.context import BotContext
 from shopbot.bot.failures import retrying
 from shopbot.bot.keyboards import button, record_menu, rows
@@ -102,8 +102,8 @@ async def refund_ask(
         currency=ctx.currency,
         who=who(t, order.user_id, buyer),
     )
-    nonce = await ask(state, query.from_user.id, "order", order.id)
-    await show_confirm(query, text, confirm_markup(t, "order", order.id, nonce))
+    nonce = await ask(state, query.from_user.id, RefundKind.ORDER, order.id)
+    await show_confirm(query, text, confirm_markup(t, RefundKind.ORDER, order.id, nonce))
 
 
 async def refund(
@@ -227,14 +227,14 @@ async def to_fulfil(
         )
         buttons.append([button(label, AdminOrderCB(order_id=order.id))])
     text = t("fulfil.list", limit=TO_FULFIL_SHOWN) if waiting else t("fulfil.none")
-    refresh = [button(t("admin.refresh"), AdminCB(to="fulfil"))]
+    refresh = [button(t("admin.refresh"), AdminCB(to=AdminSection.FULFIL))]
     await show(query, text, rows(*buttons, refresh, menu_button(t)))
 
 
 def build() -> Router:
     router = Router(name="admin-orders")
-    router.callback_query.register(to_fulfil, AdminCB.filter(F.to == "fulfil"))
-    router.callback_query.register(refund_ask, RefundCB.filter(F.kind == "order"))
+    router.callback_query.register(to_fulfil, AdminCB.filter(F.to == AdminSection.FULFIL))
+    router.callback_query.register(refund_ask, RefundCB.filter(F.kind == RefundKind.ORDER))
     router.callback_query.register(fulfil_start, FulfilCB.filter())
     router.message.register(fulfil_note, StateFilter(AdminStates.fulfil_note), TEXT_INPUT)
     return router

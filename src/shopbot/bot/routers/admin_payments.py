@@ -2,7 +2,7 @@
 Telegram Stars charge id; each view shows the state and the refund buttons that apply.
 
 Balance refunds of orders are handled in admin_orders; Stars and Heleket refunds
-(`RefundCB(kind="stars" | "heleket")`) by the payment routers.
+(`RefundCB(kind=RefundKind.STARS | RefundKind.HELEKET)`) by the payment routers.
 """
 
 from aiogram import F, Router
@@ -10,7 +10,15 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from shopbot.bot.callbacks import AdminCB, AdminUserCB, FulfilCB, RefundCB
+from shopbot.bot.callbacks import (
+    AdminCB,
+    AdminSection,
+    AdminUserAction,
+    AdminUserCB,
+    FulfilCB,
+    RefundCB,
+    RefundKind,
+)
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.rendering import money, who
@@ -38,12 +46,14 @@ MAX_QUERY = 128
 
 
 def _user_row(t: Texts, user_id: int) -> list[InlineKeyboardButton]:
-    return [button(t("admin.payments.user"), AdminUserCB(user_id=user_id, action="show"))]
+    return [
+        button(t("admin.payments.user"), AdminUserCB(user_id=user_id, action=AdminUserAction.SHOW))
+    ]
 
 
 def _footer(t: Texts) -> list[InlineKeyboardButton]:
     return [
-        button(t("admin.payments.another"), AdminCB(to="payments")),
+        button(t("admin.payments.another"), AdminCB(to=AdminSection.PAYMENTS)),
         *menu_button(t),
     ]
 
@@ -69,7 +79,9 @@ async def render_order(t: Texts, ctx: BotContext, uow: UnitOfWork, order_id: int
     )
     actions: list[InlineKeyboardButton] = []
     if order.status in REFUNDABLE:
-        actions.append(button(t("admin.order.refund"), RefundCB(kind="order", ref=order.id)))
+        actions.append(
+            button(t("admin.order.refund"), RefundCB(kind=RefundKind.ORDER, ref=order.id))
+        )
     if order.status is OrderStatus.AWAITING_FULFILMENT:
         actions.append(button(t("admin.mark_fulfilled"), FulfilCB(order_id=order.id)))
     return text, rows(actions, _user_row(t, order.user_id), _footer(t))
@@ -95,7 +107,9 @@ def _topup_view(t: Texts, invoice: TopupInvoice, payer: str) -> View:
     )
     actions: list[InlineKeyboardButton] = []
     if invoice.state is InvoiceState.CREDITED and invoice.refund_state is RefundState.NONE:
-        actions.append(button(t("admin.topup.refund"), RefundCB(kind="heleket", ref=invoice.id)))
+        actions.append(
+            button(t("admin.topup.refund"), RefundCB(kind=RefundKind.HELEKET, ref=invoice.id))
+        )
     return text, rows(actions, _user_row(t, invoice.user_id), _footer(t))
 
 
@@ -116,7 +130,9 @@ async def render_stars(t: Texts, ctx: BotContext, uow: UnitOfWork, payment_id: i
     )
     actions: list[InlineKeyboardButton] = []
     if payment.refund_state in STARS_REFUNDABLE:
-        actions.append(button(t("admin.stars.refund"), RefundCB(kind="stars", ref=payment.id)))
+        actions.append(
+            button(t("admin.stars.refund"), RefundCB(kind=RefundKind.STARS, ref=payment.id))
+        )
     return text, rows(actions, _user_row(t, payment.user_id), _footer(t))
 
 
@@ -188,7 +204,7 @@ async def stars_view(
 
 def build() -> Router:
     router = Router(name="admin-payments")
-    router.callback_query.register(payments_section, AdminCB.filter(F.to == "payments"))
+    router.callback_query.register(payments_section, AdminCB.filter(F.to == AdminSection.PAYMENTS))
     router.message.register(lookup, StateFilter(AdminStates.payment_lookup), TEXT_INPUT)
     router.callback_query.register(order_view, AdminOrderCB.filter())
     router.callback_query.register(topup_view, AdminTopupCB.filter())

@@ -2,7 +2,7 @@
 
 from aiogram.types import InlineKeyboardMarkup
 
-from shopbot.bot.callbacks import AdminCB, AdminProductCB
+from shopbot.bot.callbacks import AdminCB, AdminProductAction, AdminProductCB, AdminSection
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.rendering import money
@@ -48,17 +48,27 @@ async def card_text(uow: UnitOfWork, t: Texts, ctx: BotContext, product: Product
 def card_markup(t: Texts, product: Product) -> InlineKeyboardMarkup:
     toggle = "admin.product.deactivate" if product.is_active else "admin.product.activate"
     stock = (
-        [button(t("admin.product.upload"), AdminProductCB(product_id=product.id, action="stock"))]
+        [
+            button(
+                t("admin.product.upload"),
+                AdminProductCB(product_id=product.id, action=AdminProductAction.STOCK),
+            )
+        ]
         if product.kind is ProductKind.STOCK
         else []
     )
     return rows(
         [
-            button(t(toggle), AdminProductCB(product_id=product.id, action="toggle")),
-            button(t("admin.product.edit"), AdminProductCB(product_id=product.id, action="edit")),
+            button(
+                t(toggle), AdminProductCB(product_id=product.id, action=AdminProductAction.TOGGLE)
+            ),
+            button(
+                t("admin.product.edit"),
+                AdminProductCB(product_id=product.id, action=AdminProductAction.EDIT),
+            ),
         ],
         stock,
-        [button(t("admin.products.back"), AdminCB(to="products"))],
+        [button(t("admin.products.back"), AdminCB(to=AdminSection.PRODUCTS))],
     )
 
 
@@ -70,6 +80,6 @@ async def render_card(
     product = await uow.catalog.get_product_by_id(product_id)
     if product is None:
         return t("admin.product.not_found"), rows(
-            [button(t("admin.products.back"), AdminCB(to="products"))]
+            [button(t("admin.products.back"), AdminCB(to=AdminSection.PRODUCTS))]
         )
     return await card_text(uow, t, ctx, product), card_markup(t, product)

@@ -13,7 +13,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from shopbot.bot.albums import AlbumOf, route_album
-from shopbot.bot.callbacks import AdminCB, AdminProductCB
+from shopbot.bot.callbacks import (
+    AdminCB,
+    AdminProductAction,
+    AdminProductCB,
+    AdminSection,
+    DialogAction,
+)
 from shopbot.bot.context import BotContext
 from shopbot.bot.file_refusals import file_refusal_text
 from shopbot.bot.keyboards import button, rows
@@ -34,11 +40,10 @@ from shopbot.bot.routers.admin_product_dialog import (
     ask_next,
     draft_of,
     register_dialog,
-    save_draft,
 )
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.models import ProductKind
-from shopbot.domain.catalog.use_cases import add_stock
+from shopbot.domain.catalog.use_cases import add_stock, toggle_active
 from shopbot.domain.errors import DomainError
 from shopbot.domain.file_problems import FileRefused
 from shopbot.domain.operator_files import MAX_OPERATOR_FILE, decode_operator_file
@@ -66,7 +71,7 @@ async def products_page(
         [
             button(
                 f"{'✅' if p.is_active else '⛔'} {p.sku} · {money(p.price)} {ctx.currency}",
-                AdminProductCB(product_id=p.id, action="show"),
+                AdminProductCB(product_id=p.id, action=AdminProductAction.SHOW),
             )
         ]
         for p in shown
@@ -84,7 +89,7 @@ async def products_page(
     markup = rows(
         *buttons,
         navigation,
-        [button(t("admin.products.new"), AdminDialogCB(action="new_product"))],
+        [button(t("admin.products.new"), AdminDialogCB(action=DialogAction.NEW_PRODUCT))],
         menu_button(t),
     )
     await show(query, text, markup)
@@ -108,9 +113,7 @@ async def toggle(
     """Put the product on sale or take it off; committed before the card shows it."""
     product = await uow.catalog.get_product_by_id(callback_data.product_id)
     if product is not None:
-        draft = await draft_of(uow, product)
-        draft.active = not product.is_active
-        await save_draft(uow, draft)
+        await toggle_active(uow, product)
         await uow.commit()
     await show(query, *await render_card(t, ctx, uow, callback_data.product_id))
 
@@ -204,7 +207,7 @@ async def receive_stock(
             [
                 button(
                     t("admin.product.back"),
-                    AdminProductCB(product_id=data["product_id"], action="show"),
+                    AdminProductCB(product_id=data["product_id"], action=AdminProductAction.SHOW),
                 )
             ],
             menu_button(t),
@@ -218,13 +221,21 @@ async def stock_needs_a_file(message: Message, t: Texts) -> None:
 
 def build() -> Router:
     router = Router(name="admin-products")
-    router.callback_query.register(products_page, AdminCB.filter(F.to == "products"))
+    router.callback_query.register(products_page, AdminCB.filter(F.to == AdminSection.PRODUCTS))
     router.callback_query.register(products_page, AdminProductsPageCB.filter())
-    router.callback_query.register(product_card, AdminProductCB.filter(F.action == "show"))
-    router.callback_query.register(toggle, AdminProductCB.filter(F.action == "toggle"))
-    router.callback_query.register(edit, AdminProductCB.filter(F.action == "edit"))
-    router.callback_query.register(ask_stock, AdminProductCB.filter(F.action == "stock"))
-    router.callback_query.register(new_product, AdminDialogCB.filter(F.action == "new_product"))
+    router.callback_query.register(
+        product_card, AdminProductCB.filter(F.action == AdminProductAction.SHOW)
+    )
+    router.callback_query.register(
+        toggle, AdminProductCB.filter(F.action == AdminProductAction.TOGGLE)
+    )
+    router.callback_query.register(edit, AdminProductCB.filter(F.action == AdminProductAction.EDIT))
+    router.callback_query.register(
+        ask_stock, AdminProductCB.filter(F.action == AdminProductAction.STOCK)
+    )
+    router.callback_query.register(
+        new_product, AdminDialogCB.filter(F.action == DialogAction.NEW_PRODUCT)
+    )
     uploading = or_f(StateFilter(AdminStates.upload_stock), AlbumOf("stock"))
     router.message.register(receive_stock, uploading, F.document)
     router.message.register(stock_needs_a_file, StateFilter(AdminStates.upload_stock), TEXT_INPUT)

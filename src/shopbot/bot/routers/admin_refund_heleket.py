@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from shopbot.bot.callbacks import AdminCB, RefundCB
+from shopbot.bot.callbacks import AdminCB, AdminSection, RefundCB, RefundKind
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.money_confirm import admin_dialog, ask, confirm_markup
@@ -117,8 +117,10 @@ async def refund_address(
         network=network or t("money_admin.unknown"),
         payer_currency=currency or t("money_admin.unknown"),
     )
-    nonce = await ask(state, user.id, "heleket", invoice.id, address=address)
-    await message.answer(text, reply_markup=confirm_markup(t, "heleket", invoice.id, nonce))
+    nonce = await ask(state, user.id, RefundKind.HELEKET, invoice.id, address=address)
+    await message.answer(
+        text, reply_markup=confirm_markup(t, RefundKind.HELEKET, invoice.id, nonce)
+    )
 
 
 def refundable(invoice: TopupInvoice) -> bool:
@@ -136,7 +138,7 @@ async def refund_confirmed(
         invoice = await uow.topups.get(invoice_id)
     after = rows(
         [button(t("money_admin.back_to_payment"), AdminTopupCB(invoice_id=invoice_id))],
-        [button(t("admin.menu"), AdminCB(to="home"))],
+        [button(t("admin.menu"), AdminCB(to=AdminSection.HOME))],
     )
     if invoice is None or ctx.gateway is None:
         await _tell(query, t("payment_refund.not_found"), after)
@@ -177,13 +179,13 @@ def refusal_text(t: Texts, refusal: DomainError, **shown: str) -> str:
 
 
 async def _tell(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    """The admin's result screen; it may follow a money movement, so it never raises."""
+    """The admin's result screen; it may follow a ledger transaction, so it never raises."""
     await show_after_money(query, text, markup)
 
 
 def build() -> Router:
     router = Router(name="admin-refund-heleket")
-    router.callback_query.register(refund_heleket, RefundCB.filter(F.kind == "heleket"))
+    router.callback_query.register(refund_heleket, RefundCB.filter(F.kind == RefundKind.HELEKET))
     router.message.register(
         refund_address, HeleketRefundStates.address, F.text & ~F.text.startswith("/")
     )

@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
 from shopbot.adapters.telegram.stars import TelegramStarsRefunder
-from shopbot.bot.callbacks import AdminCB, RefundCB
+from shopbot.bot.callbacks import AdminCB, AdminSection, RefundCB, RefundKind
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, record_menu, rows
 from shopbot.bot.money_confirm import ask, confirm_markup
@@ -60,8 +60,8 @@ async def refund_ask(
         currency=ctx.currency,
         charge=payment.charge_id,
     )
-    nonce = await ask(state, user.id, "stars", payment.id)
-    markup = confirm_markup(t, "stars", payment.id, nonce, "payment_refund.confirm_button")
+    nonce = await ask(state, user.id, RefundKind.STARS, payment.id)
+    markup = confirm_markup(t, RefundKind.STARS, payment.id, nonce, "payment_refund.confirm_button")
     await query.answer()
     await bot.send_message(user.id, text, reply_markup=markup)
 
@@ -133,8 +133,10 @@ async def refund_stars(
             _after(t, payment.id),
         )
     else:
-        nonce = await ask(state, query.from_user.id, "stars", payment.id)
-        again = confirm_markup(t, "stars", payment.id, nonce, "payment_refund.confirm_button")
+        nonce = await ask(state, query.from_user.id, RefundKind.STARS, payment.id)
+        again = confirm_markup(
+            t, RefundKind.STARS, payment.id, nonce, "payment_refund.confirm_button"
+        )
         await _tell(query, t("payment_refund.stars_uncertain", error=result.error or ""), again)
 
 
@@ -142,7 +144,7 @@ def _after(t: Texts, payment_id: int) -> InlineKeyboardMarkup:
     """Under a refund result: back to the payment, or the admin menu."""
     return rows(
         [button(t("money_admin.back_to_payment"), AdminStarsCB(payment_id=payment_id))],
-        [button(t("admin.menu"), AdminCB(to="home"))],
+        [button(t("admin.menu"), AdminCB(to=AdminSection.HOME))],
     )
 
 
@@ -153,5 +155,5 @@ async def _tell(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -
 
 def build() -> Router:
     router = Router(name="admin-refund-stars")
-    router.callback_query.register(refund_ask, RefundCB.filter(F.kind == "stars"))
+    router.callback_query.register(refund_ask, RefundCB.filter(F.kind == RefundKind.STARS))
     return router

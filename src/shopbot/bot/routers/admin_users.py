@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from shopbot.bot.amounts import amount_refusal
-from shopbot.bot.callbacks import AdminCB, AdminUserCB
+from shopbot.bot.callbacks import AdminCB, AdminSection, AdminUserAction, AdminUserCB, DialogAction
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.refusals import refusal_text
@@ -32,6 +32,7 @@ from shopbot.bot.routers.admin_common import (
     when,
 )
 from shopbot.bot.texts import Raw, Texts
+from shopbot.domain import idempotency_keys
 from shopbot.domain.errors import DomainError, InsufficientFunds, InvalidAmount
 from shopbot.domain.ledger import user_account
 from shopbot.domain.ledger.use_cases import adjust_balance
@@ -130,12 +131,20 @@ async def render_user(
         orders=Raw("\n".join(order_lines) or t("admin.users.none")),
     )
     markup = rows(
-        [button(t("admin.users.adjust"), AdminUserCB(user_id=user.id, action="adjust"))],
         [
-            button(t("admin.users.orders"), AdminUserCB(user_id=user.id, action="orders")),
-            button(t("admin.users.stars"), AdminUserCB(user_id=user.id, action="stars")),
+            button(
+                t("admin.users.adjust"), AdminUserCB(user_id=user.id, action=AdminUserAction.ADJUST)
+            )
         ],
-        [button(t("admin.users.another"), AdminCB(to="users"))],
+        [
+            button(
+                t("admin.users.orders"), AdminUserCB(user_id=user.id, action=AdminUserAction.ORDERS)
+            ),
+            button(
+                t("admin.users.stars"), AdminUserCB(user_id=user.id, action=AdminUserAction.STARS)
+            ),
+        ],
+        [button(t("admin.users.another"), AdminCB(to=AdminSection.USERS))],
         menu_button(t),
     )
     return text, markup
@@ -154,7 +163,9 @@ async def user_card(
 
 
 def _back_to_user(t: Texts, user_id: int) -> list[Any]:
-    return [button(t("admin.users.back"), AdminUserCB(user_id=user_id, action="show"))]
+    return [
+        button(t("admin.users.back"), AdminUserCB(user_id=user_id, action=AdminUserAction.SHOW))
+    ]
 
 
 async def _user_list(
@@ -223,8 +234,14 @@ async def adjust_start(
     user_id = callback_data.user_id
     markup = rows(
         [
-            button(t("admin.adjust.credit"), AdminDialogCB(action="credit", value=str(user_id))),
-            button(t("admin.adjust.debit"), AdminDialogCB(action="debit", value=str(user_id))),
+            button(
+                t("admin.adjust.credit"),
+                AdminDialogCB(action=DialogAction.CREDIT, value=str(user_id)),
+            ),
+            button(
+                t("admin.adjust.debit"),
+                AdminDialogCB(action=DialogAction.DEBIT, value=str(user_id)),
+            ),
         ],
         _back_to_user(t, user_id),
     )
@@ -238,7 +255,7 @@ async def adjust_direction(
     if user_id is None:  # forged or garbled callback data
         await query.answer(t("admin.expired"))
         return
-    debit = callback_data.action == "debit"
+    debit = callback_data.action == DialogAction.DEBIT
     await state.set_state(AdminStates.adjust_amount)
     await state.set_data({"user_id": user_id, "debit": debit})
     await show(
@@ -287,7 +304,12 @@ async def adjust_reason(
             reason=reason,
         ),
         reply_markup=rows(
-            [button(t("admin.adjust.confirm"), AdminDialogCB(action="adjust_ok", value=nonce))],
+            [
+                button(
+                    t("admin.adjust.confirm"),
+                    AdminDialogCB(action=DialogAction.ADJUST_OK, value=nonce),
+                )
+            ],
             cancel_row(t),
         ),
     )
@@ -319,7 +341,7 @@ async def adjust_confirm(
             reason=data["reason"],
             actor=admin_actor(query.from_user.id),
             # The nonce belongs to this confirmation: a double tap posts once.
-            idempotency_key=f"adjust:tg-{callback_data.value}",
+            idempotency_key=idempotency_keys.admin_adjustment(callback_data.value),
         )
         await uow.commit()
     except InsufficientFunds:
@@ -359,16 +381,25 @@ async def adjust_confirm(
 
 def build() -> Router:
     router = Router(name="admin-users")
-    router.callback_query.register(users_section, AdminCB.filter(F.to == "users"))
+    router.callback_query.register(users_section, AdminCB.filter(F.to == AdminSection.USERS))
     router.message.register(lookup, StateFilter(AdminStates.user_lookup), TEXT_INPUT)
-    router.callback_query.register(user_card, AdminUserCB.filter(F.action == "show"))
-    router.callback_query.register(user_orders, AdminUserCB.filter(F.action == "orders"))
-    router.callback_query.register(user_stars, AdminUserCB.filter(F.action == "stars"))
-    router.callback_query.register(adjust_start, AdminUserCB.filter(F.action == "adjust"))
+    router.callback_query.register(user_card, AdminUserCB.filter(F.action == AdminUserAction.SHOW))
     router.callback_query.register(
-        adjust_direction, AdminDialogCB.filter(F.action.in_({"credit", "debit"}))
+        user_orders, AdminUserCB.filter(F.action == AdminUserAction.ORDERS)
+    )
+    router.callback_query.register(
+        user_stars, AdminUserCB.filter(F.action == AdminUserAction.STARS)
+    )
+    router.callback_query.register(
+        adjust_start, AdminUserCB.filter(F.action == AdminUserAction.ADJUST)
+    )
+    router.callback_query.register(
+        adjust_direction,
+        AdminDialogCB.filter(F.action.in_({DialogAction.CREDIT, DialogAction.DEBIT})),
     )
     router.message.register(adjust_amount, StateFilter(AdminStates.adjust_amount), TEXT_INPUT)
     router.message.register(adjust_reason, StateFilter(AdminStates.adjust_reason), TEXT_INPUT)
-    router.callback_query.register(adjust_confirm, AdminDialogCB.filter(F.action == "adjust_ok"))
+    router.callback_query.register(
+        adjust_confirm, AdminDialogCB.filter(F.action == DialogAction.ADJUST_OK)
+    )
     return router

@@ -1,11 +1,11 @@
-"""Balance: what the shop owes the user and the last movements of their account."""
+"""Balance: what the shop owes the user and the last transactions of their account."""
 
 from datetime import datetime
 
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
-from shopbot.bot.callbacks import MenuCB
+from shopbot.bot.callbacks import MenuCB, MenuTarget
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.rendering import money
@@ -53,13 +53,13 @@ async def balance(
     else:
         parts.append(t("balance.history_empty"))
     markup = rows(
-        [button(t("menu.topup"), MenuCB(to="topup"))],
-        [button(t("common.menu"), MenuCB(to="home"))],
+        [button(t("menu.topup"), MenuCB(to=MenuTarget.TOPUP))],
+        [button(t("common.menu"), MenuCB(to=MenuTarget.HOME))],
     )
     await show(query, "\n".join(parts), markup, keep=callback_data.keep)
 
 
 def build() -> Router:
     router = Router(name="balance")
-    router.callback_query.register(balance, MenuCB.filter(F.to == "balance"))
+    router.callback_query.register(balance, MenuCB.filter(F.to == MenuTarget.BALANCE))
     return router

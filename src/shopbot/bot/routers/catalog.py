@@ -7,7 +7,7 @@ from decimal import Decimal
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
-from shopbot.bot.callbacks import BuyCB, CategoryCB, MenuCB, ProductCB, TopupCB
+from shopbot.bot.callbacks import BuyCB, CategoryCB, MenuCB, MenuTarget, ProductCB, TopupCB
 from shopbot.bot.context import BotContext
 from shopbot.bot.delivery import hand_over
 from shopbot.bot.keyboards import button, record_menu, rows
@@ -15,9 +15,11 @@ from shopbot.bot.notifications import announce_manual_order
 from shopbot.bot.rendering import money
 from shopbot.bot.screens import show
 from shopbot.bot.texts import Raw, Texts
+from shopbot.domain import idempotency_keys
 from shopbot.domain.catalog.models import Product, ProductKind
 from shopbot.domain.errors import InsufficientFunds, OutOfStock, ProductUnavailable
 from shopbot.domain.ledger import user_account
+from shopbot.domain.money import to_minor_units
 from shopbot.domain.orders.use_cases import purchase
 from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
@@ -34,7 +36,7 @@ async def categories(
     if loose:
         buttons.append([button(t("catalog.other"), CategoryCB(category_id=0))])
     text = t("catalog.categories") if buttons else t("catalog.empty")
-    markup = rows(*buttons, [button(t("common.menu"), MenuCB(to="home"))])
+    markup = rows(*buttons, [button(t("common.menu"), MenuCB(to=MenuTarget.HOME))])
     await show(query, text, markup, keep=callback_data.keep)
 
 
@@ -76,7 +78,9 @@ async def products(
         else t("catalog.no_products")
     )
     await show(
-        query, text, rows(*buttons, navigation, [button(t("common.back"), MenuCB(to="catalog"))])
+        query,
+        text,
+        rows(*buttons, navigation, [button(t("common.back"), MenuCB(to=MenuTarget.CATALOG))]),
     )
 
 
@@ -135,7 +139,9 @@ async def confirm(
     balance = await uow.ledger.balance(user_account(user.id))
     if product is None or not product.is_active:
         await show(
-            query, t("product.unavailable"), rows([button(t("common.menu"), MenuCB(to="home"))])
+            query,
+            t("product.unavailable"),
+            rows([button(t("common.menu"), MenuCB(to=MenuTarget.HOME))]),
         )
         return
     if balance < product.price:
@@ -171,7 +177,7 @@ def _insufficient(
         [
             button(
                 t("buy.topup_missing", missing=money(missing), currency=ctx.currency),
-                TopupCB(amount_cents=int(missing * 100), product_id=product.id),
+                TopupCB(amount_cents=to_minor_units(missing), product_id=product.id),
             )
         ],
         [button(t("common.back"), ProductCB(product_id=product.id))],
@@ -190,7 +196,7 @@ async def buy(
     """Buy in the update's unit of work and commit before anything is shown: the buyer
     is told only what is paid for, and the purchase's row locks end before Telegram is
     called. A refusal rolls back the same way before it is answered."""
-    home = rows([button(t("common.menu"), MenuCB(to="home"))])
+    home = rows([button(t("common.menu"), MenuCB(to=MenuTarget.HOME))])
     product = await uow.catalog.get_product_by_id(callback_data.product_id)
     if product is None:
         await show(query, t("product.unavailable"), home)
@@ -200,7 +206,7 @@ async def buy(
             uow,
             user_id=user.id,
             sku=product.sku,
-            request_key=f"tg:{user.id}:{callback_data.nonce}",
+            request_key=idempotency_keys.purchase_request(user.id, callback_data.nonce),
         )
         await uow.commit()
     except InsufficientFunds:
@@ -226,7 +232,7 @@ async def buy(
 
 def build() -> Router:
     router = Router(name="catalog")
-    router.callback_query.register(categories, MenuCB.filter(F.to == "catalog"))
+    router.callback_query.register(categories, MenuCB.filter(F.to == MenuTarget.CATALOG))
     router.callback_query.register(products, CategoryCB.filter())
     router.callback_query.register(card, ProductCB.filter())
     router.callback_query.register(confirm, BuyCB.filter(F.nonce == ""))

@@ -6,7 +6,7 @@ import html
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
-from shopbot.bot.callbacks import Extensible, MenuCB, OrderCB, Page
+from shopbot.bot.callbacks import Extensible, MenuCB, MenuTarget, OrderCB, Page
 from shopbot.bot.context import BotContext
 from shopbot.bot.delivery import show_delivery
 from shopbot.bot.keyboards import button, record_menu, rows
@@ -49,9 +49,9 @@ async def _page(
     products = {
         order.product_id: await uow.catalog.get_product_by_id(order.product_id) for order in shown
     }
-    home = [button(t("common.menu"), MenuCB(to="home"))]
+    home = [button(t("common.menu"), MenuCB(to=MenuTarget.HOME))]
     if not shown:
-        markup = rows([button(t("menu.catalog"), MenuCB(to="catalog"))], home)
+        markup = rows([button(t("menu.catalog"), MenuCB(to=MenuTarget.CATALOG))], home)
         await show(query, t("orders.empty"), markup, keep=keep)
         return
     buttons = []
@@ -116,7 +116,7 @@ async def details(
 
 def build() -> Router:
     router = Router(name="orders")
-    router.callback_query.register(first_page, MenuCB.filter(F.to == "orders"))
+    router.callback_query.register(first_page, MenuCB.filter(F.to == MenuTarget.ORDERS))
     router.callback_query.register(other_page, OrdersPageCB.filter())
     router.callback_query.register(details, OrderCB.filter())
     return router

@@ -16,14 +16,19 @@ from aiogram.types import (
     PreCheckoutQuery,
 )
 
-from shopbot.bot.callbacks import RefundCB, TopupMethodCB
+from shopbot.bot.callbacks import (
+    PaymentMethod,
+    RefundCB,
+    RefundKind,
+    TopupMethodCB,
+)
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, record_menu, rows
 from shopbot.bot.payment_notices import complete_purchase_after_topup, credited_text, send
 from shopbot.bot.rendering import money, who
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import user_account
-from shopbot.domain.money import MINOR_UNIT
+from shopbot.domain.money import from_minor_units
 from shopbot.domain.payments.stars import (
     STARS_CURRENCY,
     CheckoutRefused,
@@ -49,7 +54,7 @@ async def send_invoice(
     ctx: BotContext,
     bot: Bot,
 ) -> None:
-    amount = (callback_data.amount_cents * MINOR_UNIT).quantize(MINOR_UNIT)
+    amount = from_minor_units(callback_data.amount_cents)
     payload = invoice_payload(
         ctx.stars_policy,
         user_id=user.id,
@@ -213,7 +218,7 @@ async def _note_to_support(user: User, ctx: BotContext, uow: UnitOfWork, bot: Bo
     refundable = [p for p in payments if p.refund_state is StarRefundState.NONE]
     markup = rows(
         *(
-            [button(f"↩️ #{p.id} · {p.stars} ⭐", RefundCB(kind="stars", ref=p.id))]
+            [button(f"↩️ #{p.id} · {p.stars} ⭐", RefundCB(kind=RefundKind.STARS, ref=p.id))]
             for p in refundable
         )
     )
@@ -227,7 +232,9 @@ def _payment_line(payment: StarPayment) -> str:
 
 def build() -> Router:
     router = Router(name="stars")
-    router.callback_query.register(send_invoice, TopupMethodCB.filter(F.method == "stars"))
+    router.callback_query.register(
+        send_invoice, TopupMethodCB.filter(F.method == PaymentMethod.STARS)
+    )
     router.pre_checkout_query.register(pre_checkout)
     router.message.register(successful_payment, F.successful_payment)
     router.message.register(refunded_payment, F.refunded_payment)

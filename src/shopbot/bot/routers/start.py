@@ -3,7 +3,7 @@ from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from shopbot.bot.callbacks import LanguageCB, MenuCB
+from shopbot.bot.callbacks import LanguageCB, MenuCB, MenuTarget
 from shopbot.bot.keyboards import languages, main_menu
 from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
@@ -52,7 +52,7 @@ def build() -> Router:
     router.message.register(start, CommandStart())
     router.message.register(help_, Command("help"))
     router.message.register(language_menu, Command("language"))
-    router.callback_query.register(home, MenuCB.filter(F.to == "home"))
-    router.callback_query.register(language_menu, MenuCB.filter(F.to == "language"))
+    router.callback_query.register(home, MenuCB.filter(F.to == MenuTarget.HOME))
+    router.callback_query.register(language_menu, MenuCB.filter(F.to == MenuTarget.LANGUAGE))
     router.callback_query.register(set_language, LanguageCB.filter())
     return router

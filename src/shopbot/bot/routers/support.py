@@ -32,7 +32,7 @@ from shopbot.bot.albums import (
     record_decision,
     route_album,
 )
-from shopbot.bot.callbacks import MenuCB
+from shopbot.bot.callbacks import MenuCB, MenuTarget, SupportAction
 from shopbot.bot.context import BotContext
 from shopbot.bot.failures import PERMANENT, describe, operator_fix
 from shopbot.bot.keyboards import button, main_menu, rows
@@ -57,8 +57,7 @@ class SupportStates(StatesGroup):
 
 
 class SupportCB(CallbackData, prefix="sup"):
-    action: str
-    """cancel"""
+    action: SupportAction
 
 
 def support_chat(ctx: BotContext) -> int | None:
@@ -132,7 +131,7 @@ async def ask(
     else:
         await state.set_state(SupportStates.writing)
         text = t("support.prompt")
-        markup = rows([button(t("common.cancel"), SupportCB(action="cancel"))])
+        markup = rows([button(t("common.cancel"), SupportCB(action=SupportAction.CANCEL))])
     await show(query, text, markup, keep=callback_data.keep)
 
 
@@ -324,8 +323,8 @@ async def ignore(message: Message) -> None:
 
 def build() -> Router:
     router = Router(name="support")
-    router.callback_query.register(ask, MenuCB.filter(F.to == "support"))
-    router.callback_query.register(cancel, SupportCB.filter(F.action == "cancel"))
+    router.callback_query.register(ask, MenuCB.filter(F.to == MenuTarget.SUPPORT))
+    router.callback_query.register(cancel, SupportCB.filter(F.action == SupportAction.CANCEL))
     router.message.register(answer_user, support_reply)
     writing = or_f(StateFilter(SupportStates.writing), AlbumOf("support"))
     router.message.register(to_support, writing, ~F.text.startswith("/"))

@@ -19,7 +19,14 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from shopbot.bot.amounts import amount_refusal
-from shopbot.bot.callbacks import CheckPaymentCB, MenuCB, TopupCB, TopupMethodCB
+from shopbot.bot.callbacks import (
+    CheckPaymentCB,
+    MenuCB,
+    MenuTarget,
+    PaymentMethod,
+    TopupCB,
+    TopupMethodCB,
+)
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, main_menu, record_menu, rows
 from shopbot.bot.payment_notices import (
@@ -30,8 +37,9 @@ from shopbot.bot.payment_notices import (
 from shopbot.bot.rendering import money
 from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
+from shopbot.domain import idempotency_keys
 from shopbot.domain.errors import InvalidAmount, ProductUnavailable
-from shopbot.domain.money import MINOR_UNIT, parse_amount
+from shopbot.domain.money import from_minor_units, parse_amount, to_minor_units
 from shopbot.domain.payments.events import EventResult
 from shopbot.domain.payments.gateway import GatewayError, GatewayRejected
 from shopbot.domain.payments.models import InvoiceState, TopupInvoice
@@ -55,14 +63,6 @@ class TopupCancelCB(CallbackData, prefix="tpx"):
     """Leave the amount or wallet question."""
 
     what: str = "topup"
-
-
-def cents(amount: Decimal) -> int:
-    return int(amount * 100)
-
-
-def from_cents(value: int) -> Decimal:
-    return (Decimal(value) / 100).quantize(MINOR_UNIT)
 
 
 def heleket_policy(ctx: BotContext) -> TopupPolicy | None:
@@ -91,7 +91,7 @@ async def menu(
     buttons = [
         button(
             t("topup.preset", amount=money(a), currency=ctx.currency),
-            TopupCB(amount_cents=cents(a)),
+            TopupCB(amount_cents=to_minor_units(a)),
         )
         for a in presets
     ]
@@ -99,7 +99,7 @@ async def menu(
         buttons[:2],
         buttons[2:],
         [button(t("topup.custom"), TopupCB(amount_cents=0))],
-        [button(t("common.menu"), MenuCB(to="home"))],
+        [button(t("common.menu"), MenuCB(to=MenuTarget.HOME))],
     )
     await show(query, t("topup.menu", **limits(ctx)), markup, keep=callback_data.keep)
 
@@ -122,7 +122,7 @@ async def amount_chosen(
         await state.update_data(product_id=product_id)
         await show(query, t("topup.ask_amount", **limits(ctx)), cancel_keyboard(t), keep=keep)
         return
-    amount = from_cents(callback_data.amount_cents)
+    amount = from_minor_units(callback_data.amount_cents)
     low, high = ctx.settings.topup_min, ctx.settings.topup_max
     note: str | None = None
     if amount < low:
@@ -184,13 +184,15 @@ async def methods(
     if note:
         lines.append(note)
     choices = []
-    data = {"amount_cents": cents(amount), "product_id": product_id}
+    data = {"amount_cents": to_minor_units(amount), "product_id": product_id}
     if heleket_policy(ctx) is not None:
-        choices.append([button(t("topup.method_heleket"), TopupMethodCB(method="heleket", **data))])
+        choices.append(
+            [button(t("topup.method_heleket"), TopupMethodCB(method=PaymentMethod.HELEKET, **data))]
+        )
     stars = ctx.stars_policy
     if stars.offers(amount):
         label = t("topup.method_stars", stars=stars.stars_for(amount))
-        choices.append([button(label, TopupMethodCB(method="stars", **data))])
+        choices.append([button(label, TopupMethodCB(method=PaymentMethod.STARS, **data))])
     else:
         lines.append(
             t("topup.stars_too_large", maximum=money(stars.largest_amount), currency=ctx.currency)
@@ -198,8 +200,8 @@ async def methods(
     if not choices:
         lines = [t("topup.no_methods")]
     back = [
-        button(t("common.back"), MenuCB(to="topup")),
-        button(t("common.menu"), MenuCB(to="home")),
+        button(t("common.back"), MenuCB(to=MenuTarget.TOPUP)),
+        button(t("common.menu"), MenuCB(to=MenuTarget.HOME)),
     ]
     return "\n\n".join(lines), rows(*choices, back)
 
@@ -220,11 +222,11 @@ async def _request_key(uow: UnitOfWork, base: str) -> str:
     paid or expired, the same button makes the next one in a deterministic chain."""
     now = datetime.now(UTC)
     for attempt in range(1, MAX_REQUEST_ATTEMPTS + 1):
-        key = base if attempt == 1 else f"{base}:{attempt}"
+        key = base if attempt == 1 else idempotency_keys.next_request(base, attempt)
         found = await uow.topups.get_by_request_key(key)
         if found is None or _reusable(found, now):
             return key
-    return f"{base}:{now.timestamp():.0f}"
+    return idempotency_keys.next_request(base, f"{now.timestamp():.0f}")
 
 
 def invoice_view(t: Texts, invoice: TopupInvoice) -> tuple[str, InlineKeyboardMarkup]:
@@ -245,7 +247,7 @@ def invoice_view(t: Texts, invoice: TopupInvoice) -> tuple[str, InlineKeyboardMa
     markup = rows(
         pay,
         [button(t("topup.check"), CheckPaymentCB(invoice_id=invoice.id))],
-        [button(t("common.menu"), MenuCB(to="home"))],
+        [button(t("common.menu"), MenuCB(to=MenuTarget.HOME))],
     )
     return text, markup
 
@@ -267,7 +269,9 @@ async def pay_heleket(
         await query.answer(t("topup.heleket_off"), show_alert=True)
         return
     anchor = query.message.message_id if query.message is not None else query.id
-    base = f"tg:{user.id}:{anchor}:{callback_data.amount_cents}:{callback_data.product_id}"
+    base = idempotency_keys.topup_request(
+        user.id, anchor, callback_data.amount_cents, callback_data.product_id
+    )
     request_key = await _request_key(uow, base)
     # No transaction stays open across the call to Heleket, and the reads after it see
     # what create_topup committed (a rollback also forgets the rows loaded so far).
@@ -278,7 +282,7 @@ async def pay_heleket(
             ctx.gateway,
             policy,
             user_id=user.id,
-            amount=from_cents(callback_data.amount_cents),
+            amount=from_minor_units(callback_data.amount_cents),
             request_key=request_key,
             then_buy_product_id=callback_data.product_id or None,
         )
@@ -360,8 +364,8 @@ async def check_payment(
         await show(query, *credited_view(t, invoice, product_id=product_id or 0))
     elif invoice.state is InvoiceState.CLOSED:
         again = rows(
-            [button(t("menu.topup"), MenuCB(to="topup"))],
-            [button(t("common.menu"), MenuCB(to="home"))],
+            [button(t("menu.topup"), MenuCB(to=MenuTarget.TOPUP))],
+            [button(t("common.menu"), MenuCB(to=MenuTarget.HOME))],
         )
         await show(query, t("topup.status_closed"), again)
     else:
@@ -389,11 +393,13 @@ def credited_view(
 
 def build() -> Router:
     router = Router(name="topup")
-    router.callback_query.register(menu, MenuCB.filter(F.to == "topup"))
+    router.callback_query.register(menu, MenuCB.filter(F.to == MenuTarget.TOPUP))
     router.callback_query.register(amount_chosen, TopupCB.filter())
     router.callback_query.register(cancel, TopupCancelCB.filter())
     typed = F.text & ~F.text.startswith("/")
     router.message.register(amount_typed, TopupStates.amount, typed)
-    router.callback_query.register(pay_heleket, TopupMethodCB.filter(F.method == "heleket"))
+    router.callback_query.register(
+        pay_heleket, TopupMethodCB.filter(F.method == PaymentMethod.HELEKET)
+    )
     router.callback_query.register(check_payment, CheckPaymentCB.filter())
     return router

@@ -26,7 +26,7 @@ from shopbot.demo.browser.identities import IDENTITIES, identity
 from shopbot.demo.browser.panel import panel
 from shopbot.demo.stack import BOT_NAME, DemoStack
 from shopbot.sandbox.telegram.control import as_int, json_response, read_json_object
-from shopbot.sandbox.telegram.state import NotFound, SandboxError
+from shopbot.sandbox.telegram.state import SandboxError, UnknownReference
 
 PAGE = Path(__file__).with_name("page.html")
 CALLBACK_ANSWER_WAIT = 5.0
@@ -52,7 +52,7 @@ def create_app(stack: DemoStack) -> web.Application:
             try:
                 user_id = as_int(request.match_info["id"], "identity")
                 if identity(user_id) is None:
-                    raise NotFound(f"no identity {user_id} in the sandbox")
+                    raise UnknownReference(f"no identity {user_id} in the sandbox")
                 result = await handler(request, user_id)
             except SandboxError as exc:
                 return json_response({"error": str(exc)}, exc.status)

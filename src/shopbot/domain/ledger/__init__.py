@@ -1,9 +1,9 @@
-"""Double-entry ledger: every money movement is a balanced set of entries under one key."""
+"""Double-entry ledger: every ledger transaction is a balanced set of entries under one key."""
 
 from shopbot.domain.ledger.accounts import SystemAccount, account_kind, user_account
 from shopbot.domain.ledger.actors import SYSTEM_ACTOR, admin_actor, cli_actor
-from shopbot.domain.ledger.movements import Entry, Movement, MovementKind, transfer
-from shopbot.domain.ledger.ports import LedgerRepository, PostingResult
+from shopbot.domain.ledger.ports import LedgerRepository, PostedTransaction
+from shopbot.domain.ledger.transactions import Entry, LedgerTransaction, TransactionKind, transfer
 from shopbot.domain.ledger.verification import LedgerReport
 
 __all__ = [
@@ -11,10 +11,10 @@ __all__ = [
     "Entry",
     "LedgerReport",
     "LedgerRepository",
-    "Movement",
-    "MovementKind",
-    "PostingResult",
+    "LedgerTransaction",
+    "PostedTransaction",
     "SystemAccount",
+    "TransactionKind",
     "account_kind",
     "admin_actor",
     "cli_actor",

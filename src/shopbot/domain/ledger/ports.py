@@ -2,15 +2,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from shopbot.domain.ledger.movements import Movement
+from shopbot.domain.ledger.transactions import LedgerTransaction
 from shopbot.domain.ledger.verification import LedgerReport
 
 
 @dataclass(frozen=True, slots=True)
-class PostingResult:
+class PostedTransaction:
     transaction_id: int
     created: bool
-    """False when the idempotency key was already used: the movement was a no-op."""
+    """False when the idempotency key was already used: the transaction was a no-op."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +23,8 @@ class HistoryLine:
 
 
 class LedgerRepository(Protocol):
-    async def post(self, movement: Movement) -> PostingResult:
-        """Apply the movement once. Raises InsufficientFunds if a user balance would go
+    async def post(self, transaction: LedgerTransaction) -> PostedTransaction:
+        """Apply the transaction once. Raises InsufficientFunds if a user balance would go
         negative; the caller's transaction must then be rolled back."""
         ...
 

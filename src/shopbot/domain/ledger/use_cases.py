@@ -1,11 +1,11 @@
-"""Money movements that do not belong to an order: provider top-ups and adjustments."""
+"""Ledger transactions that do not belong to an order: provider top-ups and adjustments."""
 
 from decimal import Decimal
 
 from shopbot.domain.errors import InvalidInput, UserNotFound
 from shopbot.domain.ledger.accounts import SystemAccount, user_account
-from shopbot.domain.ledger.movements import MovementKind, transfer
-from shopbot.domain.ledger.ports import PostingResult
+from shopbot.domain.ledger.ports import PostedTransaction
+from shopbot.domain.ledger.transactions import TransactionKind, transfer
 from shopbot.domain.uow import UnitOfWork
 
 
@@ -17,7 +17,7 @@ async def credit_topup(
     provider: SystemAccount,
     idempotency_key: str,
     memo: str,
-) -> PostingResult:
+) -> PostedTransaction:
     """Credit money that arrived through a payment provider. A repeated key is a no-op.
 
     Runs inside the caller's unit of work; does not commit.
@@ -27,7 +27,7 @@ async def credit_topup(
     return await uow.ledger.post(
         transfer(
             idempotency_key,
-            MovementKind.TOPUP,
+            TransactionKind.TOPUP,
             source=provider,
             destination=user_account(user_id),
             amount=amount,
@@ -45,7 +45,7 @@ async def adjust_balance(
     reason: str,
     actor: str,
     idempotency_key: str,
-) -> PostingResult:
+) -> PostedTransaction:
     """An audited manual correction: `reason` and `actor` are stored with the posting.
 
     Runs inside the caller's unit of work; does not commit.
@@ -61,7 +61,7 @@ async def adjust_balance(
     return await uow.ledger.post(
         transfer(
             idempotency_key,
-            MovementKind.ADJUSTMENT,
+            TransactionKind.ADJUSTMENT,
             source=source,
             destination=destination,
             amount=amount,

@@ -8,6 +8,7 @@ conditional update guarded by a CHECK, and the stock reservation skips locked ro
 
 from dataclasses import dataclass
 
+from shopbot.domain import idempotency_keys
 from shopbot.domain.catalog.models import ProductKind
 from shopbot.domain.errors import (
     IdempotencyKeyReused,
@@ -19,7 +20,7 @@ from shopbot.domain.errors import (
     UserBlocked,
     UserNotFound,
 )
-from shopbot.domain.ledger import MovementKind, SystemAccount, transfer, user_account
+from shopbot.domain.ledger import SystemAccount, TransactionKind, transfer, user_account
 from shopbot.domain.orders.models import REFUNDABLE, Order, OrderStatus, initial_status
 from shopbot.domain.uow import UnitOfWork
 
@@ -88,8 +89,8 @@ async def purchase(uow: UnitOfWork, *, user_id: int, sku: str, request_key: str)
     # Last, so the shared revenue row is locked for the shortest time.
     await uow.ledger.post(
         transfer(
-            f"order:{order.id}:debit",
-            MovementKind.PURCHASE,
+            idempotency_keys.order_debit(order.id),
+            TransactionKind.PURCHASE,
             source=user_account(user_id),
             destination=SystemAccount.REVENUE,
             amount=product.price,
@@ -117,8 +118,8 @@ async def refund_order(uow: UnitOfWork, order_id: int, *, reason: str, actor: st
         raise OrderStateError(f"order {order_id} is {order.status} and cannot be refunded")
     await uow.ledger.post(
         transfer(
-            f"order:{order_id}:refund",
-            MovementKind.REFUND,
+            idempotency_keys.order_refund(order_id),
+            TransactionKind.REFUND,
             source=SystemAccount.REFUNDS,
             destination=user_account(order.user_id),
             amount=order.price,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from shopbot.domain import idempotency_keys
 from shopbot.domain.catalog.models import Product
 from shopbot.domain.errors import (
     InsufficientFunds,
@@ -53,10 +54,6 @@ class AfterTopupResult:
         return self.order is not None
 
 
-def request_key(payment_ref: str) -> str:
-    return f"after-topup:{payment_ref}"
-
-
 async def buy_after_topup(
     uow_factory: UnitOfWorkFactory, *, user_id: int, product_id: int, payment_ref: str
 ) -> AfterTopupResult:
@@ -75,7 +72,10 @@ async def buy_after_topup(
             raise NotFound(f"product {product_id} not found")
         async with uow_factory() as uow:
             bought = await purchase(
-                uow, user_id=user_id, sku=product.sku, request_key=request_key(payment_ref)
+                uow,
+                user_id=user_id,
+                sku=product.sku,
+                request_key=idempotency_keys.purchase_after_topup(payment_ref),
             )
             await uow.commit()
         order = bought.order

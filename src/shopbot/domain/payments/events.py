@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from shopbot.domain.ledger import Movement, MovementKind, SystemAccount, transfer, user_account
+from shopbot.domain import idempotency_keys
+from shopbot.domain.ledger import (
+    LedgerTransaction,
+    SystemAccount,
+    TransactionKind,
+    transfer,
+    user_account,
+)
 from shopbot.domain.payments.conversion import received_value
 from shopbot.domain.payments.models import (
     CLOSING,
@@ -51,17 +58,17 @@ async def handle_payment_event(uow: UnitOfWork, event: PaymentEvent) -> EventRes
     event_id = await uow.topups.record_event(event)
     if event_id is None:
         return EventResult(Outcome.DUPLICATE)
-    result, movement = await _apply(uow, event)
+    result, transaction = await _apply(uow, event)
     await uow.topups.set_event_outcome(event_id, result.outcome.value, result.note)
-    if movement is not None:
+    if transaction is not None:
         # Money moves last: the shared provider account row stays locked only from this
         # statement to the commit.
-        await uow.ledger.post(movement)
+        await uow.ledger.post(transaction)
     return result
 
 
-Decision = tuple[EventResult, Movement | None]
-"""What an event does to the invoice, and the money movement it calls for, if any."""
+Decision = tuple[EventResult, LedgerTransaction | None]
+"""What an event does to the invoice, and the ledger transaction it calls for, if any."""
 
 
 async def _apply(uow: UnitOfWork, event: PaymentEvent) -> Decision:
@@ -146,16 +153,16 @@ async def _credit(
     )
     if credited is None:  # a concurrent report credited it first
         return EventResult(Outcome.IGNORED, invoice, note="credited concurrently"), None
-    movement = transfer(
-        f"heleket:{invoice.uuid or event.uuid}:credit",
-        MovementKind.TOPUP,
+    transaction = transfer(
+        idempotency_keys.heleket_credit(invoice.uuid or event.uuid),
+        TransactionKind.TOPUP,
         source=SystemAccount.HELEKET,
         destination=user_account(invoice.user_id),
         amount=value,
         memo=f"Heleket {status} {invoice.order_id}",
     )
     result = EventResult(Outcome.APPLIED, credited, credited=value, underpaid=underpaid, note=note)
-    return result, movement
+    return result, transaction
 
 
 async def _settle_refund(uow: UnitOfWork, invoice: TopupInvoice, status: GatewayStatus) -> Decision:
@@ -170,21 +177,21 @@ async def _settle_refund(uow: UnitOfWork, invoice: TopupInvoice, status: Gateway
     await uow.topups.set_gateway_status(invoice.id, status.value)
     amount = settled.refund_amount
     if paid:  # the held money has left for the payer's wallet
-        movement = transfer(
-            f"heleket:{invoice.uuid}:refund",
-            MovementKind.PROVIDER_REFUND,
+        transaction = transfer(
+            idempotency_keys.heleket_refund_paid(invoice.uuid),
+            TransactionKind.PROVIDER_REFUND,
             source=SystemAccount.HELEKET_REFUNDS,
             destination=SystemAccount.HELEKET,
             amount=amount,
             memo=f"Heleket refund of {invoice.order_id} paid",
         )
     else:  # the hold goes back to the user's balance
-        movement = transfer(
-            f"heleket:{invoice.uuid}:refund-release",
-            MovementKind.PROVIDER_REFUND,
+        transaction = transfer(
+            idempotency_keys.heleket_refund_release(invoice.uuid),
+            TransactionKind.PROVIDER_REFUND,
             source=SystemAccount.HELEKET_REFUNDS,
             destination=user_account(invoice.user_id),
             amount=amount,
             memo=f"Heleket refund of {invoice.order_id} failed; balance restored",
         )
-    return EventResult(Outcome.APPLIED, settled, refund=target), movement
+    return EventResult(Outcome.APPLIED, settled, refund=target), transaction

@@ -12,8 +12,9 @@ refund the balance is restored and an operator settles by hand.
 import re
 from decimal import Decimal
 
+from shopbot.domain import idempotency_keys
 from shopbot.domain.errors import InvalidInput, NotFound, OrderStateError
-from shopbot.domain.ledger import MovementKind, SystemAccount, transfer, user_account
+from shopbot.domain.ledger import SystemAccount, TransactionKind, transfer, user_account
 from shopbot.domain.money import parse_positive_amount
 from shopbot.domain.payments.gateway import GatewayRejected, GatewayUnauthorized, PaymentGateway
 from shopbot.domain.payments.models import InvoiceState, RefundState, TopupInvoice
@@ -87,8 +88,8 @@ async def request_refund(
             raise OrderStateError(f"a refund of {order_id} was already {invoice.refund_state}")
         await uow.ledger.post(
             transfer(
-                f"heleket:{invoice.uuid}:refund-hold",
-                MovementKind.PROVIDER_REFUND,
+                idempotency_keys.heleket_refund_hold(invoice.uuid),
+                TransactionKind.PROVIDER_REFUND,
                 source=user_account(invoice.user_id),
                 destination=SystemAccount.HELEKET_REFUNDS,
                 amount=value,
@@ -118,8 +119,8 @@ async def _release(
         if released is not None:
             await uow.ledger.post(
                 transfer(
-                    f"heleket:{invoice.uuid}:refund-release",
-                    MovementKind.PROVIDER_REFUND,
+                    idempotency_keys.heleket_refund_release(invoice.uuid),
+                    TransactionKind.PROVIDER_REFUND,
                     source=SystemAccount.HELEKET_REFUNDS,
                     destination=user_account(invoice.user_id),
                     amount=value,

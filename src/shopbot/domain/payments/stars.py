@@ -4,7 +4,7 @@ The invoice's payload names the payer, the amount in the shop currency, the prod
 buy afterwards (if any) and the Stars price, so both the pre-checkout answer and the
 credit are decided from what Telegram hands back, without state kept between them.
 
-A payment is a `star_payments` row (UNIQUE charge id) plus the ledger movement
+A payment is a `star_payments` row (UNIQUE charge id) plus the ledger transaction
 `stars:<charge id>` (provider:stars → user), in one transaction: a redelivered
 `successful_payment` finds the row and changes nothing, and 50 concurrent deliveries of
 one charge wait on the UNIQUE index and credit once.
@@ -21,10 +21,22 @@ from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Protocol
 
+from shopbot.domain import idempotency_keys
 from shopbot.domain.errors import DomainError, InvalidAmount, NotFound, OrderStateError
 from shopbot.domain.ids import is_id
-from shopbot.domain.ledger import Movement, MovementKind, SystemAccount, transfer, user_account
-from shopbot.domain.money import MINOR_UNIT, parse_positive_amount
+from shopbot.domain.ledger import (
+    LedgerTransaction,
+    SystemAccount,
+    TransactionKind,
+    transfer,
+    user_account,
+)
+from shopbot.domain.money import (
+    MINOR_UNIT,
+    from_minor_units,
+    parse_positive_amount,
+    to_minor_units,
+)
 
 # Defined beside the other payment models (the repository port names them); re-exported
 # here, where the Stars flow's callers look for them.
@@ -73,8 +85,9 @@ class StarsPayload:
     stars: int
 
     def encode(self) -> str:
-        cents = int(self.amount * 100)
-        text = f"st1:{self.user_id}:{cents}:{self.product_id or 0}:{self.stars}"
+        text = (
+            f"st1:{self.user_id}:{to_minor_units(self.amount)}:{self.product_id or 0}:{self.stars}"
+        )
         assert len(text.encode()) <= MAX_PAYLOAD_BYTES
         return text
 
@@ -83,10 +96,10 @@ class StarsPayload:
         match = _PAYLOAD.match(text or "")
         if match is None:
             return None
-        user_id, cents, product_id, stars = (int(part) for part in match.groups())
+        user_id, amount, product_id, stars = (int(part) for part in match.groups())
         if not is_id(user_id) or (product_id and not is_id(product_id)):
             return None  # forged: no stored id is that large
-        return cls(user_id, Decimal(cents) / 100, product_id or None, stars)
+        return cls(user_id, from_minor_units(amount), product_id or None, stars)
 
 
 def invoice_payload(
@@ -204,8 +217,8 @@ async def credit_star_payment(
     if amount > 0:
         await uow.ledger.post(
             transfer(
-                f"stars:{charge_id}",
-                MovementKind.TOPUP,
+                idempotency_keys.stars_credit(charge_id),
+                TransactionKind.TOPUP,
                 source=SystemAccount.STARS,
                 destination=user_account(user_id),
                 amount=amount,
@@ -301,10 +314,10 @@ async def refund_star_payment(
     return StarRefundResult(done or payment, StarRefundOutcome.REFUNDED)
 
 
-def _hold(payment: StarPayment, actor: str) -> Movement:
+def _hold(payment: StarPayment, actor: str) -> LedgerTransaction:
     return transfer(
-        f"stars:{payment.charge_id}:refund",
-        MovementKind.PROVIDER_REFUND,
+        idempotency_keys.stars_refund_hold(payment.charge_id),
+        TransactionKind.PROVIDER_REFUND,
         source=user_account(payment.user_id),
         destination=SystemAccount.STARS,
         amount=payment.amount,
@@ -323,8 +336,8 @@ async def _release(uow_factory: UnitOfWorkFactory, payment: StarPayment, actor: 
         if released is not None and payment.amount > 0:
             await uow.ledger.post(
                 transfer(
-                    f"stars:{payment.charge_id}:refund-release",
-                    MovementKind.PROVIDER_REFUND,
+                    idempotency_keys.stars_refund_release(payment.charge_id),
+                    TransactionKind.PROVIDER_REFUND,
                     source=SystemAccount.STARS,
                     destination=user_account(payment.user_id),
                     amount=payment.amount,

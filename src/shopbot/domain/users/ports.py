@@ -15,9 +15,10 @@ class UserRepository(Protocol):
         language: str,
         referrer_id: int | None = None,
     ) -> User:
-        """Create the user or refresh the username; the referrer is stored only once,
-        on first registration, and never points at the user itself. A user who was
-        marked unreachable is reachable again: they just wrote to the bot."""
+        """Create the user or refresh the username; `referrer_id` is stored as given
+        when the user is created and never changed afterwards (which referrer may be
+        given is `domain.users.referrals`'s rule, applied by `register_user`). A user
+        who was marked unreachable is reachable again: they just wrote to the bot."""
         ...
 
     async def set_language(self, user_id: int, language: str) -> None: ...

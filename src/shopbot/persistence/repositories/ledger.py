@@ -5,8 +5,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopbot.domain.errors import IdempotencyKeyReused, InsufficientFunds
 from shopbot.domain.ledger.accounts import AccountKind, account_kind, user_id_of
-from shopbot.domain.ledger.movements import Entry, Movement
-from shopbot.domain.ledger.ports import HistoryLine, PostingResult
+from shopbot.domain.ledger.ports import HistoryLine, PostedTransaction
+from shopbot.domain.ledger.transactions import Entry, LedgerTransaction
 from shopbot.domain.ledger.verification import BalanceMismatch, LedgerReport
 from shopbot.persistence.models import AccountRow, LedgerEntryRow, LedgerTransactionRow
 from shopbot.persistence.repositories._sql import insert_or_ignore, upsert
@@ -17,22 +17,22 @@ class SqlLedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def post(self, movement: Movement) -> PostingResult:
+    async def post(self, transaction: LedgerTransaction) -> PostedTransaction:
         claim = (
             insert_or_ignore(self._session, LedgerTransactionRow, conflict_on=["idempotency_key"])
             .values(
-                idempotency_key=movement.idempotency_key,
-                kind=movement.kind.value,
-                memo=movement.memo,
-                actor=movement.actor,
+                idempotency_key=transaction.idempotency_key,
+                kind=transaction.kind.value,
+                memo=transaction.memo,
+                actor=transaction.actor,
                 created_at=utcnow(),
             )
             .returning(LedgerTransactionRow.id)
         )
         transaction_id = (await self._session.execute(claim)).scalar_one_or_none()
         if transaction_id is None:
-            return await self._repeat(movement)
-        ordered = movement.in_lock_order()
+            return await self._repeat(transaction)
+        ordered = transaction.in_lock_order()
         shared = [e for e in ordered if account_kind(e.account) is not AccountKind.USER]
         account_ids = {}
         for entry in ordered:
@@ -49,21 +49,21 @@ class SqlLedgerRepository:
             for e in ordered
         ]
         await self._session.execute(insert(LedgerEntryRow), rows)
-        # The shared system rows (revenue, provider clearing) are what every movement
+        # The shared system rows (revenue, provider clearing) are what every transaction
         # touches: they are updated last, so each stays locked only until the commit.
         for entry in shared:
             await self._apply(entry)
-        return PostingResult(transaction_id=transaction_id, created=True)
+        return PostedTransaction(transaction_id=transaction_id, created=True)
 
-    async def _repeat(self, movement: Movement) -> PostingResult:
-        """The first posting under the movement's key, if it is the same operation.
+    async def _repeat(self, transaction: LedgerTransaction) -> PostedTransaction:
+        """The first posting under the transaction's key, if it is the same operation.
 
         Same operation: the same kind and the same amount on each account (memo and actor
         are descriptions and may differ). Anything else raises IdempotencyKeyReused naming
         what the key was used for. A concurrent twin that held the key is committed by now
         (PostgreSQL made our INSERT wait for it), so its entries are visible here.
         """
-        key = movement.idempotency_key
+        key = transaction.idempotency_key
         first = await self._session.execute(
             select(LedgerTransactionRow.id, LedgerTransactionRow.kind).where(
                 LedgerTransactionRow.idempotency_key == key
@@ -78,11 +78,11 @@ class SqlLedgerRepository:
             .where(LedgerEntryRow.transaction_id == row.id)
         )
         stored = {code: amount for code, amount in entries}
-        asked = {entry.account: entry.amount for entry in movement.entries}
-        if row.kind != movement.kind.value or stored != asked:
+        asked = {entry.account: entry.amount for entry in transaction.entries}
+        if row.kind != transaction.kind.value or stored != asked:
             moves = ", ".join(f"{code} {amount:+}" for code, amount in sorted(stored.items()))
             raise IdempotencyKeyReused(key, f"{row.kind} #{row.id} ({moves})")
-        return PostingResult(transaction_id=row.id, created=False)
+        return PostedTransaction(transaction_id=row.id, created=False)
 
     async def _account_id(self, code: str) -> int:
         """The account's id without locking its row; created (balance 0) on first use."""

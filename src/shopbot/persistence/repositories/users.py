@@ -44,13 +44,7 @@ class SqlUserRepository:
         language: str,
         referrer_id: int | None = None,
     ) -> User:
-        # An impossible id would fail in SQL (int64 overflow): it names no one.
-        if referrer_id is not None and (
-            referrer_id == user_id
-            or not is_id(referrer_id)
-            or await self._session.get(UserRow, referrer_id) is None
-        ):
-            referrer_id = None
+        # Inserted once: a known user keeps the referrer stored at first registration.
         now = utcnow()
         await self._session.execute(
             insert_or_ignore(self._session, UserRow, conflict_on=["id"]).values(

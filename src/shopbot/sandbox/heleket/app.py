@@ -14,7 +14,7 @@ def create_app(config: EmulatorConfig) -> FastAPI:
     """The API (/v1), the hosted page (/pay/{uuid}) and the control API (/sandbox).
 
     The `Emulator` is at `app.state.emulator` for in-process tests
-    (e.g. `await app.state.emulator.dispatcher.wait_idle(5)`).
+    (e.g. `await app.state.emulator.webhooks.wait_idle(5)`).
     """
     if not config.merchants:
         raise ValueError("the emulator needs at least one merchant")

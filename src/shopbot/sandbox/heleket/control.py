@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from shopbot.sandbox.heleket import payloads
 from shopbot.sandbox.heleket.config import ManualClock
-from shopbot.sandbox.heleket.emulator import Emulator, NotFound
+from shopbot.sandbox.heleket.emulator import Emulator, UnknownInvoice
 from shopbot.sandbox.heleket.state import BusinessError, Invoice
 from shopbot.sandbox.heleket.validation import to_bool, to_decimal
 
@@ -95,7 +95,7 @@ def build_router(emulator: Emulator) -> APIRouter:
             else:
                 outcome = str(data.get("outcome", ""))
                 invoice = emulator.refund_outcome(uuid, outcome, deliver=deliver)
-        except NotFound:
+        except UnknownInvoice:
             return JSONResponse({"error": f"invoice {uuid} not found"}, 404)
         except BadRequest as exc:
             return JSONResponse({"error": str(exc)}, 400)
@@ -121,7 +121,7 @@ def build_router(emulator: Emulator) -> APIRouter:
     async def invoice(uuid: str) -> JSONResponse:
         try:
             return JSONResponse(snapshot(emulator, emulator.invoice(uuid)))
-        except NotFound:
+        except UnknownInvoice:
             return JSONResponse({"error": f"invoice {uuid} not found"}, 404)
 
     @router.get("/invoices")
@@ -132,12 +132,12 @@ def build_router(emulator: Emulator) -> APIRouter:
 
     @router.get("/deliveries")
     async def deliveries(uuid: str | None = None) -> JSONResponse:
-        attempts = emulator.dispatcher.attempts
+        attempts = emulator.webhooks.attempts
         return JSONResponse([a for a in attempts if uuid is None or a.get("uuid") == uuid])
 
     @router.get("/webhooks")
     async def webhooks_state() -> JSONResponse:
-        return JSONResponse({"paused": emulator.paused, "pending": emulator.dispatcher.pending})
+        return JSONResponse({"paused": emulator.paused, "pending": emulator.webhooks.pending})
 
     @router.post("/webhooks")
     async def webhooks(request: Request) -> JSONResponse:
@@ -146,13 +146,13 @@ def build_router(emulator: Emulator) -> APIRouter:
             emulator.paused = flag(await json_body(request), "paused", emulator.paused)
         except BadRequest as exc:
             return JSONResponse({"error": str(exc)}, 400)
-        return JSONResponse({"paused": emulator.paused, "pending": emulator.dispatcher.pending})
+        return JSONResponse({"paused": emulator.paused, "pending": emulator.webhooks.pending})
 
     @router.get("/settle")
     async def settle(seconds: float = Query(10.0, alias="timeout")) -> JSONResponse:
         """Waits until no webhook is queued or being retried (504 if `timeout` passes)."""
-        settled = await emulator.dispatcher.wait_idle(seconds)
-        body = {"settled": settled, "pending": emulator.dispatcher.pending}
+        settled = await emulator.webhooks.wait_idle(seconds)
+        body = {"settled": settled, "pending": emulator.webhooks.pending}
         return JSONResponse(body, 200 if settled else 504)
 
     @router.post("/clock/advance")

@@ -28,7 +28,10 @@ class Job:
     meta: dict[str, Any]
 
 
-class Dispatcher:
+class WebhookDelivery:
+    """Sends the emulator's webhooks: queued per invoice, retried with backoff, every
+    attempt recorded in `attempts`."""
+
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.attempts: list[dict[str, Any]] = []

@@ -12,13 +12,13 @@ from typing import Any
 from shopbot.adapters.heleket.signature import signed_webhook_body
 from shopbot.sandbox.heleket import payloads
 from shopbot.sandbox.heleket.config import EmulatorConfig
-from shopbot.sandbox.heleket.delivery import Dispatcher
+from shopbot.sandbox.heleket.delivery import WebhookDelivery
 from shopbot.sandbox.heleket.state import REFUNDABLE, BusinessError, Invoice, InvoiceStore, Webhook
 
 REFUND_OUTCOMES = ("paid", "fail", "hold")
 
 
-class NotFound(Exception):
+class UnknownInvoice(Exception):
     """No invoice with that uuid (control API / page)."""
 
 
@@ -26,7 +26,7 @@ class Emulator:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.store = InvoiceStore(config)
-        self.dispatcher = Dispatcher(config)
+        self.webhooks = WebhookDelivery(config)
         self.paused = False  # while True, every webhook is lost (not sent, not retried)
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -42,7 +42,7 @@ class Emulator:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
-        await self.dispatcher.close()
+        await self.webhooks.close()
 
     async def _sweep(self, interval: float) -> None:
         while True:
@@ -76,7 +76,7 @@ class Emulator:
             )
             if send and invoice.url_callback:
                 body = signed_webhook_body(hook.payload, self.key(invoice.merchant_id, hook.kind))
-                self.dispatcher.enqueue(
+                self.webhooks.enqueue(
                     invoice.uuid,
                     invoice.url_callback,
                     body,
@@ -95,7 +95,7 @@ class Emulator:
         self.expire_due()
         invoice = self.store.get(uuid)
         if invoice is None:
-            raise NotFound(uuid)
+            raise UnknownInvoice(uuid)
         return invoice
 
     # --- payer / control actions ---------------------------------------------------------
@@ -174,7 +174,7 @@ class Emulator:
         payload = synthetic(kind, status, fields, invoice, self.config)
         body = signed_webhook_body(payload, self.key(merchant_id, "payment"))
         group = f"test-{secrets.token_hex(8)}"
-        self.dispatcher.enqueue(
+        self.webhooks.enqueue(
             group,
             fields["url_callback"],
             body,

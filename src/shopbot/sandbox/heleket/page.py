@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shopbot.sandbox.heleket import payloads
-from shopbot.sandbox.heleket.emulator import Emulator, NotFound
+from shopbot.sandbox.heleket.emulator import Emulator, UnknownInvoice
 from shopbot.sandbox.heleket.state import PAYABLE, BusinessError, Invoice
 from shopbot.sandbox.heleket.validation import to_decimal
 
@@ -128,7 +128,7 @@ def build_router(emulator: Emulator) -> APIRouter:
     async def page(uuid: str, msg: str | None = None) -> HTMLResponse:
         try:
             invoice = emulator.invoice(uuid)
-        except NotFound:
+        except UnknownInvoice:
             return HTMLResponse(_document("Not found", "<h1>Invoice not found</h1>"), 404)
         return HTMLResponse(render(emulator, invoice, msg))
 
@@ -154,7 +154,7 @@ def build_router(emulator: Emulator) -> APIRouter:
                     message = f"Sent {payloads.money(amount)} {invoice.payer_currency}."
             else:
                 message = f"Unknown action {action!r}."
-        except NotFound:
+        except UnknownInvoice:
             return HTMLResponse(_document("Not found", "<h1>Invoice not found</h1>"), 404)
         except BusinessError as exc:
             message = str(exc)

@@ -12,9 +12,9 @@ from shopbot.sandbox.telegram.state import (
     CallbackQuery,
     Conflict,
     Message,
-    NotFound,
     PaymentOutcome,
     SandboxError,
+    UnknownReference,
     User,
 )
 
@@ -28,9 +28,9 @@ __all__ = [
     "Emulator",
     "EmulatorConfig",
     "Message",
-    "NotFound",
     "PaymentOutcome",
     "SandboxError",
+    "UnknownReference",
     "User",
     "create_app",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 
 from shopbot.sandbox.telegram.api_files import image_size
 from shopbot.sandbox.telegram.formatting import detect, strip
-from shopbot.sandbox.telegram.state import Message, NotFound, SandboxError
+from shopbot.sandbox.telegram.state import Message, SandboxError, UnknownReference
 from shopbot.sandbox.telegram.users import UserActions
 
 ALBUM_SIZE = range(2, 11)
@@ -53,7 +53,7 @@ class AlbumActions(UserActions):
             raise SandboxError("an album item cannot be empty")
         state, _, chat = self._active_chat(user_id, bot)
         if reply_to is not None and chat.find(reply_to) is None:
-            raise NotFound(f"no message {reply_to} in chat {user_id}")
+            raise UnknownReference(f"no message {reply_to} in chat {user_id}")
         contents = [self._album_content(item) for item in items]
         group = str(secrets.randbits(62))
         messages = []

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from shopbot.sandbox.telegram.state import NotFound, SandboxError
+from shopbot.sandbox.telegram.state import SandboxError, UnknownReference
 
 if TYPE_CHECKING:
     from shopbot.sandbox.telegram.emulator import Emulator
@@ -202,7 +202,7 @@ def setup(app: web.Application, emu: "Emulator") -> None:
     async def file(request: web.Request) -> Any:
         stored = emu.files.get(request.match_info["id"])
         if stored is None:
-            raise NotFound(f"no file {request.match_info['id']}")
+            raise UnknownReference(f"no file {request.match_info['id']}")
         return web.Response(body=stored.content, content_type=stored.mime_type)
 
     async def idle(request: web.Request) -> Any:

@@ -15,9 +15,9 @@ from shopbot.sandbox.telegram.state import (
     Call,
     Chat,
     Message,
-    NotFound,
     Signal,
     StoredFile,
+    UnknownReference,
     Update,
     User,
     too_many_requests,
@@ -60,7 +60,7 @@ class Core:
         for bot in self.bots.values():
             if ref in (bot.token, bot.username, bot.id, str(bot.id), f"@{bot.username}"):
                 return bot
-        raise NotFound(f"no bot {ref!r}")
+        raise UnknownReference(f"no bot {ref!r}")
 
     def create_user(
         self,
@@ -93,7 +93,7 @@ class Core:
 
     def user(self, user_id: int) -> User:
         if user_id not in self.users:
-            raise NotFound(f"no user {user_id}")
+            raise UnknownReference(f"no user {user_id}")
         return self.users[user_id]
 
     def open_chat(self, bot: BotState, user: User) -> Chat:
@@ -106,7 +106,7 @@ class Core:
     def chat(self, chat_id: int, *, bot: str | int | None = None) -> Chat:
         chat = self.bot(bot).chats.get(chat_id)
         if chat is None:
-            raise NotFound(f"no chat {chat_id}")
+            raise UnknownReference(f"no chat {chat_id}")
         return chat
 
     # --- JSON of API objects -------------------------------------------------------------

@@ -21,8 +21,8 @@ from shopbot.sandbox.telegram.state import (
     Chat,
     Conflict,
     Message,
-    NotFound,
     SandboxError,
+    UnknownReference,
 )
 
 GROUP_TYPES = ("group", "supergroup", "channel")
@@ -101,7 +101,7 @@ class GroupActions(Core):
     def group(self, chat_id: int, *, bot: str | int | None = None) -> Chat:
         chat = self.bot(bot).chats.get(chat_id)
         if chat is None or chat.type == "private":
-            raise NotFound(f"the bot is in no group {chat_id}")
+            raise UnknownReference(f"the bot is in no group {chat_id}")
         return chat
 
     def send_group_text(
@@ -124,14 +124,14 @@ class GroupActions(Core):
         if not text or len(text) > 4096:
             raise SandboxError("a message is 1-4096 characters")
         if reply_to is not None and chat.find(reply_to) is None:
-            raise NotFound(f"no message {reply_to} in chat {chat_id}")
+            raise UnknownReference(f"no message {reply_to} in chat {chat_id}")
         fields: dict[str, Any] = {"text": text, "entities": detect(text, [])}
         if chat.type == "channel":
             fields["sender_chat"] = self.chat_json(chat_id)
         elif as_chat is not None:
             sender = self.groups.get(as_chat)
             if sender is None or sender["type"] not in ("channel", "supergroup", "group"):
-                raise NotFound(f"no group or channel {as_chat}")
+                raise UnknownReference(f"no group or channel {as_chat}")
             fields["sender_chat"] = dict(sender)
             fields["from_user"] = GROUP_ANONYMOUS_BOT if as_chat == chat_id else CHANNEL_BOT
         else:
@@ -173,7 +173,7 @@ class GroupActions(Core):
             raise SandboxError(f"user {user_id} is not a member of chat {chat_id}")
         message = chat.find(message_id)
         if message is None or message.sender != "bot":
-            raise NotFound(f"no bot message {message_id} in chat {chat_id}")
+            raise UnknownReference(f"no bot message {message_id} in chat {chat_id}")
         if find_button(message.reply_markup, callback_data) is None:
             raise SandboxError(f"message {message_id} has no button with data {callback_data!r}")
         query_id = str(secrets.randbits(63))

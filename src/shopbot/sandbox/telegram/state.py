@@ -57,7 +57,10 @@ class SandboxError(Exception):
     status = 400
 
 
-class NotFound(SandboxError):
+class UnknownReference(SandboxError):
+    """A user, bot, chat, message, callback query or file that the emulator has no record
+    of (control API: 404); the domain's NotFound is another thing."""
+
     status = 404
 
 

@@ -16,11 +16,11 @@ from shopbot.sandbox.telegram.state import (
     Chat,
     Conflict,
     Message,
-    NotFound,
     Payment,
     PaymentOutcome,
     PreCheckout,
     SandboxError,
+    UnknownReference,
     User,
 )
 
@@ -60,7 +60,7 @@ class UserActions(Core):
             raise SandboxError("a message is at most 4096 UTF-16 code units")
         state, _, chat = self._active_chat(user_id, bot)
         if reply_to is not None and chat.find(reply_to) is None:
-            raise NotFound(f"no message {reply_to} in chat {user_id}")
+            raise UnknownReference(f"no message {reply_to} in chat {user_id}")
         keyboard = chat.reply_keyboard or {}
         if keyboard.get("one_time_keyboard") and any(
             button.get("text") == text for row in keyboard["keyboard"] for button in row
@@ -78,7 +78,7 @@ class UserActions(Core):
         state, user, chat = self._active_chat(user_id, bot)
         message = chat.find(message_id)
         if message is None or message.sender != "bot":
-            raise NotFound(f"no bot message {message_id} in chat {user_id}")
+            raise UnknownReference(f"no bot message {message_id} in chat {user_id}")
         if find_button(message.reply_markup, callback_data) is None:
             raise SandboxError(f"message {message_id} has no button with data {callback_data!r}")
         query = CallbackQuery(_query_id(), user_id, chat.id, message_id, callback_data)
@@ -97,7 +97,7 @@ class UserActions(Core):
         """The callback query; `.answered`, `.text`, `.show_alert`, `.url` once answered."""
         query = self.bot(bot).callback_queries.get(query_id)
         if query is None:
-            raise NotFound(f"no callback query {query_id}")
+            raise UnknownReference(f"no callback query {query_id}")
         return query
 
     async def wait_callback_answer(
@@ -155,7 +155,7 @@ class UserActions(Core):
             raise SandboxError("latitude must be in [-90, 90] and longitude in [-180, 180]")
         state, _, chat = self._active_chat(user_id, bot)
         if reply_to is not None and chat.find(reply_to) is None:
-            raise NotFound(f"no message {reply_to} in chat {user_id}")
+            raise UnknownReference(f"no message {reply_to} in chat {user_id}")
         location = {"latitude": float(latitude), "longitude": float(longitude)}
         return self._from_user(state, chat, location=location, reply_to_message_id=reply_to)
 
@@ -173,7 +173,7 @@ class UserActions(Core):
         state, user, chat = self._active_chat(user_id, bot)
         invoice = chat.find(message_id)
         if invoice is None or invoice.sender != "bot" or invoice.invoice is None:
-            raise NotFound(f"no invoice message {message_id} in chat {user_id}")
+            raise UnknownReference(f"no invoice message {message_id} in chat {user_id}")
         if invoice.extra.get("paid_charge_id"):
             raise Conflict(f"invoice message {message_id} is already paid")
         answer: asyncio.Future[tuple[bool, str | None]] = asyncio.get_running_loop().create_future()
@@ -272,7 +272,7 @@ class UserActions(Core):
         state, user = self.bot(bot), self.user(user_id)
         chat = state.chats.get(user_id)
         if chat is None:
-            raise NotFound(f"user {user_id} never opened a chat with the bot")
+            raise UnknownReference(f"user {user_id} never opened a chat with the bot")
         if chat.blocked == blocked:
             return
         chat.blocked = blocked

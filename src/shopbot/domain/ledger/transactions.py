@@ -1,4 +1,4 @@
-"""A movement: a balanced set of entries, applied at most once per idempotency key."""
+"""A ledger transaction: a balanced set of entries, applied at most once per idempotency key."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,7 +11,7 @@ from shopbot.domain.money import parse_amount, parse_positive_amount
 MAX_KEY_LENGTH = 200
 
 
-class MovementKind(StrEnum):
+class TransactionKind(StrEnum):
     TOPUP = "topup"
     PURCHASE = "purchase"
     REFUND = "refund"
@@ -26,9 +26,9 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
-class Movement:
+class LedgerTransaction:
     idempotency_key: str
-    kind: MovementKind
+    kind: TransactionKind
     entries: tuple[Entry, ...]
     memo: str = ""
     actor: str = "system"
@@ -37,21 +37,21 @@ class Movement:
         if not 0 < len(self.idempotency_key) <= MAX_KEY_LENGTH:
             raise UnbalancedTransaction(f"idempotency key must be 1..{MAX_KEY_LENGTH} characters")
         if len(self.entries) < 2:
-            raise UnbalancedTransaction("a movement needs at least two entries")
+            raise UnbalancedTransaction("a transaction needs at least two entries")
         accounts = [entry.account for entry in self.entries]
         if len(set(accounts)) != len(accounts):
-            raise UnbalancedTransaction("an account may appear only once in a movement")
+            raise UnbalancedTransaction("an account may appear only once in a transaction")
         for entry in self.entries:
             if parse_amount(entry.amount) == 0:
                 raise UnbalancedTransaction("entries must move a non-zero amount")
         if sum((entry.amount for entry in self.entries), Decimal(0)) != 0:
-            raise UnbalancedTransaction("entries of a movement must sum to zero")
+            raise UnbalancedTransaction("entries of a transaction must sum to zero")
 
     def in_lock_order(self) -> tuple[Entry, ...]:
         """Entries in the one global order every transaction locks accounts in.
 
         User accounts come first and the shared system accounts last, so the hot system
-        rows are held for the shortest time and no two movements can deadlock.
+        rows are held for the shortest time and no two transactions can deadlock.
         """
         return tuple(
             sorted(
@@ -63,16 +63,16 @@ class Movement:
 
 def transfer(
     idempotency_key: str,
-    kind: MovementKind,
+    kind: TransactionKind,
     *,
     source: str,
     destination: str,
     amount: Decimal,
     memo: str = "",
     actor: str = "system",
-) -> Movement:
+) -> LedgerTransaction:
     value = parse_positive_amount(amount)
-    return Movement(
+    return LedgerTransaction(
         idempotency_key=idempotency_key,
         kind=kind,
         entries=(Entry(source, -value), Entry(destination, value)),
