@@ -32,6 +32,20 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1;
   [ -n "${TEST_POSTGRES_URL:-}" ] || exit 1
 fi
 
+# `make test` runs 4 pytest workers, each with its own database, and some tests open 50
+# connections at once to prove concurrency is settled by PostgreSQL: 100 (the default) runs
+# out ("too many clients already"). Only the local test cluster is raised, and only once.
+PG_MIN_CONNECTIONS=400
+connections=$(psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'show max_connections' 2>/dev/null || echo 0)
+if [ -z "${TEST_POSTGRES_URL:-}" ] && [ "$connections" -lt "$PG_MIN_CONNECTIONS" ]; then
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  log "raising PostgreSQL max_connections from $connections to $PG_MIN_CONNECTIONS (restart)"
+  psql -h 127.0.0.1 -U postgres -d postgres -Atqc "ALTER SYSTEM SET max_connections = $PG_MIN_CONNECTIONS" >/dev/null
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+  for _ in $(seq 1 30); do postgres_up && break; sleep 1; done
+  postgres_up || { log "PostgreSQL did not come back after the restart"; exit 1; }
+fi
+
 if ! redis_up; then
   command -v redis-server >/dev/null || { log "installing Redis"; apt_install redis-server redis-tools; }
   log "starting Redis"

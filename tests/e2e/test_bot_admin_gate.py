@@ -5,6 +5,7 @@ one callback data that its own filter accepts is made up; the real aiogram bot t
 it from the Telegram emulator, and the fallback's short help is all the customer sees.
 """
 
+import enum
 import itertools
 import secrets
 from collections.abc import Iterator
@@ -56,6 +57,11 @@ def _constants(rule: MagicFilter | None) -> list[Any]:
 def _candidates(annotation: Any, constants: list[Any]) -> list[Any]:
     if annotation is bool or bool in getattr(annotation, "__args__", ()):
         return [True, False]
+    kinds = (annotation, *getattr(annotation, "__args__", ()))
+    enums = [k for k in kinds if isinstance(k, type) and issubclass(k, enum.Enum)]
+    if enums:  # an action field (a StrEnum): the filter's own members first
+        members = list(enums[0])
+        return [*(c for c in constants if c in members), *members]
     text = [c for c in constants if isinstance(c, str)]
     if annotation is str:
         return [*text, "x", ""]
