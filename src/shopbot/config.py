@@ -81,7 +81,11 @@ class Settings(BaseSettings):
         """NAME_FILE (config_files.py) beside the environment and .env, which it consults
         to refuse NAME set twice."""
         files = SecretFilesSource(
-            settings_cls, FILE_SETTINGS, (env_settings, dotenv_settings), SettingsProblem
+            settings_cls,
+            FILE_SETTINGS,
+            (env_settings, dotenv_settings),
+            SettingsProblem,
+            placeholder=is_placeholder,
         )
         return init_settings, files, env_settings, dotenv_settings, file_secret_settings
 

@@ -2,11 +2,12 @@
 secrets), for the settings that hold secrets (`FILE_SETTINGS` in config.py).
 
 The file's content is the value, one trailing newline stripped. NAME_FILE may come from
-the environment or `.env`. Setting NAME as well is refused, as is a file that cannot be
-read; the message names the variable and the path, never the content.
+the environment or `.env`. Setting NAME as well is refused (unless NAME holds a placeholder
+such as `changeme`, as a `.env` copied from `.env.example` does: the file wins then), as is
+a file that cannot be read; the message names the variable and the path, never the content.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 class SecretFilesSource(PydanticBaseSettingsSource):
     """Settings source: reads `<field>_FILE` for each of `fields` from the variables of
     `sources` (the environment and .env sources, already loaded by pydantic-settings).
-    Raises `problem(message)` for NAME together with NAME_FILE, or an unreadable file."""
+    Raises `problem(message)` for NAME (unless `placeholder(NAME)`) together with
+    NAME_FILE, or an unreadable file."""
 
     def __init__(
         self,
@@ -25,11 +27,13 @@ class SecretFilesSource(PydanticBaseSettingsSource):
         fields: Iterable[str],
         sources: Iterable[PydanticBaseSettingsSource],
         problem: type[Exception],
+        placeholder: Callable[[str], bool] = lambda _: False,
     ) -> None:
         super().__init__(settings_cls)
         self._fields = tuple(fields)
         self._variables = [variables_of(source) for source in sources]
         self._problem = problem
+        self._placeholder = placeholder
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # __call__ reads everything at once
@@ -41,7 +45,8 @@ class SecretFilesSource(PydanticBaseSettingsSource):
             if path is None:
                 continue
             name = field.upper()
-            if self._first(field) is not None:
+            plain = self._first(field)
+            if plain is not None and not self._placeholder(plain):
                 raise self._problem(f"{name} and {name}_FILE are both set; set only one of them")
             values[field] = self._read(name, path)
         return values

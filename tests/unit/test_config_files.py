@@ -115,6 +115,19 @@ def test_the_value_in_dotenv_and_its_file_in_the_environment_are_refused(
         Settings(_env_file=env_file)
 
 
+def test_a_placeholder_copied_from_env_example_gives_way_to_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env_file = tmp_path / "settings.env"  # as `cp .env.example .env` leaves it
+    env_file.write_text("TELEGRAM_TOKEN=changeme\nHELEKET_API_KEY=changeme\n")
+    monkeypatch.setenv("TELEGRAM_TOKEN_FILE", secret_file(tmp_path, TOKEN))
+
+    loaded = Settings(_env_file=env_file)
+
+    assert loaded.telegram_token is not None
+    assert loaded.telegram_token.get_secret_value() == TOKEN
+
+
 def test_an_unreadable_file_names_the_variable_and_path(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

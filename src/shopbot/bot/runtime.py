@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from shopbot.bot.context import BotContext
 from shopbot.config import require_secrets
+from shopbot.http.stop_signals import on_stop_signal
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhook/telegram"
@@ -65,12 +66,15 @@ async def run_polling(bot: Bot, dispatcher: Dispatcher) -> None:
 
 
 async def serve_webhook(app: web.Application, host: str, port: int) -> None:
-    """Serve the webhook app on host:port until cancelled."""
+    """Serve the webhook app on host:port until SIGINT/SIGTERM (or cancellation); then
+    return, so the caller's exit stack closes the process's resources."""
     runner = web.AppRunner(app)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
         log.info("bot webhook listening on %s:%s", host, port)
-        await asyncio.Event().wait()
+        stopped = asyncio.Event()
+        with on_stop_signal(stopped.set):
+            await stopped.wait()
     finally:
         await runner.cleanup()

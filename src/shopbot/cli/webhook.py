@@ -1,4 +1,6 @@
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 import uvicorn
@@ -7,6 +9,7 @@ from shopbot.cli.preflight import preflight, warn
 from shopbot.cli.runtime import load_settings
 from shopbot.composition.webhook import webhook_service
 from shopbot.config import Settings
+from shopbot.http.stop_signals import on_stop_signal
 from shopbot.observability.startup import log_startup
 
 
@@ -21,7 +24,19 @@ async def serve(settings: Settings, host: str, port: int) -> None:
             proxy_headers=False,  # forwarded headers are judged by TRUSTED_PROXIES instead
             server_header=False,
         )
-        await uvicorn.Server(config).serve()
+        server = QuietServer(config)
+        with on_stop_signal(lambda: setattr(server, "should_exit", True)):
+            await server.serve()
+
+
+class QuietServer(uvicorn.Server):
+    """uvicorn's server without its own signal handling: uvicorn raises a caught SIGINT or
+    SIGTERM again after its shutdown, which killed the process before the composition
+    root closed what it opened. `on_stop_signal` stops it instead."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 @click.command()

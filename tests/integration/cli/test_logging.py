@@ -152,6 +152,11 @@ async def test_the_webhook_service_logs_from_its_first_line_without_secrets(shop
     assert "bad signature" in process.stderr  # the WARNING, and its INFO access line
     assert secrets_in(process.stdout + process.stderr) == []
     assert "postgresql+asyncpg://postgres:***@127.0.0.1:5432/" in process.stderr
+    # `running` stops it with SIGTERM (as `docker stop` does): a clean stop, exit 0, after
+    # the composition root closed the pool (uvicorn used to re-raise the signal and die).
+    assert process.code == 0, process.stderr[-2000:]
+    assert "Application shutdown complete" in process.stderr
+    assert "Traceback" not in process.stderr
 
 
 async def test_json_lines_carry_timestamp_level_logger_event_and_request_id(shop: Shop) -> None:
