@@ -12,6 +12,7 @@ emulator with the real webhook service; the bot and the service are built by the
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from shopbot.sandbox import heleket as heleket_sandbox
 from shopbot.sandbox.telegram import (
     EMULATOR,
     AlbumItem,
+    CallbackQuery,
     Emulator,
     EmulatorConfig,
     Message,
@@ -270,3 +272,30 @@ async def bot_stack(
                 with contextlib.suppress(RuntimeError, TimeoutError):
                     await asyncio.wait_for(dispatcher.stop_polling(), timeout=10)
                 await asyncio.wait_for(polling, timeout=10)
+
+
+async def press_forged(
+    stack: "BotStack", user_id: int, message: Message, data: str, *, chat_id: int | None = None
+) -> str:
+    """A press of `data` on `message` (in `chat_id`, by default the user's private chat)
+    although the message has no such button (a modified client can send any callback
+    data); returns the text of the bot's answer to the callback query."""
+    emu, state = stack.emulator, stack.emulator.bot()
+    query_id = f"forged-{secrets.randbits(32)}"
+    chat = user_id if chat_id is None else chat_id
+    state.callback_queries[query_id] = CallbackQuery(
+        query_id, user_id, chat, message.message_id, data
+    )
+    emu.enqueue(
+        state,
+        "callback_query",
+        {
+            "id": query_id,
+            "from": emu.user(user_id).to_api(),
+            "message": emu.message_json(state, message),
+            "chat_instance": "private" if chat_id is None else str(chat_id),
+            "data": data,
+        },
+    )
+    await stack.idle()
+    return emu.callback_answer(query_id).text or ""

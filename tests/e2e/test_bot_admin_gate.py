@@ -7,7 +7,6 @@ it from the Telegram emulator, and the fallback's short help is all the customer
 
 import enum
 import itertools
-import secrets
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -28,9 +27,8 @@ from shopbot.bot.routers import ROUTERS, admin
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import user_account
 from shopbot.persistence.uow import UnitOfWorkFactory
-from shopbot.sandbox.telegram.state import CallbackQuery
 from tests.conftest import add_user
-from tests.e2e.bot_stack import BOT_ID, BotStack, bot_stack
+from tests.e2e.bot_stack import BOT_ID, BotStack, bot_stack, press_forged
 
 ADMIN, ALICE = 900, 1001
 EN = Texts("en")
@@ -128,29 +126,11 @@ def test_admin_callback_data_is_handled_by_no_customer_router() -> None:
                         assert prefix not in admin_prefixes, (customer.name, prefix)
 
 
-async def press_forged(stack: BotStack, user_id: int, data: str) -> str:
-    """A press of `data` on the bot's last message to `user_id` although it has no such
-    button (a modified client can send any callback data); returns the answer's text."""
-    emu, state = stack.emulator, stack.emulator.bot()
-    message = emu.last_bot_message(user_id)
+async def press_on_last(stack: BotStack, user_id: int, data: str) -> str:
+    """A forged press of `data` on the bot's last message to `user_id`."""
+    message = stack.emulator.last_bot_message(user_id)
     assert message is not None
-    query_id = f"forged-{secrets.randbits(32)}"
-    state.callback_queries[query_id] = CallbackQuery(
-        query_id, user_id, user_id, message.message_id, data
-    )
-    emu.enqueue(
-        state,
-        "callback_query",
-        {
-            "id": query_id,
-            "from": emu.user(user_id).to_api(),
-            "message": emu.message_json(state, message),
-            "chat_instance": "private",
-            "data": data,
-        },
-    )
-    await stack.idle()
-    return emu.callback_answer(query_id).text or ""
+    return await press_forged(stack, user_id, message, data)
 
 
 async def test_a_customer_reaches_no_admin_action(pg_url: str, pg_uow: UnitOfWorkFactory) -> None:
@@ -164,7 +144,7 @@ async def test_a_customer_reaches_no_admin_action(pg_url: str, pg_uow: UnitOfWor
         help_text = alice.last_text()
         assert help_text == EN("unknown.text")
         for data in callbacks:
-            answer = await press_forged(stack, ALICE, data)
+            answer = await press_on_last(stack, ALICE, data)
             assert answer == EN("unknown.text"), data
             assert alice.last_text() == help_text, data  # no admin screen was shown
         key = StorageKey(bot_id=BOT_ID, chat_id=ALICE, user_id=ALICE)

@@ -6,7 +6,6 @@ keeps its buttons; stale or forged buttons are refused at the first step with th
 The real aiogram bot against the Telegram emulator with groups, the Heleket emulator and
 PostgreSQL, several cases in one stack."""
 
-import secrets
 from decimal import Decimal
 
 from shopbot.bot.callbacks import RefundCB, RefundKind
@@ -14,10 +13,8 @@ from shopbot.domain.orders.use_cases import purchase
 from shopbot.domain.payments.models import RefundState
 from shopbot.domain.payments.stars import StarRefundState
 from shopbot.persistence.uow import UnitOfWorkFactory
-from shopbot.sandbox.telegram import Message
-from shopbot.sandbox.telegram.state import CallbackQuery
 from tests.conftest import add_product
-from tests.e2e.bot_stack import BotStack, bot_stack
+from tests.e2e.bot_stack import BotStack, bot_stack, press_forged
 from tests.e2e.test_bot_payments import (
     EN,
     assert_sound,
@@ -37,29 +34,6 @@ WALLET = "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"
 
 def group_bot_texts(stack: BotStack) -> list[str]:
     return [m.text or "" for m in stack.emulator.messages(SUPPORT) if m.sender == "bot"]
-
-
-async def press_forged(stack: BotStack, user_id: int, message: Message, data: str) -> str:
-    """A press of `data` on `message` in the support group although the message has no
-    such button (a modified client can send any callback data); returns the answer."""
-    emu, state = stack.emulator, stack.emulator.bot()
-    query_id = f"forged-{secrets.randbits(32)}"
-    state.callback_queries[query_id] = CallbackQuery(
-        query_id, user_id, SUPPORT, message.message_id, data
-    )
-    emu.enqueue(
-        state,
-        "callback_query",
-        {
-            "id": query_id,
-            "from": emu.user(user_id).to_api(),
-            "message": emu.message_json(state, message),
-            "chat_instance": "support",
-            "data": data,
-        },
-    )
-    await stack.idle()
-    return emu.callback_answer(query_id).text or ""
 
 
 async def test_refunds_from_the_support_group(pg_url: str, pg_uow: UnitOfWorkFactory) -> None:
@@ -131,23 +105,23 @@ async def test_refunds_from_the_support_group(pg_url: str, pg_uow: UnitOfWorkFac
 
         # The order refund pressed in the group: confirmed in private.
         order_data = RefundCB(kind=RefundKind.ORDER, ref=order.id).pack()
-        await press_forged(stack, ADMIN, note, order_data)
+        await press_forged(stack, ADMIN, note, order_data, chat_id=SUPPORT)
         assert f"#{order.id}" in admin.last_text()
         await admin.press(EN("money_admin.confirm"))
         assert await balance(pg_uow, ALICE) == Decimal("10.00")
-        assert await press_forged(stack, ADMIN, note, order_data) == EN(
+        assert await press_forged(stack, ADMIN, note, order_data, chat_id=SUPPORT) == EN(
             "money_admin.order_not_refundable",
             order_id=order.id,
             status=EN("admin.status.refunded"),
         )
         missing = await press_forged(
-            stack, ADMIN, note, RefundCB(kind=RefundKind.ORDER, ref=999).pack()
+            stack, ADMIN, note, RefundCB(kind=RefundKind.ORDER, ref=999).pack(), chat_id=SUPPORT
         )
         assert missing == EN("refusal.order_missing")
 
         # The Heleket refund pressed in the group: the address is asked and typed in private.
         heleket_data = RefundCB(kind=RefundKind.HELEKET, ref=topup.id).pack()
-        await press_forged(stack, ADMIN, note, heleket_data)
+        await press_forged(stack, ADMIN, note, heleket_data, chat_id=SUPPORT)
         assert "Send the payer's wallet address" in admin.last_text()
         for bad in ("----------", "..........", "::::::::::", "-" + WALLET, "T-" * 18 + "T"):
             await admin.send(bad)
@@ -166,7 +140,7 @@ async def test_refunds_from_the_support_group(pg_url: str, pg_uow: UnitOfWorkFac
 
         # A stale Heleket button after refund_paid: refused before asking for an address.
         shown_before = len(admin.bot_texts())
-        assert await press_forged(stack, ADMIN, note, heleket_data) == EN(
+        assert await press_forged(stack, ADMIN, note, heleket_data, chat_id=SUPPORT) == EN(
             "payment_refund.heleket_not_refundable_alert", order_id=invoice["order_id"]
         )
         assert len(admin.bot_texts()) == shown_before
