@@ -1,6 +1,9 @@
 import asyncio
+import logging
+import sys
 
 import click
+from aiogram.exceptions import TelegramNetworkError
 
 from shopbot.bot.runtime import run_polling, serve_webhook
 from shopbot.cli.preflight import preflight, warn
@@ -9,6 +12,7 @@ from shopbot.composition.bot import bot_process
 from shopbot.config import Settings
 from shopbot.observability.startup import log_startup
 
+log = logging.getLogger(__name__)
 PORT = click.IntRange(1, 65535)
 
 
@@ -29,4 +33,10 @@ def bot(host: str, port: int) -> None:
     settings = load_settings()
     warn(asyncio.run(preflight(settings, "bot")))
     log_startup(settings, "bot", host=host, port=port)
-    asyncio.run(run_bot(settings, host, port))
+    try:
+        asyncio.run(run_bot(settings, host, port))
+    except TelegramNetworkError as exc:
+        # At start-up (deleteWebhook / setWebhook): one line, not a chained traceback; the
+        # container's restart policy tries again. Later outages are retried by aiogram.
+        log.error("cannot reach the Telegram Bot API at %s: %s", settings.telegram_api_url, exc)
+        sys.exit(1)
