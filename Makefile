@@ -11,7 +11,7 @@ help:
 	@echo "make sandbox    the same shop in your browser at http://127.0.0.1:8080 (Ctrl-C stops it)"
 	@echo "make test       install what is needed, start PostgreSQL/Redis, run the whole suite"
 	@echo "                (in parallel, with coverage; PYTEST_WORKERS=0 runs it in one process)"
-	@echo "make test-fast  the inner loop: the suite without e2e and subprocess tests, in parallel"
+	@echo "make test-fast  the inner loop: the suite without e2e, subprocess and slow tests, in parallel"
 	@echo "make lint       ruff (lint + format check) and the import contracts (lint-imports)"
 	@echo "make typecheck  mypy: strict on src, tests and bench type-checked"
 	@echo "make check      lint + typecheck + test"
@@ -44,9 +44,9 @@ PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
 test: install services
 	$(BIN)/pytest $(PYTEST_PARALLEL) --cov --cov-report=term $(PYTEST_ARGS)
 
-# The inner loop: no e2e stacks and no subprocesses (see the markers in pyproject.toml).
+# The inner loop: no e2e stacks, no subprocesses, no slow property tests (markers in pyproject.toml).
 test-fast: install services
-	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not e2e and not subprocess" $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not e2e and not subprocess and not slow" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

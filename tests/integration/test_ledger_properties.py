@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -123,6 +124,9 @@ async def _apply(uow_factory: UnitOfWorkFactory, model: Model, op: tuple) -> Non
             raise AssertionError(f"unexpected refusal of {op}: {exc}") from exc
 
 
+# 60 examples of up to 25 operations each take ~15 s: the inner loop (`make test-fast`) leaves
+# this one to `make test`.
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operations, min_size=1, max_size=25))
 async def test_random_operations_keep_the_ledger_sound(

@@ -2,6 +2,7 @@
 pyproject.toml hold, and no import cycle joins two packages or two domain modules."""
 
 import graphlib
+import logging
 from pathlib import Path
 
 import grimp
@@ -11,8 +12,16 @@ PYPROJECT = Path(__file__).parents[2] / "pyproject.toml"
 
 
 def test_the_import_contracts_hold() -> None:
-    # On failure, the captured output names each broken contract and the import chain.
-    assert lint_imports(config_filename=str(PYPROJECT), no_cache=True) == EXIT_STATUS_SUCCESS
+    # lint_imports configures logging with dictConfig, which disables every logger that
+    # exists: in this worker's later tests, uvicorn's records would vanish.
+    loggers = [logging.getLogger(name) for name in logging.root.manager.loggerDict]
+    enabled = [logger for logger in loggers if not logger.disabled]
+    try:
+        # On failure, the captured output names each broken contract and the import chain.
+        assert lint_imports(config_filename=str(PYPROJECT), no_cache=True) == EXIT_STATUS_SUCCESS
+    finally:
+        for logger in enabled:
+            logger.disabled = False
 
 
 def imports_between(graph: grimp.ImportGraph, within: str, depth: int) -> dict[str, set[str]]:
