@@ -33,11 +33,11 @@ class Upstream:
 
 
 @asynccontextmanager
-async def recording(name: str) -> AsyncIterator[Upstream]:
-    """An Upstream serving on a free loopback port until the block exits."""
+async def recording(name: str, port: int = 0) -> AsyncIterator[Upstream]:
+    """An Upstream serving on 127.0.0.1:port (0: a free one) until the block exits."""
     upstream = Upstream(name)
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", upstream._answer)
-    async with serve_aiohttp(app, shutdown_timeout=1.0) as url:
+    async with serve_aiohttp(app, port=port, shutdown_timeout=1.0) as url:
         upstream.address = url.removeprefix("http://")
         yield upstream
