@@ -59,6 +59,12 @@ redis_up || { log "Redis is not reachable on 127.0.0.1:6379"; exit 1; }
 # PHP is the reference for Heleket json_encode (tests/integration/test_php_json_differential.py).
 command -v php >/dev/null || { log "installing php-cli"; apt_install php-cli; }
 command -v php >/dev/null || { log "php is not on PATH after installing php-cli"; exit 1; }
+# nginx 1.22 runs deploy/nginx on loopback in tests/nginx; envsubst (gettext-base) renders
+# its templates there as the nginx image's entrypoint does.
+if ! command -v nginx >/dev/null && ! [ -x /usr/sbin/nginx ]; then
+  log "installing nginx"; apt_install nginx gettext-base
+fi
+command -v envsubst >/dev/null || { log "installing gettext-base"; apt_install gettext-base; }
 # Debian's Chromium drives the browser sandbox test (tests/e2e/test_browser_sandbox.py)
 # through Playwright; Playwright's own browser download would fail offline. The emoji font
 # only makes the saved screenshots readable.
