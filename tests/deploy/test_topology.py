@@ -139,9 +139,7 @@ def test_the_documents_ports(rendered):
 def test_the_cluster_tools_name_every_node(rendered):
     for environment, replicas in (("staging", "0"), ("production", "1")):
         every = services(rendered, environment)
-        nodes = [
-            f"{name}:{port}" for name, port in REDIS_PORTS.items() if name in every
-        ]
+        nodes = [f"{name}:{port}" for name, port in REDIS_PORTS.items() if name in every]
         creator = every["redis-cluster-creator"]["command"]
         assert creator[:3] == ["redis", "cluster", "create"]
         assert creator[creator.index("--replicas") + 1] == replicas
@@ -253,9 +251,7 @@ def test_production_mounts_tls_and_redirects_to_https(rendered):
         ("TLS_CERT_DIR", "production"),
     ],
 )
-def test_a_required_variable_left_unset_stops_compose_naming_it(
-    variables, missing, environment
-):
+def test_a_required_variable_left_unset_stops_compose_naming_it(variables, missing, environment):
     done = render(environment, {k: v for k, v in variables.items() if k != missing})
     assert done.returncode != 0
     assert missing in done.stderr

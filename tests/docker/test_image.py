@@ -24,7 +24,9 @@ BUILD_TIMEOUT_SECONDS = 900
 pytestmark = [pytest.mark.docker, pytest.mark.subprocess]
 
 
-def run(*command: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    *command: str, timeout: float = 120, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     if check and done.returncode != 0:
         pytest.fail(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
@@ -79,7 +81,15 @@ def test_labels_carry_version_and_git_revision(image):
 
 def test_no_env_secret_test_or_git_file_in_the_image(image):
     found = run(
-        "docker", "run", "--rm", "--user", "0", "--entrypoint", "sh", image, "-c",
+        "docker",
+        "run",
+        "--rm",
+        "--user",
+        "0",
+        "--entrypoint",
+        "sh",
+        image,
+        "-c",
         "find / -xdev \\( -name '.env*' -o -name '.git' -o -name 'tests' -path '*shopbot*'"
         " -o -name '*.pem' -path '/app/*' -o -path '/build*' -o -name 'conftest.py' \\) -print",
     ).stdout.split()
@@ -93,9 +103,17 @@ def test_dockerignore_admits_only_the_sources(image, tmp_path):
     """The real .dockerignore on a context seeded with what must never reach a layer."""
     (tmp_path / ".dockerignore").write_text((ROOT / ".dockerignore").read_text())
     seeded = [
-        ".env", ".env.production", "tests/test_x.py", ".git/config", "shopbot.db",
-        ".venv/bin/python", "deploy/compose/secrets/telegram_token", "src/shopbot/.env",
-        "src/shopbot/__pycache__/x.pyc", "src/shopbot/local.db", "key.pem",
+        ".env",
+        ".env.production",
+        "tests/test_x.py",
+        ".git/config",
+        "shopbot.db",
+        ".venv/bin/python",
+        "deploy/compose/secrets/telegram_token",
+        "src/shopbot/.env",
+        "src/shopbot/__pycache__/x.pyc",
+        "src/shopbot/local.db",
+        "key.pem",
     ]
     kept = ["pyproject.toml", "requirements.lock", "README.md", "src/shopbot/__init__.py"]
     for name in seeded + kept:
@@ -106,11 +124,21 @@ def test_dockerignore_admits_only_the_sources(image, tmp_path):
         f"FROM {image}\nCOPY --chown=10001:10001 . /app/context/\n"
     )
     tag = f"shopbot-context-check:{uuid.uuid4().hex[:8]}"
-    run("docker", "build", "-q", "-f", str(tmp_path / "Dockerfile.context"), "-t", tag,
-        str(tmp_path), timeout=300)
+    run(
+        "docker",
+        "build",
+        "-q",
+        "-f",
+        str(tmp_path / "Dockerfile.context"),
+        "-t",
+        tag,
+        str(tmp_path),
+        timeout=300,
+    )
     try:
-        listed = run("docker", "run", "--rm", "--entrypoint", "find", tag, "/app/context",
-                     "-type", "f").stdout.split()
+        listed = run(
+            "docker", "run", "--rm", "--entrypoint", "find", tag, "/app/context", "-type", "f"
+        ).stdout.split()
     finally:
         run("docker", "rmi", "-f", tag, check=False)
     assert sorted(p.removeprefix("/app/context/") for p in listed) == sorted(kept)
@@ -122,12 +150,38 @@ def postgres(image) -> Iterator[tuple[str, str]]:
     name = f"shopbot-image-test-{uuid.uuid4().hex[:8]}"
     run("docker", "network", "create", name)
     try:
-        run("docker", "run", "-d", "--name", name, "--network", name,
-            "-e", "POSTGRES_PASSWORD=pw-Zq81xK", "-e", "POSTGRES_USER=shopbot",
-            "-e", "POSTGRES_DB=shopbot", "postgres:15")
+        run(
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            name,
+            "-e",
+            "POSTGRES_PASSWORD=pw-Zq81xK",
+            "-e",
+            "POSTGRES_USER=shopbot",
+            "-e",
+            "POSTGRES_DB=shopbot",
+            "postgres:15",
+        )
         deadline = time.monotonic() + 60
-        while run("docker", "exec", name, "pg_isready", "-q", "-h", "127.0.0.1", "-U", "shopbot",
-                  check=False).returncode != 0:
+        while (
+            run(
+                "docker",
+                "exec",
+                name,
+                "pg_isready",
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "shopbot",
+                check=False,
+            ).returncode
+            != 0
+        ):
             if time.monotonic() > deadline:
                 pytest.fail(f"postgres did not start:\n{run('docker', 'logs', name).stderr}")
             time.sleep(0.5)
@@ -142,13 +196,38 @@ def test_db_upgrade_migrates_postgres_from_the_image(image, postgres, tmp_path):
     secret = tmp_path / "database_url"
     secret.write_text(url)
     secret.chmod(0o444)
-    done = run("docker", "run", "--rm", "--read-only", "--cap-drop", "ALL",
-               "--security-opt", "no-new-privileges:true", "--network", network,
-               "-v", f"{secret}:/run/secrets/database_url:ro",
-               "-e", "DATABASE_URL_FILE=/run/secrets/database_url", image, "db", "upgrade",
-               timeout=180)
+    done = run(
+        "docker",
+        "run",
+        "--rm",
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges:true",
+        "--network",
+        network,
+        "-v",
+        f"{secret}:/run/secrets/database_url:ro",
+        "-e",
+        "DATABASE_URL_FILE=/run/secrets/database_url",
+        image,
+        "db",
+        "upgrade",
+        timeout=180,
+    )
     assert "is at head" in done.stdout
     assert "pw-Zq81xK" not in done.stdout + done.stderr  # the password is masked
-    tables = run("docker", "exec", network, "psql", "-U", "shopbot", "-d", "shopbot", "-Atc",
-                 "select version_num from alembic_version").stdout.strip()
+    tables = run(
+        "docker",
+        "exec",
+        network,
+        "psql",
+        "-U",
+        "shopbot",
+        "-d",
+        "shopbot",
+        "-Atc",
+        "select version_num from alembic_version",
+    ).stdout.strip()
     assert tables
