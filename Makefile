@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help install demo sandbox test test-fast lint format typecheck check services clean
+.PHONY: help install demo sandbox test test-fast lint format typecheck check services clean image
 
 help:
 	@echo "make demo       see the whole shop work: emulated Telegram and Heleket, no accounts, no network"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint       ruff (lint + format check) and the import contracts (lint-imports)"
 	@echo "make typecheck  mypy: strict on src, tests and bench type-checked"
 	@echo "make check      lint + typecheck + test"
+	@echo "make image      the one Docker image ($(IMAGE)) for every role (docs/deployment.md)"
 
 $(STAMP): pyproject.toml requirements.lock
 	./scripts/ensure-python-venv.sh $(PYTHON)
@@ -61,6 +62,26 @@ typecheck: install
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+# The project image (deploy/docker/Dockerfile), labelled with the package version and the
+# git revision. BUILD_CA, when the file exists, is handed to pip as an optional BuildKit
+# secret (a TLS-intercepting proxy or a private mirror); it never enters a layer.
+IMAGE    ?= shopbot:local
+BUILD_CA ?= /etc/ssl/certs/ca-certificates.crt
+IMAGE_VERSION  = $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+IMAGE_REVISION = $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+comma := ,
+# BuildKit (for the CA secret) comes from the CLI's buildx plugin or, without it, from a
+# 20.10 client's built-in BuildKit (Debian's docker.io installs one at /usr/bin/docker).
+DOCKER_BUILD ?= $(shell if docker buildx version >/dev/null 2>&1; then echo docker; \
+  elif [ -x /usr/bin/docker ]; then echo /usr/bin/docker; else echo docker; fi)
+IMAGE_SOURCE   = $(shell git config --get remote.origin.url 2>/dev/null || echo unknown)
+
+image:
+	DOCKER_BUILDKIT=1 $(DOCKER_BUILD) build -f deploy/docker/Dockerfile -t $(IMAGE) \
+	  --build-arg VERSION=$(IMAGE_VERSION) --build-arg REVISION=$(IMAGE_REVISION) \
+	  --build-arg SOURCE=$(IMAGE_SOURCE) \
+	  $(if $(wildcard $(BUILD_CA)),--secret id=ca$(comma)src=$(BUILD_CA)) .
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-results .coverage .coverage.*

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs once, on the primary's first start (the official postgres image runs
+# /docker-entrypoint-initdb.d/*.sh on an empty data directory, on a socket-only server):
+# a replication role and one physical slot per replica, and pg_hba lines that let that
+# role stream from the Compose network. docs/deployment.md#postgresql-replication.
+#
+# Environment: POSTGRES_USER, POSTGRES_DB (the official image's), and
+# POSTGRES_REPLICATION_PASSWORD_FILE (a Compose secret). REPLICATION_USER (default
+# replicator) and REPLICATION_SLOTS (default "replica_1 replica_2") may override.
+set -euo pipefail
+
+replication_user=${REPLICATION_USER:-replicator}
+slots=${REPLICATION_SLOTS:-replica_1 replica_2}
+password_file=${POSTGRES_REPLICATION_PASSWORD_FILE:?POSTGRES_REPLICATION_PASSWORD_FILE is not set}
+[ -s "$password_file" ] || { echo "primary-init: $password_file is empty or missing" >&2; exit 1; }
+
+# The password goes in as a psql variable, quoted by psql (:'...'), never on a command line.
+psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
+    -v user="$replication_user" -v password="$(cat "$password_file")" <<'SQL'
+CREATE ROLE :"user" WITH REPLICATION LOGIN PASSWORD :'password';
+SQL
+
+for slot in $slots; do
+    psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
+        -v slot="$slot" -qAt <<'SQL'
+SELECT slot_name FROM pg_create_physical_replication_slot(:'slot');
+SQL
+done
+
+# `host all all all` (added by the image) does not cover replication connections; only
+# peers on the server's own subnets (the Compose network) may stream, with a password.
+echo "host replication $replication_user samenet scram-sha-256" >> "$PGDATA/pg_hba.conf"
+echo "primary-init: role $replication_user and slots ($slots) are ready" >&2
