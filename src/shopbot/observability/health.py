@@ -144,13 +144,20 @@ def migrations_state(current: tuple[str, ...], heads: frozenset[str]) -> str:
 
 
 def exception_chain(exc: BaseException) -> list[BaseException]:
-    """`exc` and what it wraps: SQLAlchemy's `.orig` (the driver's error), then `__cause__`."""
+    """`exc` and what it wraps: SQLAlchemy's `.orig` (the driver's error), else the
+    `__cause__`, else the `__context__` unless suppressed (redis-py raises its
+    ConnectionError while handling the socket's error, without `from`)."""
     found: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in found:
         found.append(current)
         orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else current.__cause__
+        if isinstance(orig, BaseException):
+            current = orig
+        elif current.__cause__ is not None or current.__suppress_context__:
+            current = current.__cause__
+        else:
+            current = current.__context__
     return found
 
 
