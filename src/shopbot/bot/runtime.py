@@ -77,12 +77,12 @@ async def run_polling(
 ) -> None:
     """Serve `health` on host:port and poll Telegram until SIGINT/SIGTERM (aiogram stops
     polling on them) or cancellation; the webhook is removed first, pending updates kept.
-    The health server closes before returning; OSError when the port is taken."""
+    The health server closes before returning; CannotListen when host:port is taken."""
     # Docker's health checks poll every few seconds: no access line for each.
     runner = web.AppRunner(health, access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        await listen(runner, host, port)
         log.info("bot health server listening on %s:%s", host, port)
         await bot.delete_webhook(drop_pending_updates=False)
         await dispatcher.start_polling(bot, handle_as_tasks=False, close_bot_session=False)
@@ -92,14 +92,28 @@ async def run_polling(
 
 async def serve_webhook(app: web.Application, host: str, port: int) -> None:
     """Serve the webhook app on host:port until SIGINT/SIGTERM (or cancellation); then
-    return, so the caller's exit stack closes the process's resources."""
+    return, so the caller's exit stack closes the process's resources. CannotListen when
+    host:port is taken."""
     runner = web.AppRunner(app)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        await listen(runner, host, port)
         log.info("bot webhook listening on %s:%s", host, port)
         stopped = asyncio.Event()
         with on_stop_signal(stopped.set):
             await stopped.wait()
     finally:
         await runner.cleanup()
+
+
+class CannotListen(Exception):
+    """The bot cannot serve on its --host/--port; `str()` is the one line to show."""
+
+
+async def listen(runner: web.AppRunner, host: str, port: int) -> None:
+    """Start serving `runner` on host:port; CannotListen (address in use, not this
+    machine's, a privileged port) instead of the socket's OSError."""
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -5,7 +5,7 @@ import sys
 import click
 from aiogram.exceptions import TelegramNetworkError
 
-from shopbot.bot.runtime import health_app, run_polling, serve_webhook
+from shopbot.bot.runtime import CannotListen, health_app, run_polling, serve_webhook
 from shopbot.cli.preflight import preflight, warn
 from shopbot.cli.runtime import load_settings
 from shopbot.composition.bot import bot_process
@@ -46,4 +46,7 @@ def bot(host: str, port: int) -> None:
         # At start-up (deleteWebhook / setWebhook): one line, not a chained traceback; the
         # container's restart policy tries again. Later outages are retried by aiogram.
         log.error("cannot reach the Telegram Bot API at %s: %s", settings.telegram_api_url, exc)
+        sys.exit(1)
+    except CannotListen as exc:  # another process holds the port: one line, no traceback
+        log.error("%s", exc)
         sys.exit(1)

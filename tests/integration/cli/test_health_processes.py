@@ -4,12 +4,14 @@ SIGTERM; `shopbot healthcheck` exits 0 only on a 200 (Docker's HEALTHCHECK contr
 
 import asyncio
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from aiohttp import web
 
 from shopbot.composition.webhook import webhook_service
@@ -46,29 +48,41 @@ async def bot_reply(emulator: Emulator, user: int) -> str:
             await asyncio.sleep(0.2)
 
 
+async def start_bot(
+    shop: Shop, port: int, telegram_url: str, mode: str
+) -> asyncio.subprocess.Process:
+    """`shopbot bot` on 127.0.0.1:`port` against the Telegram emulator at `telegram_url`."""
+    env = clean_env(
+        shop.url,
+        TELEGRAM_TOKEN=TOKEN,
+        TELEGRAM_API_URL=telegram_url,
+        BOT_MODE=mode,
+        TELEGRAM_WEBHOOK_SECRET="health-webhook-secret",
+        PUBLIC_BASE_URL="https://shop.example.com",
+    )
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from shopbot.cli import main; main()",
+        "bot",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        cwd=shop.cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 async def test_the_polling_bot_serves_health_while_polling_and_stops_on_sigterm(
     shop: Shop,
 ) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     async with telegram() as (telegram_url, emulator):
-        env = clean_env(
-            shop.url, TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_URL=telegram_url, BOT_MODE="polling"
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            "from shopbot.cli import main; main()",
-            "bot",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            cwd=shop.cwd,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        process = await start_bot(shop, port, telegram_url, "polling")
         try:
             await wait_until_up(base)
             async with httpx.AsyncClient(base_url=base) as client:
@@ -96,6 +110,22 @@ async def test_the_polling_bot_serves_health_while_polling_and_stops_on_sigterm(
         1,
         f"{base}/health: no answer (connection refused)",
     )
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_a_taken_port_stops_the_bot_with_one_line(shop: Shop, mode: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with telegram() as (telegram_url, _):
+            process = await start_bot(shop, port, telegram_url, mode)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=150)
+
+    assert process.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: " in stderr.decode()
+    assert "address already in use" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
 
 
 async def test_healthcheck_fails_on_a_503_and_names_what_answered(tmp_path: Path) -> None:
