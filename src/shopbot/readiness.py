@@ -10,12 +10,16 @@ import socket
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 
+from shopbot.observability.health import (
+    current_heads,
+    exception_chain,
+    head_revisions,
+    known_revisions,
+    ping,
+)
 from shopbot.persistence.engine import create_engine, safe_url
-from shopbot.persistence.migrate import alembic_config
 
 # Exit codes (docs/cli.md): 2 when the settings or the setup must change, 1 when a
 # server did not answer and trying again later may work.
@@ -50,7 +54,7 @@ async def check_database(url: str, *, schema: bool = True) -> None:
     engine = create_engine(url, pool_size=1)
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT), engine.connect() as connection:
-            current = await connection.run_sync(_current_heads)
+            current = await connection.run_sync(current_heads)
     except TimeoutError:
         raise NotReady(
             f"database at {where} did not answer within {CONNECT_TIMEOUT:g} s — is it "
@@ -65,19 +69,13 @@ async def check_database(url: str, *, schema: bool = True) -> None:
         _check_heads(current, shown)
 
 
-def _current_heads(connection: Connection) -> tuple[str, ...]:
-    return tuple(MigrationContext.configure(connection).get_current_heads())
-
-
 def _check_heads(current: tuple[str, ...], shown: str) -> None:
-    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    heads = set(script.get_heads())
+    heads = head_revisions()
     if not current:
         raise NotReady(f"the database has no schema: {UPGRADE} ({shown})", EXIT_CONFIG)
     if set(current) == heads:
         return
-    known = {revision.revision for revision in script.walk_revisions()}
-    unknown = sorted(set(current) - known)
+    unknown = sorted(set(current) - known_revisions())
     if unknown:
         raise NotReady(
             f"the database is at revision {', '.join(unknown)}, which this shopbot does not "
@@ -98,18 +96,8 @@ def _where(url: str) -> str:
     return f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    found: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in found:
-        found.append(current)
-        orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else current.__cause__
-    return found
-
-
 def _names(exc: BaseException) -> set[str]:
-    return {type(link).__name__ for link in _chain(exc)}
+    return {type(link).__name__ for link in exception_chain(exc)}
 
 
 def _exit_code(exc: BaseException) -> int:
@@ -119,10 +107,10 @@ def _exit_code(exc: BaseException) -> int:
 
 def _explain(exc: BaseException, where: str, shown: str) -> str:
     names = _names(exc)
-    last = _chain(exc)[-1]
+    last = exception_chain(exc)[-1]
     if "ConnectionRefusedError" in names:
         return f"database at {where} refused the connection — is PostgreSQL running? {shown}"
-    if any(isinstance(link, socket.gaierror) for link in _chain(exc)):
+    if any(isinstance(link, socket.gaierror) for link in exception_chain(exc)):
         return f"cannot find the database host of {where} — check the host name in {shown}"
     if "InvalidPasswordError" in names:
         return f"database at {where} refused the password — check the password in {shown}"
@@ -151,7 +139,7 @@ async def check_redis(url: str | None, cluster_nodes: list[str]) -> None:
     shown = ",".join(cluster_nodes) if cluster_nodes else safe_redis_url(str(url))
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT):
-            await client.ping()
+            await ping(client)
     except Exception as exc:  # connection, auth and timeout errors all mean "not usable"
         detail = "no answer" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
         raise NotReady(

@@ -50,6 +50,7 @@ async def test_webhook_during_an_outage_is_retried_and_credited_once(cluster: Pg
         deliveries = await stack.deliveries(invoice.uuid)
         assert len(refused) >= 3
         assert not_ready.status_code == 503
+        assert not_ready.json()["checks"]["database"] == "down: connection refused"
         assert ready.status_code == 200
         assert [d["status"] for d in deliveries if d["ok"]] == ["check", "paid"]
         assert all(d["status_code"] in (200, 503) for d in deliveries if "status_code" in d)

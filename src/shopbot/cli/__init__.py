@@ -2,15 +2,12 @@
 
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
 
-from shopbot.config import Settings, SettingsProblem
-from shopbot.config_rules import describe_errors
-from shopbot.domain.errors import DomainError
-from shopbot.observability.logging import configure_logging
-from shopbot.readiness import NotReady
+if TYPE_CHECKING:
+    from shopbot.config import Settings
 
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
@@ -32,11 +29,15 @@ COMMANDS = {
     "topup": "shopbot.cli.payments:topup",
     "payments": "shopbot.cli.payments:payments",
     "heleket": "shopbot.cli.heleket:heleket",
+    "healthcheck": "shopbot.cli.healthcheck:healthcheck",
 }
 
 
 # Long-running processes: they log at LOG_LEVEL (INFO lines tell what they do).
 SERVICES = frozenset({"bot", "webhook"})
+# Commands that read no settings and log nothing: Docker runs `healthcheck` every few
+# seconds, and settings and logging would import pydantic and SQLAlchemy (~1 s) each time.
+LEAN = frozenset({"healthcheck"})
 
 
 class LazyGroup(click.Group):
@@ -57,6 +58,10 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """shopbot: a Telegram shop for digital goods."""
+    if ctx.invoked_subcommand in LEAN:
+        return
+    from shopbot.observability.logging import configure_logging
+
     settings = settings_if_valid()
     if ctx.invoked_subcommand in SERVICES:
         configure_logging(settings)
@@ -65,9 +70,13 @@ def cli(ctx: click.Context) -> None:
         configure_logging(settings, level="DEBUG" if debug else "WARNING")
 
 
-def settings_if_valid() -> Settings | None:
+def settings_if_valid() -> "Settings | None":
     """The settings for logging's sake; None when invalid (the command itself loads them
     again and reports every problem, as before)."""
+    from pydantic import ValidationError
+
+    from shopbot.config import Settings, SettingsProblem
+
     try:
         return Settings()
     except (ValidationError, SettingsProblem, OSError):
@@ -83,16 +92,32 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except SettingsProblem as exc:
-        click.echo(f"shopbot: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
-    except ValidationError as exc:  # from Settings: every invalid variable, one line each
-        for line in describe_errors(exc):
-            click.echo(f"shopbot: {line}", err=True)
-        sys.exit(EXIT_CONFIG)
-    except NotReady as exc:  # the database or Redis, in one line
-        click.echo(f"shopbot: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except DomainError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILURE)
+    except Exception as exc:
+        lines, code = explain(exc)
+        if code is None:
+            raise
+        for line in lines:
+            click.echo(line, err=True)
+        sys.exit(code)
+
+
+def explain(exc: Exception) -> tuple[list[str], int | None]:
+    """The lines and exit code for an error a command may raise; code None for anything
+    else (a bug: its traceback is shown). Imported here, not at the top, so that a lean
+    command never loads settings (the module raising `exc` was loaded anyway)."""
+    from pydantic import ValidationError
+
+    from shopbot.config import SettingsProblem
+    from shopbot.config_rules import describe_errors
+    from shopbot.domain.errors import DomainError
+    from shopbot.readiness import NotReady
+
+    if isinstance(exc, SettingsProblem):
+        return [f"shopbot: {exc}"], EXIT_CONFIG
+    if isinstance(exc, ValidationError):  # from Settings: every invalid variable, one line each
+        return [f"shopbot: {line}" for line in describe_errors(exc)], EXIT_CONFIG
+    if isinstance(exc, NotReady):  # the database or Redis, in one line
+        return [f"shopbot: {exc}"], exc.exit_code
+    if isinstance(exc, DomainError):
+        return [f"error: {exc}"], EXIT_FAILURE
+    return [], None

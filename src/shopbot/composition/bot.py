@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiohttp import web
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from shopbot.bot.context import BotContext
+from shopbot.bot.coordination import Coordination, RedisCoordination
 from shopbot.bot.factory import create_dispatcher
 from shopbot.bot.runtime import webhook_app
 from shopbot.composition.resources import (
@@ -21,6 +24,7 @@ from shopbot.composition.resources import (
 )
 from shopbot.config import Settings
 from shopbot.domain.payments.gateway import PaymentGateway
+from shopbot.observability.health import ReadinessProbe
 from shopbot.persistence.uow import UnitOfWorkFactory
 
 
@@ -32,6 +36,8 @@ class BotProcess:
     dispatcher: Dispatcher
     webhook_app: web.Application | None
     """The app serving Telegram's webhook (BOT_MODE=webhook); None in polling mode."""
+    readiness: ReadinessProbe
+    """Behind /health/ready: the webhook app's, or the polling bot's health server."""
 
     @property
     def uows(self) -> UnitOfWorkFactory:
@@ -60,5 +66,13 @@ async def bot_process(
             gateway = open_optional_heleket(stack, settings, heleket_retry)
         ctx = bot_context(settings, database.uows, coordination, gateway)
         dispatcher = create_dispatcher(ctx)
-        app = webhook_app(ctx, bot, dispatcher) if settings.bot_mode == "webhook" else None
-        yield BotProcess(settings, ctx, bot, dispatcher, app)
+        readiness = ReadinessProbe(database.engine, redis=redis_of(coordination))
+        webhook = settings.bot_mode == "webhook"
+        app = webhook_app(ctx, bot, dispatcher, readiness) if webhook else None
+        yield BotProcess(settings, ctx, bot, dispatcher, app, readiness)
+
+
+def redis_of(coordination: Coordination) -> Redis | RedisCluster | None:
+    """The Redis client the bot coordinates through (readiness pings that very client);
+    None with in-memory coordination."""
+    return coordination.client if isinstance(coordination, RedisCoordination) else None

@@ -20,14 +20,12 @@ def redis_target(settings: Settings) -> str:
     return "none"
 
 
-def listening(settings: Settings, role: Role, host: str | None, port: int | None) -> str | None:
-    """ "host:port" the process serves on; None for the bot in polling mode (it only
-    calls out). The webhook service defaults to WEBHOOK_HOST:WEBHOOK_PORT."""
+def listening(settings: Settings, role: Role, host: str | None, port: int | None) -> str:
+    """ "host:port" the process serves on (the bot in polling mode serves its health
+    endpoints there). The webhook service defaults to WEBHOOK_HOST:WEBHOOK_PORT."""
     if role == "webhook":
         return f"{host or settings.webhook_host}:{port or settings.webhook_port}"
-    if settings.bot_mode == "webhook":
-        return f"{host}:{port}"
-    return None
+    return f"{host}:{port}"
 
 
 def startup_fields(

@@ -186,11 +186,15 @@ async def test_json_lines_carry_timestamp_level_logger_event_and_request_id(shop
 async def test_the_bot_in_polling_mode_fails_on_a_dead_telegram_without_secrets(
     shop: Shop,
 ) -> None:
-    process = await run_to_end(shop, "bot", BOT_MODE="polling")
+    port = closed_port()
+    process = await run_to_end(
+        shop, "bot", "--host", "127.0.0.1", "--port", str(port), BOT_MODE="polling"
+    )
 
     assert process.code != 0
     assert "starting" in process.stderr
     assert "role=bot" in process.stderr
+    assert f"listening=127.0.0.1:{port}" in process.stderr  # its health server
     # One line that says what is wrong, with a timestamp, instead of a chained traceback.
     assert "cannot reach the Telegram Bot API at http://127.0.0.1:" in process.stderr
     assert "Traceback" not in process.stderr
