@@ -32,6 +32,7 @@ COMMANDS = {
     "topup": "shopbot.cli.payments:topup",
     "payments": "shopbot.cli.payments:payments",
     "heleket": "shopbot.cli.heleket:heleket",
+    "redis": "shopbot.cli.redis:redis",
 }
 
 
