@@ -68,11 +68,15 @@ def free_cluster_ports(count: int) -> list[int]:
 
 
 class LocalRedisCluster:
-    def __init__(self, masters: int = 3, *, form: bool = True) -> None:
+    def __init__(
+        self, masters: int = 3, *, form: bool = True, ports: list[int] | None = None
+    ) -> None:
         """`masters` nodes; with `form` they are made a cluster with redis-cli, without
-        it they stay empty (each knows only itself) for the creator under test."""
+        it they stay empty (each knows only itself) for the creator under test. `ports`
+        (from free_cluster_ports) when the caller must know them before the start."""
         self.masters = masters
         self.form = form
+        self.chosen_ports = ports
         self.root = Path(tempfile.mkdtemp(prefix="shopbot-redis-cluster-"))
         self.ports: list[int] = []
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -83,7 +87,7 @@ class LocalRedisCluster:
 
     def start(self) -> None:
         try:
-            self.ports = free_cluster_ports(self.masters)
+            self.ports = self.chosen_ports or free_cluster_ports(self.masters)
             for port in self.ports:
                 self.processes.append(self._spawn(port))
             deadline = time.monotonic() + START_TIMEOUT

@@ -31,10 +31,17 @@ from tenacity import (
 from shopbot.ops.redis_cluster.health import Health, assess, gather_views, render
 from shopbot.ops.redis_cluster.nodes import SLOTS, NodeAddress, NodeView, connect, read_view
 from shopbot.ops.redis_cluster.nodes import command as command_on
-from shopbot.ops.redis_cluster.plan import CreateProblem, Plan, Refused, make_plan
+from shopbot.ops.redis_cluster.plan import (
+    CreateProblem,
+    Plan,
+    Refused,
+    make_plan,
+    master_count,
+)
 
 Say = Callable[[str], None]
 POLL = 0.1  # seconds between looks while the cluster's gossip spreads a change
+RESOLVE_TIMEOUT = 2.0  # seconds for a TCP connection to one of a node's addresses
 
 
 def _retryable(error: BaseException) -> bool:
@@ -60,6 +67,7 @@ async def create_cluster(
     needs nothing returns its current verdict). Raises Refused (exit 2, nothing changed)
     or CreateProblem (exit 1: a node did not answer, or the cluster did not settle in
     time)."""
+    master_count(len(addresses), replicas)  # a wrong count is refused before any waiting
     views = await _wait_for_nodes(addresses, say=say, password=password, wait_timeout=wait_timeout)
     plan = make_plan(views, replicas)
     if plan.empty:
@@ -95,13 +103,22 @@ async def _wait_for_nodes(
     addresses: list[NodeAddress], *, say: Say, password: str | None, wait_timeout: float
 ) -> list[NodeView]:
     say(f"waiting for {len(addresses)} nodes (up to {wait_timeout:g} s)")
-    views = await asyncio.gather(
+    results = await asyncio.gather(
         *(
             _wait_for_node(address, say=say, password=password, wait_timeout=wait_timeout)
             for address in addresses
-        )
+        ),
+        return_exceptions=True,
     )
-    return list(views)
+    problems = [result for result in results if isinstance(result, BaseException)]
+    refusals = [problem for problem in problems if isinstance(problem, Refused)]
+    if refusals:
+        raise refusals[0]
+    if problems:
+        if not all(isinstance(problem, CreateProblem) for problem in problems):
+            raise problems[0]
+        raise CreateProblem("; ".join(str(problem) for problem in problems))
+    return [result for result in results if isinstance(result, NodeView)]
 
 
 async def _wait_for_node(
@@ -197,10 +214,23 @@ async def _apply(
 
 
 async def _resolve(address: NodeAddress) -> str:
-    """The node's IP: CLUSTER MEET takes no hostname ("Invalid node address specified")."""
+    """The node's IP, for CLUSTER MEET, which takes no hostname ("Invalid node address
+    specified"): the first of the name's addresses that accepts a connection on the
+    node's port (`localhost` may resolve to ::1 first while the node listens on 127.0.0.1
+    only). Raises CreateProblem when none does."""
     loop = asyncio.get_running_loop()
     found = await loop.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
-    return str(found[0][4][0])
+    for *_, sockaddr in found:
+        ip = str(sockaddr[0])
+        try:
+            async with asyncio.timeout(RESOLVE_TIMEOUT):
+                _, writer = await asyncio.open_connection(ip, address.port)
+        except (OSError, TimeoutError):
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return ip
+    raise CreateProblem(f"no address of {address.host} accepts connections on {address.port}")
 
 
 def _knows(view: NodeView, ids: set[str]) -> bool:
