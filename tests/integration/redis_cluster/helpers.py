@@ -8,6 +8,7 @@ from typing import Any
 import redis
 
 from tests.integration.cli.harness import Run, shopbot
+from tests.redis_cluster import LocalRedisCluster
 
 SLOTS = 16384
 
@@ -16,7 +17,7 @@ async def redis_cluster_command(cwd: Path, *args: str, **env: str) -> Run:
     return await shopbot(cwd, None, "redis", "cluster", *args, **env)
 
 
-def client(node: str) -> "redis.Redis[str]":
+def client(node: str) -> redis.Redis:
     host, port = node.rsplit(":", 1)
     return redis.Redis(host, int(port), decode_responses=True, socket_timeout=2)
 
@@ -61,3 +62,14 @@ def wait_for(condition: Any, what: str, timeout: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout} s: {what}")
         time.sleep(0.1)
+
+
+def promoted(cluster: LocalRedisCluster, dead: int, heir: int) -> bool:
+    """Node `heir` has taken over the slots of node `dead` (killed), as node `witness`
+    (the first other than those two) sees it, and the cluster is ok again."""
+    witness = next(node for index, node in enumerate(cluster.nodes) if index not in (dead, heir))
+    view = cluster_nodes(witness)
+    heir_fields = view[cluster.nodes[heir]]
+    with client(witness) as single:
+        ok = single.cluster("INFO")["cluster_state"] == "ok"
+    return ok and "master" in heir_fields["flags"] and bool(heir_fields["slots"])

@@ -6,8 +6,8 @@ Compose); read what each says and decide the plan (`plan.py`, where refusals hap
 give each fresh node its own config epoch; `CLUSTER MEET` the fresh nodes from one node;
 wait until every node knows every other; `CLUSTER ADDSLOTSRANGE` on the masters; wait
 until every node sees all 16384 slots assigned; `CLUSTER REPLICATE` on the replicas; wait
-for `cluster_state:ok` with the replicas in place on every node. The creator sends no
-RESET, FLUSHALL or FLUSHDB, ever.
+for `cluster_state:ok` with the replicas in place on every node, then for each replica's
+first sync with its master. The creator sends no RESET, FLUSHALL or FLUSHDB, ever.
 """
 
 import asyncio
@@ -211,6 +211,10 @@ async def _apply(
         lambda view: view.state_ok and _follows(view, pairs),
         **settling,
     )
+    # Until its first sync a replica cannot take over: a master lost before that loses
+    # its slots for good (the replica refuses: "Disconnected from master for longer than
+    # allowed"). redis-cli does not wait for this; a formed cluster here means HA is on.
+    await _settle("every replica synced with its master", addresses, _synced, **settling)
 
 
 async def _resolve(address: NodeAddress) -> str:
@@ -231,6 +235,10 @@ async def _resolve(address: NodeAddress) -> str:
         await writer.wait_closed()
         return ip
     raise CreateProblem(f"no address of {address.host} accepts connections on {address.port}")
+
+
+def _synced(view: NodeView) -> bool:
+    return view.synced
 
 
 def _knows(view: NodeView, ids: set[str]) -> bool:

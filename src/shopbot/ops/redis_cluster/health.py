@@ -155,6 +155,12 @@ def _agreement(report: Report, views: list[NodeView], reference: NodeView) -> No
     reference_ids = {node.id for node in reference.members}
     expected_map = _slot_map(reference)
     for view in views:
+        if not view.synced:
+            link = view.replication.get("master_link_status", "unknown")
+            report.flag(
+                Health.DEGRADED,
+                f"replica {view.address} is not synced with its master (master_link_status {link})",
+            )
         if not view.state_ok:
             report.flag(Health.BROKEN, f"{view.address} reports cluster_state:fail")
         if view.myself.id not in reference_ids:

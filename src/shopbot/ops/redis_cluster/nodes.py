@@ -135,12 +135,13 @@ def _parse_line(line: str) -> ClusterNode:
 @dataclass(frozen=True)
 class NodeView:
     """What the node at `address` says: its `CLUSTER INFO` fields, its `CLUSTER NODES`
-    lines and how many keys it holds (`DBSIZE`)."""
+    lines, how many keys it holds (`DBSIZE`) and its `INFO replication` fields."""
 
     address: NodeAddress
     info: dict[str, str]
     nodes: tuple[ClusterNode, ...]
     keys: int
+    replication: dict[str, str]
 
     @property
     def myself(self) -> ClusterNode:
@@ -155,6 +156,12 @@ class NodeView:
     def fresh(self) -> bool:
         """Knows no other node and serves no slot: never joined to a cluster (or reset)."""
         return len(self.members) == 1 and not self.myself.slots
+
+    @property
+    def synced(self) -> bool:
+        """A master, or a replica whose link to its master is up (it has had its first
+        full sync: a replica that never synced can never be promoted)."""
+        return not self.myself.is_replica or self.replication.get("master_link_status") == "up"
 
     @property
     def state_ok(self) -> bool:
@@ -197,11 +204,13 @@ async def read_view(client: Redis, address: NodeAddress) -> NodeView:
     info = await command(client, "CLUSTER INFO")
     text = await command(client, "CLUSTER NODES")
     keys = await client.dbsize()
+    replication = await client.info("replication")
     return NodeView(
         address=address,
         info={str(name): str(value) for name, value in info.items()},
         nodes=parse_cluster_nodes(text),
         keys=int(keys),
+        replication={str(name): str(value) for name, value in replication.items()},
     )
 
 
