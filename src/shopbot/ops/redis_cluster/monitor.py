@@ -12,7 +12,8 @@ import time
 
 import structlog
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from shopbot.ops.redis_cluster.health import Health, Report, check_cluster
 from shopbot.ops.redis_cluster.nodes import NodeAddress
@@ -158,7 +159,9 @@ def monitor_app(monitor: ClusterMonitor) -> web.Application:
 
 async def _metrics(request: web.Request) -> web.Response:
     body = generate_latest(request.app[MONITOR_KEY].registry)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    # Text format 0.0.4, which every Prometheus 2.x scrapes (the deployment pins 2.42);
+    # with ASCII metric names its body is the same as 1.0.0's.
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
 
 async def _alive(_: web.Request) -> web.Response:
