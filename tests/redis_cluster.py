@@ -5,6 +5,9 @@ process that started them when it is killed before it can clean up.
 
     with running_cluster() as nodes:  # ["127.0.0.1:P1", "127.0.0.1:P2", "127.0.0.1:P3"]
         ...
+
+    with empty_nodes(6) as cluster:  # cluster-enabled nodes that know only themselves
+        cluster.nodes  # ...; cluster.kill(port) stops one with SIGKILL
 """
 
 import contextlib
@@ -65,8 +68,15 @@ def free_cluster_ports(count: int) -> list[int]:
 
 
 class LocalRedisCluster:
-    def __init__(self, masters: int = 3) -> None:
+    def __init__(
+        self, masters: int = 3, *, form: bool = True, ports: list[int] | None = None
+    ) -> None:
+        """`masters` nodes; with `form` they are made a cluster with redis-cli, without
+        it they stay empty (each knows only itself) for the creator under test. `ports`
+        (from free_cluster_ports) when the caller must know them before the start."""
         self.masters = masters
+        self.form = form
+        self.chosen_ports = ports
         self.root = Path(tempfile.mkdtemp(prefix="shopbot-redis-cluster-"))
         self.ports: list[int] = []
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -77,12 +87,14 @@ class LocalRedisCluster:
 
     def start(self) -> None:
         try:
-            self.ports = free_cluster_ports(self.masters)
+            self.ports = self.chosen_ports or free_cluster_ports(self.masters)
             for port in self.ports:
                 self.processes.append(self._spawn(port))
             deadline = time.monotonic() + START_TIMEOUT
             for port in self.ports:
                 self._wait(deadline, port, lambda c: bool(c.ping()))
+            if not self.form:
+                return
             create = subprocess.run(
                 [
                     "redis-cli",
@@ -162,6 +174,12 @@ class LocalRedisCluster:
         log = self.root / f"redis-{port}.log"
         return log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
 
+    def kill(self, port: int) -> None:
+        """SIGKILL one node, as a crashed host would stop it (no goodbye to the cluster)."""
+        process = self.processes[self.ports.index(port)]
+        process.kill()
+        process.wait(timeout=5)
+
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -182,6 +200,17 @@ def running_cluster(masters: int = 3) -> Iterator[list[str]]:
     cluster.start()
     try:
         yield cluster.nodes
+    finally:
+        cluster.stop()
+
+
+@contextlib.contextmanager
+def empty_nodes(count: int) -> Iterator[LocalRedisCluster]:
+    """`count` cluster-enabled nodes, answering, each knowing only itself, no slots."""
+    cluster = LocalRedisCluster(count, form=False)
+    cluster.start()
+    try:
+        yield cluster
     finally:
         cluster.stop()
 

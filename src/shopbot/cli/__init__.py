@@ -30,6 +30,7 @@ COMMANDS = {
     "payments": "shopbot.cli.payments:payments",
     "heleket": "shopbot.cli.heleket:heleket",
     "healthcheck": "shopbot.cli.healthcheck:healthcheck",
+    "redis": "shopbot.cli.redis:redis",
 }
 
 
