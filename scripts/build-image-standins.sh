@@ -13,7 +13,9 @@
 #
 # Usage: scripts/build-image-standins.sh [FOLDER...]   (default: all of them)
 # Environment: STANDINS_PULL=0 skips trying `docker pull` (default 1, STANDINS_PULL_TIMEOUT
-# seconds each, default 20); STANDINS_REBUILD=1 rebuilds even when the hash matches.
+# seconds each, default 20); STANDINS_REBUILD=images builds the stand-ins again even when
+# their hashes match (Docker's layer cache still applies), STANDINS_REBUILD=all also
+# debootstraps a new base (so every layer is built cold).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,7 +27,8 @@ BASE_RECIPE=2
 HASH_LABEL=org.shopbot.standin.hash
 PULL=${STANDINS_PULL:-1}
 PULL_TIMEOUT=${STANDINS_PULL_TIMEOUT:-20}
-REBUILD=${STANDINS_REBUILD:-0}
+REBUILD=${STANDINS_REBUILD:-}
+case "$REBUILD" in '' | images | all) ;; *) echo "STANDINS_REBUILD is '', images or all" >&2; exit 2 ;; esac
 
 # folder under deploy/images -> the official tag it stands in for
 declare -A TAGS=(
@@ -93,12 +96,21 @@ base_rootfs() {
   find "$dir/usr/share/doc" -type f ! -name copyright -delete
 }
 
+# An interrupted debootstrap leaves /proc and /sys mounted in its target: unmount first.
+ROOTFS=
+remove_rootfs() {
+  [ -n "$ROOTFS" ] || return 0
+  grep -o " $ROOTFS/[^ ]*" /proc/mounts | sort -r | xargs -r -n 1 umount -l 2>/dev/null || true
+  rm -rf "$ROOTFS" "$ROOTFS.log"
+  ROOTFS=
+}
+
 ROWS=()
 row() { ROWS+=("$(printf '%-30s %-9s %8s %9s  %s' "$1" "$2" "$3" "$4" "$5")"); }
 
 ensure_base() {
   local want="suite=$SUITE variant=minbase recipe=$BASE_RECIPE" started dir mirror security
-  if [ "$REBUILD" != 1 ] && [ "$(label_of "$BASE_TAG" "$HASH_LABEL")" = "$want" ]; then
+  if [ "$REBUILD" != all ] && [ "$(label_of "$BASE_TAG" "$HASH_LABEL")" = "$want" ]; then
     row "$BASE_TAG" reused - "$(size_of "$BASE_TAG")" "debootstrap base"
     return
   fi
@@ -107,6 +119,8 @@ ensure_base() {
   [ -n "$mirror" ] || die "no Debian mirror in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list"
   started=$(now)
   dir=$(mktemp -d /var/tmp/standin-rootfs.XXXXXX)
+  ROOTFS=$dir
+  trap remove_rootfs EXIT
   log "debootstrapping $SUITE from $mirror into $dir"
   base_rootfs "$dir" "$mirror" "$security"
   tar -C "$dir" -c . | docker import \
@@ -114,7 +128,8 @@ ensure_base() {
     --change 'LABEL org.opencontainers.image.description="offline stand-in base: Debian bookworm minbase (debootstrap)"' \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' - "$BASE_TAG" >/dev/null
-  rm -rf "$dir" "$dir.log"
+  remove_rootfs
+  trap - EXIT
   row "$BASE_TAG" built "$(elapsed "$started")s" "$(size_of "$BASE_TAG")" "debootstrap base"
 }
 
@@ -137,7 +152,7 @@ ensure_standin() {
       row "$tag" official - "$(size_of "$tag")" "not a stand-in: left as it is"
       return
     fi
-    if [ "$REBUILD" != 1 ] && [ "$have" = "$hash" ]; then
+    if [ -z "$REBUILD" ] && [ "$have" = "$hash" ]; then
       row "$tag" reused - "$(size_of "$tag")" "inputs unchanged"
       return
     fi
