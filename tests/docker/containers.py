@@ -252,13 +252,44 @@ class ComposeProject:
             )
         return done
 
-    def up(self, *services: str, wait_timeout: int = 300) -> None:
-        """`up --detach --wait`: returns once every started service is running and healthy
-        (one-shot services: exited 0); DockerError otherwise."""
-        self.compose(
-            "up", "--detach", "--wait", "--wait-timeout", str(wait_timeout), *services,
-            timeout=wait_timeout + 120,
-        )  # fmt: skip
+    def up(self, *services: str, one_shot: Sequence[str] = (), wait_timeout: float = 300) -> None:
+        """`up --detach`, then waits until every container of the project is settled: the
+        ONE_SHOT services' containers exited 0, the others running and healthy (or running,
+        when they have no health check). DockerError at once when a container exits
+        non-zero; TimeoutError with the unsettled containers' logs after `wait_timeout`
+        seconds.
+
+        Not `up --wait`: Compose 2.40 fails it when a one-shot service exits 0."""
+        self.compose("up", "--detach", *services, timeout=wait_timeout + 120)
+
+        def settled() -> bool:
+            return self.settled(one_shot)
+
+        try:
+            wait_until(settled, wait_timeout, f"compose project {self.name} settled", 1.0)
+        except TimeoutError as error:
+            waiting = [c["Service"] for c in self.containers() if not _settled(c, one_shot)]
+            logs = self.compose("logs", "--no-color", "--tail", "40", *waiting, check=False)
+            raise TimeoutError(f"{error}; still waiting for {waiting}:\n{logs.stdout}") from None
+
+    def containers(self) -> list[dict[str, Any]]:
+        """`ps --all` of the project: one dict per container (Service, Name, State, Health,
+        ExitCode, Publishers...)."""
+        out = self.compose("ps", "--all", "--format", "json").stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def settled(self, one_shot: Sequence[str] = ()) -> bool:
+        """True when every container is settled (see `up`); DockerError when one exited
+        non-zero."""
+        containers = self.containers()
+        for container in containers:
+            if container["State"] == "exited" and container["ExitCode"] != 0:
+                service = container["Service"]
+                logs = self.compose("logs", "--no-color", "--tail", "60", service, check=False)
+                raise DockerError(
+                    f"{container['Name']} exited {container['ExitCode']}:\n{logs.stdout}"
+                )
+        return bool(containers) and all(_settled(c, one_shot) for c in containers)
 
     def down(self) -> None:
         """Removes the project's containers, networks and volumes (named and anonymous)."""
@@ -272,3 +303,9 @@ class ComposeProject:
             args = [*kind, "--quiet", "--filter", label]
             found += docker(*args).stdout.split()
         return found
+
+
+def _settled(container: Mapping[str, Any], one_shot: Sequence[str]) -> bool:
+    if container["Service"] in one_shot or container["State"] == "exited":
+        return bool(container["State"] == "exited" and container["ExitCode"] == 0)
+    return bool(container["State"] == "running" and container["Health"] in ("", "healthy"))
