@@ -259,7 +259,8 @@ class ComposeProject:
         non-zero; TimeoutError with the unsettled containers' logs after `wait_timeout`
         seconds.
 
-        Not `up --wait`: Compose 2.40 fails it when a one-shot service exits 0."""
+        Not `up --wait`: Compose 2.40 fails it when a one-shot service that no other
+        service waits for (`service_completed_successfully`) exits, even with 0."""
         self.compose("up", "--detach", *services, timeout=wait_timeout + 120)
 
         def settled() -> bool:
