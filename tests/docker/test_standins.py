@@ -224,8 +224,15 @@ def test_nginx_renders_defined_variables_only_and_serves(
     wait_until(lambda: '"GET / HTTP/1.1" 200' in web.logs(), 10, "access log line")
 
 
-def test_nginx_default_server_and_config_test(containers: Containers) -> None:
-    web = containers.run(NGINX_IMAGE, publish=[80])
+def test_nginx_default_server_on_a_read_only_root(containers: Containers) -> None:
+    # The official image runs read-only with tmpfs on its cache and pid folders; Debian's
+    # build keeps temporary files elsewhere (/var/lib/nginx), so this proves nginx.conf
+    # moved them.
+    web = containers.run(
+        NGINX_IMAGE,
+        publish=[80],
+        options=["--read-only", "--tmpfs", "/var/cache/nginx", "--tmpfs", "/var/run"],
+    )
     url = f"http://127.0.0.1:{web.host_port(80)}/"
     wait_answers(web, url)
     assert "nginx" in http_get(url)[2].lower()
