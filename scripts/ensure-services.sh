@@ -93,7 +93,7 @@ fi
 # deletes and rebuilds .venv, and a link would dangle in between. .ci/run calls this script
 # before the virtualenv exists; `make test` calls it again after `make install`.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-plugin_dir="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
+plugin_dir="${DOCKER_CONFIG:-${HOME:-/root}/.docker}/cli-plugins"
 compose_from_venv=$(ls "$ROOT"/.venv/lib/python3*/site-packages/compose/docker-compose 2>/dev/null | head -n 1 || true)
 if [ -n "$compose_from_venv" ]; then
   if ! cmp -s "$compose_from_venv" "$plugin_dir/docker-compose"; then
