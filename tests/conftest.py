@@ -177,13 +177,17 @@ SUBPROCESS_MODULES = frozenset(
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks by place, so a new test is classified without remembering to: everything under
-    tests/e2e is `e2e`; tests under tests/integration/cli (they run the `shopbot` command),
+    tests/e2e is `e2e`; everything under tests/docker is `docker` and `subprocess` (it runs
+    containers); tests under tests/integration/cli (they run the `shopbot` command),
     in SUBPROCESS_MODULES or using a fixture that starts a program are `subprocess`; the
     tests that open dozens of connections at once share one worker (MANY_CONNECTIONS)."""
     for item in items:
         where = item.path.resolve()
         if where.is_relative_to(TESTS / "e2e"):
             item.add_marker(pytest.mark.e2e)
+        if where.is_relative_to(TESTS / "docker"):
+            item.add_marker(pytest.mark.docker)
+            item.add_marker(pytest.mark.subprocess)
         fixtures = set(getattr(item, "fixturenames", ()))
         if "concurrent" in item.name or where == TESTS / "integration" / "test_concurrency.py":
             item.add_marker(pytest.mark.xdist_group(MANY_CONNECTIONS))
