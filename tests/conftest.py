@@ -28,6 +28,10 @@ ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 
+# The container fixtures (docker_engine, standin_images, project_image, ...) serve
+# tests/docker, tests/nginx and tests/deploy alike.
+pytest_plugins = ["tests.docker.fixtures"]
+
 
 def _plain(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -1,10 +1,7 @@
 """The project image (deploy/docker/Dockerfile), built by `make image` and run for real:
 a numeric non-root user, no .env, secret, test or git file in any layer (.dockerignore
 proven on a context seeded with them), the HEALTHCHECK and OCI labels, and `shopbot db
-upgrade` against a PostgreSQL 15 container on a private network.
-
-Own minimal fixtures until tests/docker/conftest.py (shared `docker_engine`,
-`containers`) is merged; then these use those instead."""
+upgrade` against a PostgreSQL 15 container on a private network."""
 
 from __future__ import annotations
 
@@ -19,8 +16,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-IMAGE = "shopbot:local"
-BUILD_TIMEOUT_SECONDS = 900
 pytestmark = [pytest.mark.docker, pytest.mark.subprocess]
 
 
@@ -34,12 +29,8 @@ def run(
 
 
 @pytest.fixture(scope="session")
-def image() -> str:
-    """`make image` (cached layers make a rebuild take seconds); the image's tag."""
-    if run("docker", "info", check=False).returncode != 0:
-        pytest.fail("the Docker engine does not answer: run `make services` as root")
-    run("make", "-C", str(ROOT), "image", f"IMAGE={IMAGE}", timeout=BUILD_TIMEOUT_SECONDS)
-    return IMAGE
+def image(project_image: str) -> str:
+    return project_image
 
 
 def inspect(image: str) -> dict:

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 import redis
 
-from tests.docker.conftest import BUILD_STANDINS
+from tests.docker.fixtures import BUILD_STANDINS
 from tests.docker.containers import Container, Containers, DockerError, wait_until
 
 pytestmark = pytest.mark.usefixtures("standin_images")

@@ -1,15 +1,19 @@
-"""Fixtures for the tests that run containers (every test here is marked `docker` and
-`subprocess` by tests/conftest.py).
+"""Fixtures for the tests that run containers (tests/conftest.py loads this module as a
+plugin, so tests/docker, tests/nginx and tests/deploy share one build of each image;
+everything under tests/docker is marked `docker` and `subprocess`).
 
 - `docker_engine`: the Docker engine answers (else the test fails, saying what to run);
 - `standin_images`: the official image tags the Compose files use exist locally, as the
   offline stand-ins of scripts/build-image-standins.sh or as the pulled official images;
+- `project_image`: the project's image (deploy/docker/Dockerfile) built by `make image`
+  on top of those, tagged `$SHOPBOT_TEST_IMAGE` (default `shopbot:local`);
 - `containers`: makes containers, networks and volumes for one test and removes them all;
 - `compose_project`: makes Compose projects under unique names and brings them down.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -61,6 +65,23 @@ def standin_images(docker_engine: str) -> dict[str, str]:
     if done.returncode != 0:
         pytest.fail(f"{BUILD_STANDINS} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return dict(STANDIN_TAGS)
+
+
+@pytest.fixture(scope="session")
+def project_image(standin_images: dict[str, str]) -> str:
+    """The project image's tag, built once per session by `make image` (a rebuild with
+    unchanged sources takes seconds: every layer is cached)."""
+    tag = os.environ.get("SHOPBOT_TEST_IMAGE", "shopbot:local")
+    done = subprocess.run(
+        ["make", "-C", str(ROOT), "image", f"IMAGE={tag}"],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"make image exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return tag
 
 
 @pytest.fixture
