@@ -14,8 +14,8 @@ import asyncpg
 import pytest
 import redis
 
-from tests.docker.fixtures import BUILD_STANDINS
 from tests.docker.containers import Container, Containers, DockerError, wait_until
+from tests.docker.fixtures import BUILD_STANDINS
 
 pytestmark = pytest.mark.usefixtures("standin_images")
 

@@ -1,0 +1,119 @@
+"""Staging and production brought up for real from deploy/compose with the project image
+(item 9 of the deployment issue): every service that can run here reaches healthy, a
+customer buys through nginx (the Telegram and Heleket emulators run as containers on the
+same networks), the ledger stays sound, and everything comes down with nothing left.
+Production also proves the 3+3 Redis cluster with every slot covered, both PostgreSQL
+replicas streaming, and a second run of the cluster creator changing nothing.
+
+Slow (minutes): marked `slow`, so `make test-fast` leaves it to `make test`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.docker.live.journey import play
+from tests.docker.live.stack import STOCK, LiveStack, leftovers, live_stack
+
+pytestmark = [pytest.mark.docker, pytest.mark.subprocess, pytest.mark.slow]
+MEASURED: dict[str, dict[str, Any]] = {}
+
+
+def seed(stack: LiveStack) -> None:
+    stack.shopbot("catalog", "import", "/seed/catalog.yaml")
+    stack.shopbot("stock", "add", "game-key", "/seed/stock.txt")
+
+
+def memory(stack: LiveStack) -> dict[str, str]:
+    out = stack.compose("stats", "--no-stream", "--format", "json", check=False).stdout
+    usage: dict[str, str] = {}
+    for line in out.splitlines():
+        if line.strip():
+            row = json.loads(line)
+            usage[str(row.get("Name"))] = str(row.get("MemUsage", "")).split(" / ")[0]
+    return usage
+
+
+def instances_that_handled_updates(stack: LiveStack) -> set[str]:
+    logs = stack.compose("logs", "--no-color", "app", check=False).stdout
+    return {line.split("|", 1)[0].strip() for line in logs.splitlines() if "is handled" in line}
+
+
+def assert_all_healthy(stack: LiveStack) -> None:
+    for container in stack.containers():
+        service = str(container["Service"])
+        if service in ("migrate", "redis-cluster-creator"):
+            assert (container["State"], container["ExitCode"]) == ("exited", 0), container
+        else:
+            assert container["State"] == "running", container
+            assert container.get("Health") in ("healthy", ""), container
+
+
+def customer_buys_through_nginx(stack: LiveStack) -> dict[str, Any]:
+    seed(stack)
+    seen = play(stack.telegram_url, stack.heleket_url, STOCK)
+    assert seen["delivered"] in STOCK
+    deliveries = seen["telegram_deliveries"]
+    assert deliveries, "the Telegram emulator delivered no update"
+    assert all(d.get("ok") for d in deliveries[-3:]), deliveries[-3:]
+    verify = stack.shopbot("ledger", "verify", check=False)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    return seen
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_environment_comes_up_sells_and_goes_down_clean(
+    environment: str, project_image: str, tmp_path: Path
+) -> None:
+    with live_stack(environment, project_image, tmp_path) as stack:
+        project = stack.project
+        assert_all_healthy(stack)
+        apps = [c for c in stack.containers() if c["Service"] == "app"]
+        assert len(apps) == {"staging": 2, "production": 3}[environment]
+
+        customer_buys_through_nginx(stack)
+        assert len(instances_that_handled_updates(stack)) >= 2  # nginx spreads the updates
+
+        if environment == "production":
+            check_production_servers(stack)
+        MEASURED[environment] = {"up": stack.timings["up_to_healthy"], "memory": memory(stack)}
+    assert leftovers(project) == []
+    print(f"\n{environment}: {MEASURED[environment]}")
+
+
+def check_production_servers(stack: LiveStack) -> None:
+    # Redis: 3 masters + 3 replicas, every slot served, and the creator is idempotent.
+    nodes_before = cluster_nodes(stack)
+    masters = [n for n in nodes_before if "master" in n[2]]
+    replicas = [n for n in nodes_before if "slave" in n[2]]
+    assert (len(masters), len(replicas)) == (3, 3), nodes_before
+    info = stack.compose("exec", "-T", "redis-node-1", "redis-cli", "-p", "7379",
+                         "cluster", "info").stdout  # fmt: skip
+    assert "cluster_state:ok" in info, info
+    assert "cluster_slots_ok:16384" in info, info
+    rerun = stack.compose("run", "--rm", "redis-cluster-creator")
+    assert rerun.returncode == 0
+    assert cluster_nodes(stack) == nodes_before  # same ids, roles, epochs and slots
+
+    # PostgreSQL: both replicas stream from the primary over their slots.
+    rows = stack.compose(
+        "exec", "-T", "db", "psql", "-U", "shopbot", "-d", "shopbot", "-Atc",
+        "select application_name, state from pg_stat_replication order by 1",
+    ).stdout.split()  # fmt: skip
+    assert rows == ["replica_1|streaming", "replica_2|streaming"], rows
+
+
+def cluster_nodes(stack: LiveStack) -> list[tuple[str, str, str, str]]:
+    """CLUSTER NODES as (id, endpoint, flags, config epoch + slots), sorted."""
+    out = stack.compose("exec", "-T", "redis-node-1", "redis-cli", "-p", "7379",
+                        "cluster", "nodes").stdout  # fmt: skip
+    rows = []
+    for line in out.splitlines():
+        parts = line.split()
+        flags = re.sub(r"\bmyself,", "", parts[2])
+        rows.append((parts[0], parts[1], flags, " ".join([parts[6], *parts[8:]])))
+    return sorted(rows)
