@@ -179,12 +179,24 @@ SUBPROCESS_MODULES = frozenset(
 )
 
 
+DOCKER = "docker"
+DOCKER_FIXTURES = {
+    "docker_engine",
+    "standin_images",
+    "project_image",
+    "containers",
+    "compose_project",
+}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks by place, so a new test is classified without remembering to: everything under
     tests/e2e is `e2e`; everything under tests/docker is `docker` and `subprocess` (it runs
     containers); tests under tests/integration/cli (they run the `shopbot` command),
     in SUBPROCESS_MODULES or using a fixture that starts a program are `subprocess`; the
-    tests that open dozens of connections at once share one worker (MANY_CONNECTIONS)."""
+    tests that open dozens of connections at once share one worker (MANY_CONNECTIONS), and
+    so do the container tests (DOCKER: one worker builds the images, and whole stacks do
+    not start side by side on two cores)."""
     for item in items:
         where = item.path.resolve()
         if where.is_relative_to(TESTS / "e2e"):
@@ -195,6 +207,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if "concurrent" in item.name or where == TESTS / "integration" / "test_concurrency.py":
             item.add_marker(pytest.mark.xdist_group(MANY_CONNECTIONS))
+        elif item.get_closest_marker("docker") or fixtures & DOCKER_FIXTURES:
+            item.add_marker(pytest.mark.xdist_group(DOCKER))
         if (
             where.is_relative_to(TESTS / "integration" / "cli")
             or where in SUBPROCESS_MODULES
