@@ -148,7 +148,7 @@ def checkov() -> Path:
         if binary.exists() and run([binary, "--version"], timeout=120).stdout.strip() == version:
             return binary
         shutil.rmtree(CHECKOV_VENV, ignore_errors=True)
-        steps = [
+        steps: list[list[str | Path]] = [
             [sys.executable, "-m", "venv", CHECKOV_VENV],
             [
                 CHECKOV_VENV / "bin" / "pip",

@@ -99,7 +99,11 @@ def test_hadolint_fails_a_root_user_and_add(tmp_path):
 
 
 def compose_schema(*files: Path) -> Run:
-    command = [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec"]
+    command: list[str | Path] = [
+        tool("check-jsonschema"),
+        "--builtin-schema",
+        "vendor.compose-spec",
+    ]
     return run([*command, *files], timeout=60)
 
 
@@ -184,7 +188,7 @@ def test_checkov_fails_a_root_user_add_and_a_key(checkov_binary, tmp_path):
 
 
 def trivy_config(target: Path, cache: Path) -> Run:
-    command = [tool("trivy"), "config", *trivy_offline_flags(fs=False)]
+    command: list[str | Path] = [tool("trivy"), "config", *trivy_offline_flags(fs=False)]
     command += ["--ignorefile", TRIVY_IGNORE, "--severity", "HIGH,CRITICAL", "--exit-code", "1"]
     return run([*command, "--format", "json", target], env=trivy_env(cache), timeout=300)
 
@@ -214,7 +218,13 @@ def test_trivy_config_fails_a_root_user(tmp_path):
 
 
 def trivy_secrets(target: Path, cache: Path) -> Run:
-    command = [tool("trivy"), "fs", "--scanners", "secret", *trivy_offline_flags(fs=True)]
+    command: list[str | Path] = [
+        tool("trivy"),
+        "fs",
+        "--scanners",
+        "secret",
+        *trivy_offline_flags(fs=True),
+    ]
     command += ["--secret-config", TRIVY_SECRET_CONFIG, "--skip-dirs", ",".join(LOCAL_STATE)]
     command += ["--exit-code", "1", "--format", "json", target]
     return run(command, env=trivy_env(cache), timeout=300)
