@@ -202,7 +202,7 @@ def test_trivy_config_finds_nothing_high_in_deploy(tmp_path):
     assert done.returncode == 0, done.explain()
     results = trivy_results(done)
     # every Dockerfile was scanned by the embedded checks
-    assert set(results) == {str(path.relative_to(DEPLOY)) for path in dockerfiles()}
+    assert {str(path.relative_to(DEPLOY)) for path in dockerfiles()} <= set(results)
     for target, result in results.items():
         assert result["MisconfSummary"]["Successes"] > 0, target
         assert result["MisconfSummary"]["Failures"] == 0, target
