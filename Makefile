@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help install demo sandbox test test-fast lint format typecheck check services clean image
+.PHONY: help install demo sandbox test test-fast lint format typecheck check services clean image scan
 
 help:
 	@echo "make demo       see the whole shop work: emulated Telegram and Heleket, no accounts, no network"
@@ -15,6 +15,8 @@ help:
 	@echo "make lint       ruff (lint + format check) and the import contracts (lint-imports)"
 	@echo "make typecheck  mypy: strict on src, tests and bench type-checked"
 	@echo "make check      lint + typecheck + test"
+	@echo "make scan       the static checks of deploy/ and the tree (hadolint, Compose schema,"
+	@echo "                checkov, trivy, detect-secrets; docs/deployment.md#checks)"
 	@echo "make image      the one Docker image ($(IMAGE)) for every role (docs/deployment.md)"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -63,6 +65,11 @@ typecheck: install
 
 check: lint typecheck test
 
+# The scanners alone (they also run in `make test`), with the topology test that renders
+# every environment with `docker compose config`.
+scan: install
+	$(BIN)/pytest -p no:cacheprovider -n 0 tests/deploy/test_scanners.py tests/deploy/test_topology.py
+
 # The project image (deploy/docker/Dockerfile), labelled with the package version and the
 # git revision. BUILD_CA, when the file exists, is handed to pip as an optional BuildKit
 # secret (a TLS-intercepting proxy or a private mirror); it never enters a layer.
@@ -84,4 +91,4 @@ image:
 	  $(if $(wildcard $(BUILD_CA)),--secret id=ca$(comma)src=$(BUILD_CA)) .
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-results .coverage .coverage.*
+	rm -rf $(VENV) .venv-checkov .venv-checkov.lock .mypy_cache .ruff_cache .pytest_cache .hypothesis test-results .coverage .coverage.*
