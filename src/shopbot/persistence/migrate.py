@@ -4,6 +4,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -14,6 +16,25 @@ def alembic_config(database_url: str) -> Config:
     # ConfigParser interpolation would choke on '%' in passwords.
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
+
+
+class UnknownRevision(ValueError):
+    """The revision names no packaged migration."""
+
+
+def resolve(revision: str) -> str | None:
+    """The full id of `revision` (an id or a unique prefix); None for "head" (which may be
+    several heads). Raises UnknownRevision."""
+    if revision == "head":
+        return None
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    try:
+        found = script.get_revision(revision)
+    except CommandError as exc:
+        raise UnknownRevision(f"no migration {revision!r}: {exc}") from None
+    if found is None:
+        raise UnknownRevision(f"no migration {revision!r}")
+    return found.revision
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

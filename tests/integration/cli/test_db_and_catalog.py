@@ -25,6 +25,19 @@ async def test_db_upgrade_is_repeatable(shop: Shop) -> None:
     assert (await shop.run("ledger", "verify")).code == 0
 
 
+async def test_db_upgrade_never_goes_down_and_says_so(shop: Shop) -> None:
+    await shop.run("db", "upgrade")
+    older = await shop.run("db", "upgrade", "--revision", "0006")
+    unknown = await shop.run("db", "upgrade", "--revision", "0099")
+
+    assert older.code == 2, older.output
+    assert older.stdout.strip().endswith("is at head")
+    assert "stays at 0007, past 0006: `db upgrade` never goes down" in older.stderr
+    assert unknown.code == 2, unknown.output
+    assert "no migration '0099'" in unknown.stderr
+    assert (await shop.run("ledger", "verify")).code == 0
+
+
 # --- catalog ----------------------------------------------------------------------------
 
 
