@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.docker.live.journey import play
-from tests.docker.live.stack import STOCK, LiveStack, leftovers, live_stack
+from tests.docker.live.stack import DOMAIN, STOCK, LiveStack, leftovers, live_stack
 
 pytestmark = [pytest.mark.docker, pytest.mark.subprocess, pytest.mark.slow]
 MEASURED: dict[str, dict[str, Any]] = {}
@@ -78,11 +81,52 @@ def test_environment_comes_up_sells_and_goes_down_clean(
         customer_buys_through_nginx(stack)
         assert len(instances_that_handled_updates(stack)) >= 2  # nginx spreads the updates
 
+        if environment == "staging":
+            nginx_follows_recreated_services(stack)
         if environment == "production":
             check_production_servers(stack)
         MEASURED[environment] = {"up": stack.timings["up_to_healthy"], "memory": memory(stack)}
     assert leftovers(project) == []
     print(f"\n{environment}: {MEASURED[environment]}")
+
+
+def webhook_answer(stack: LiveStack) -> tuple[int, str]:
+    """POST /webhook/heleket through nginx from the host: the webhook service itself
+    answers 403 {"status": "forbidden"} (the host is no Heleket address)."""
+    url = f"http://{stack.env['HTTP_PORT']}/webhook/heleket"
+    try:
+        response = httpx.post(url, content=b"{}", headers={"Host": DOMAIN}, timeout=10)
+    except httpx.HTTPError as exc:
+        return 0, repr(exc)
+    return response.status_code, response.text
+
+
+def container_ip(stack: LiveStack, service: str) -> str:
+    out = stack.compose("ps", "--format", "json", service).stdout
+    name = json.loads(out.splitlines()[0])["Name"]
+    template = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}"
+    done = subprocess.run(["docker", "inspect", "--format", template, name],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return done.stdout.strip()
+
+
+def nginx_follows_recreated_services(stack: LiveStack) -> None:
+    """An upgrade or a secret rotation recreates containers, which then get other
+    addresses: nginx (which resolves upstream names only at start or reload) must follow,
+    or Heleket's callbacks go to a dead container or to a bot. Here a third bot takes the
+    webhook service's freed address, and the new webhook container another one."""
+    assert webhook_answer(stack) == (403, '{"status":"forbidden"}')
+    before = container_ip(stack, "webhook")
+    stack.compose("rm", "--stop", "--force", "webhook")
+    stack.compose("up", "--detach", "--no-deps", "--wait", "--scale", "app=3", "app")
+    stack.compose("up", "--detach", "--no-deps", "--wait", "webhook")
+    assert container_ip(stack, "webhook") != before
+    deadline = time.monotonic() + 30
+    answer = webhook_answer(stack)
+    while answer != (403, '{"status":"forbidden"}') and time.monotonic() < deadline:
+        time.sleep(1)
+        answer = webhook_answer(stack)
+    assert answer == (403, '{"status":"forbidden"}'), answer
 
 
 def check_production_servers(stack: LiveStack) -> None:
