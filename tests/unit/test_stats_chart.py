@@ -29,7 +29,7 @@ def month() -> list[DayFigures]:
         DayFigures(
             first + timedelta(days=n),
             orders=n % 4,
-            revenue=Decimal("-10.00") if n == 9 else Decimal(n * 333) / 100,
+            revenue=Decimal("-10.00") if n == 9 else Decimal(n * 333).scaleb(-2),
         )
         for n in range(30)
     ]
@@ -76,6 +76,20 @@ def test_the_png_is_valid_and_of_the_promised_size() -> None:
     pixels = imread(BytesIO(png), format="png")  # decoded by Pillow, not by our code
     assert pixels.shape[:2] == (HEIGHT_PX, WIDTH_PX)
     assert pixels.std() > 0.05  # not a blank canvas
+
+
+def test_the_png_carries_the_exact_figures_it_plots() -> None:
+    from PIL import Image
+
+    series = chart_series(month())
+    with Image.open(BytesIO(render_png(series, LABELS))) as image:
+        chunks = dict(getattr(image, "text", {}))
+    assert chunks["Title"] == LABELS.title
+    lines = chunks["Description"].splitlines()
+    assert len(lines) == 30
+    assert lines[0] == "2026-03-01 orders=0 revenue=0.00"
+    assert lines[3] == "2026-03-04 orders=3 revenue=9.99"
+    assert lines[9] == "2026-03-10 orders=1 revenue=-10.00"
 
 
 def test_an_empty_month_still_draws() -> None:
