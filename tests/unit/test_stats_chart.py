@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
 
+import pytest
+
 from shopbot.bot.stats_chart import (
     DPI,
     HEIGHT_PX,
@@ -63,6 +65,17 @@ def test_the_figure_plots_revenue_as_bars_and_orders_as_a_line() -> None:
     assert ticks == [4, 9, 14, 19, 24, 29]  # today (the last day) is labelled
     assert labels == [series.days[int(n)].strftime("%d.%m") for n in ticks]
     assert labels[-1] == "30.03"
+    order_ticks = orders_axes.get_yticks().tolist()
+    assert order_ticks == sorted(order_ticks)
+    assert order_ticks[0] == 0
+    assert all(tick == int(tick) for tick in order_ticks)
+    # A refund day (-10.00) lowers the revenue axis; zero stays level on both axes.
+    (revenue_low, revenue_high), (orders_low, orders_high) = (
+        revenue_axes.get_ylim(),
+        orders_axes.get_ylim(),
+    )
+    assert revenue_low < 0
+    assert revenue_low / revenue_high == pytest.approx(orders_low / orders_high)
     assert revenue_axes.get_title() == LABELS.title
     assert (revenue_axes.get_ylabel(), orders_axes.get_ylabel()) == ("Выручка, USD", "Заказы")
     assert tuple(figure.get_size_inches() * DPI) == (WIDTH_PX, HEIGHT_PX)

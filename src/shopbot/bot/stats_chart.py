@@ -87,8 +87,12 @@ def draw(series: ChartSeries, labels: ChartLabels) -> "Figure":
         label=labels.orders,
     )
     orders_axes.set_ylabel(labels.orders, color=ORDERS_COLOUR)
-    orders_axes.set_ylim(bottom=0, top=max((*series.orders, 1)) * 1.15)
-    orders_axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    revenue_limits, orders_limits = _limits(series)
+    revenue_axes.set_ylim(*revenue_limits)
+    orders_axes.set_ylim(*orders_limits)
+    # Whole orders only, and none below zero where a refund day lowered the axis.
+    order_ticks = MaxNLocator(integer=True).tick_values(0, orders_limits[1])
+    orders_axes.set_yticks([tick for tick in order_ticks if 0 <= tick <= orders_limits[1]])
     ticks = positions[::-TICK_EVERY][::-1]  # counted back from today, so today has a label
     revenue_axes.set_xticks(ticks, labels=[series.days[n].strftime("%d.%m") for n in ticks])
     revenue_axes.set_title(labels.title)
@@ -104,6 +108,16 @@ def describe(series: ChartSeries) -> str:
         f"{day.isoformat()} orders={orders} revenue={revenue}"
         for day, orders, revenue in zip(series.days, series.orders, series.revenue, strict=True)
     )
+
+
+def _limits(series: ChartSeries) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Both axes from their zero line up to 15 % above the highest value (an empty month
+    included), with zero at the same height on both: a day of net refunds (negative
+    revenue) lowers the revenue axis, and the orders axis with it."""
+    high = max(1.0, *(float(amount) for amount in series.revenue)) * 1.15
+    low = min(0.0, *(float(amount) for amount in series.revenue)) * 1.15
+    orders_high = max(1, *series.orders) * 1.15
+    return (low, high), (orders_high * low / high, orders_high)
 
 
 def render_png(series: ChartSeries, labels: ChartLabels) -> bytes:
