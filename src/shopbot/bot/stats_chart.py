@@ -1,9 +1,12 @@
 """The admin's stats chart: revenue (bars) and orders (line) per UTC day, as a PNG.
 
 Drawn by matplotlib's object-oriented API on the Agg canvas: no pyplot, so no global
-figure registry and no GUI backend, and each render owns its figure (safe in a worker
-thread). matplotlib is imported only inside `render_png`: importing it costs about half
-a second and a font cache, which the bot must not pay at start or on any other update.
+figure registry and no GUI backend, and each render owns its figure. matplotlib does not
+promise thread safety, so renders (rare: an admin's press) run one at a time per process.
+
+matplotlib is imported only inside `draw`, on the first chart a process renders: the
+import costs about 0.6 s (bench/stats_chart.py), which the bot must not pay at start or
+on any other update.
 """
 
 from collections.abc import Sequence
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
+from threading import Lock
 from typing import TYPE_CHECKING
 
 from shopbot.domain.stats import DayFigures
@@ -24,6 +28,8 @@ HEIGHT_PX = 675
 DPI = 150
 TICK_EVERY = 5
 """Days between date labels: six labels over 30 days stay legible on a phone."""
+
+_RENDERING = Lock()
 
 REVENUE_COLOUR = "#4c78a8"
 ORDERS_COLOUR = "#f58518"
@@ -126,5 +132,6 @@ def render_png(series: ChartSeries, labels: ChartLabels) -> bytes:
     from async code."""
     buffer = BytesIO()
     metadata = {"Title": labels.title, "Description": describe(series)}
-    draw(series, labels).savefig(buffer, format="png", dpi=DPI, metadata=metadata)
+    with _RENDERING:
+        draw(series, labels).savefig(buffer, format="png", dpi=DPI, metadata=metadata)
     return buffer.getvalue()
