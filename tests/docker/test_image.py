@@ -59,6 +59,32 @@ def test_healthcheck_asks_the_readiness_endpoint(image):
     assert check["StartPeriod"] > 0
 
 
+CHART_PROBE = """
+import struct, sys
+from datetime import date, timedelta
+from decimal import Decimal
+from shopbot.bot.stats_chart import ChartLabels, ChartSeries, render_png
+days = tuple(date(2026, 3, 1) + timedelta(days=n) for n in range(30))
+series = ChartSeries(days, tuple(Decimal(n).scaleb(-1) for n in range(30)), (1,) * 30)
+png = render_png(series, ChartLabels("Выручка", "Выручка, USD", "Заказы"))
+assert png.startswith(bytes.fromhex("89504e470d0a1a0a")), png[:8]
+print(*struct.unpack(">II", png[16:24]))
+"""
+
+
+def test_the_stats_chart_renders_on_a_read_only_root(image):
+    """matplotlib came from wheels and works as the bot runs: read-only root, /tmp a
+    tmpfs, its font cache in MPLCONFIGDIR there (no "created a temporary cache
+    directory" warning)."""
+    done = run(
+        *("docker", "run", "--rm", "--read-only", "--tmpfs", "/tmp:size=16m"),
+        *("--entrypoint", "python", image, "-c", CHART_PROBE),
+    )
+    assert done.stdout.split() == ["1200", "675"]
+    assert "temporary cache directory" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_labels_carry_version_and_git_revision(image):
     labels = inspect(image)["Config"]["Labels"]
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]

@@ -6,13 +6,17 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
+from io import BytesIO
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from shopbot.bot.callbacks import RefundKind
+from shopbot.bot.stats_chart import HEIGHT_PX, WIDTH_PX
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.models import LocalizedText, ProductKind
 from shopbot.domain.catalog.spec import CategorySpec
@@ -146,13 +150,49 @@ async def test_stats_after_purchases(shop: Shop) -> None:
             await purchase(uow, user_id=user_id, sku="key", request_key=key)
             await uow.commit()
 
-    await open_admin(shop, "admin.section.stats")
+    await shop.admin.send("/admin")
+    menu = last(shop.admin)
+    await shop.admin.press(EN("admin.section.stats"))
 
     text = shop.admin.last_text()
     assert "Users: 3" in text  # admin, Alice, Boris
     assert "Today: new users 3 · orders 3 · revenue 22.50 USD" in text
     assert "30 days: new users 3 · orders 3 · revenue 22.50 USD" in text
     assert "Pending top-ups: 0 (0.00 USD)" in text
+    # The figures are the caption of a chart; the menu it was opened from is gone.
+    screen = last(shop.admin)
+    assert screen.photo is not None
+    assert text == screen.caption
+    assert menu.message_id not in [m.message_id for m in shop.admin.messages()]
+    days = chart_lines(shop, screen)
+    assert len(days) == 30
+    assert days[-1] == f"{datetime.now(UTC).date().isoformat()} orders=3 revenue=22.50"
+    assert all(line.endswith("orders=0 revenue=0.00") for line in days[:-1])
+
+    await shop.admin.press(EN("admin.refresh"))  # a new chart replaces the old one
+    refreshed = last(shop.admin)
+    assert refreshed.photo is not None
+    assert refreshed.message_id != screen.message_id
+    assert screen.message_id not in [m.message_id for m in shop.admin.messages(sender="bot")]
+
+    await shop.admin.press(EN("admin.menu"))  # a photo cannot become text: a new message
+    assert shop.admin.last_text() == plain(EN("admin.title"))
+    assert last(shop.admin).message_id > refreshed.message_id
+
+
+def chart_lines(shop: Shop, message: Message) -> list[str]:
+    """The figures a chart photo plotted (its PNG `Description`), checked to be a PNG of
+    the chart's size as Telegram stored it."""
+    assert message.photo is not None
+    (size,) = message.photo
+    assert (size["width"], size["height"]) == (WIDTH_PX, HEIGHT_PX)
+    stored = shop.emu.files[size["file_id"]]
+    assert stored.content.startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(BytesIO(stored.content)) as image:
+        image.load()
+        assert image.size == (WIDTH_PX, HEIGHT_PX)
+        description: str = dict(getattr(image, "text", {}))["Description"]
+    return description.splitlines()
 
 
 # --- products ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, FilePayload, Page, async_playwright, expect
 
+from shopbot.bot.stats_chart import HEIGHT_PX, WIDTH_PX
 from shopbot.bot.texts import Texts
 from shopbot.demo.browser.identities import IDENTITIES
 from shopbot.demo.stack import read_catalog
@@ -125,6 +126,14 @@ async def test_stars_top_up_in_russian_and_the_admin_identity(
     stats = page.locator("#messages .bot").last
     await expect(stats).to_contain_text("Users:", timeout=WAIT_MS)
     await expect(stats).to_contain_text("Today")
+    # The figures are the caption of the chart, which the page shows decoded at full size.
+    chart = stats.locator("img")
+    await expect(chart).to_be_visible(timeout=WAIT_MS)
+    size = await chart.evaluate(
+        "img => img.decode().then(() => [img.naturalWidth, img.naturalHeight])"
+    )
+    assert size == [WIDTH_PX, HEIGHT_PX]
+    await screenshot(page, "sandbox-stats-chart")
     await expect(page.locator("#balance")).to_have_text("0.00")
     await expect(page.locator("#customers")).to_contain_text(f"{BORIS}10.00")
 

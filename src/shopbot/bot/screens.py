@@ -17,12 +17,13 @@ async def show(
     """Answers the query and shows `text`: in place of the pressed message, or, with
     `keep` (the pressed message records goods, a receipt or a refund), in a new message
     below it, so the record is never edited away. A pressed message Telegram no longer
-    shows the bot (older than 48 hours) gets the screen in a new message too.
+    shows the bot (older than 48 hours) gets the screen in a new message too, and so does
+    a pressed photo (the admin's stats chart): Telegram cannot turn it into text.
 
     Returns the message now showing the screen (None when the bot could not tell)."""
     await query.answer()
     if isinstance(query.message, Message):
-        if keep:
+        if keep or query.message.text is None:
             return await query.message.answer(text, reply_markup=markup)
         try:
             edited = await query.message.edit_text(text, reply_markup=markup)

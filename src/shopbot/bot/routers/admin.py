@@ -1,11 +1,9 @@
-"""The admin area (`/admin`, for ADMIN_IDS only): menu, stats, and the sections in
-admin_products, admin_users, admin_payments, admin_orders and admin_broadcast.
+"""The admin area (`/admin`, for ADMIN_IDS only): the menu, and the sections in
+admin_stats, admin_products, admin_users, admin_payments, admin_orders and admin_broadcast.
 
 The one router `build()` returns is gated by `AdminOnly`: for everyone else none of
 these handlers exists and the update goes on to the customer routers and the help.
 """
-
-from datetime import UTC, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -13,9 +11,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from shopbot.bot.callbacks import AdminCB, AdminSection, DialogAction
-from shopbot.bot.context import BotContext
-from shopbot.bot.keyboards import button, rows
-from shopbot.bot.rendering import money
 from shopbot.bot.routers import (
     admin_broadcast,
     admin_money,
@@ -23,6 +18,7 @@ from shopbot.bot.routers import (
     admin_payments,
     admin_products,
     admin_refunds,
+    admin_stats,
     admin_users,
 )
 from shopbot.bot.routers.admin_common import (
@@ -31,12 +27,9 @@ from shopbot.bot.routers.admin_common import (
     AdminStates,
     ProductDialog,
     admin_menu,
-    menu_button,
     show,
 )
-from shopbot.bot.texts import Raw, Texts
-from shopbot.domain.stats import PeriodFigures, dashboard
-from shopbot.domain.uow import UnitOfWork
+from shopbot.bot.texts import Texts
 
 
 async def open_menu(message: Message, state: FSMContext, t: Texts) -> None:
@@ -70,42 +63,6 @@ async def _never_called(message: Message) -> None:  # pragma: no cover - see aba
     raise AssertionError("abandon_dialog never matches")
 
 
-def _period(t: Texts, label: str, figures: PeriodFigures, currency: str) -> str:
-    return t(
-        "admin.stats.period",
-        label=t(label),
-        new_users=figures.new_users,
-        orders=figures.orders,
-        revenue=money(figures.revenue),
-        currency=currency,
-    )
-
-
-async def stats(
-    query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext, uow: UnitOfWork
-) -> None:
-    await state.clear()
-    board = await dashboard(uow.stats, datetime.now(UTC))
-    periods = "\n".join(
-        _period(t, label, figures, ctx.currency)
-        for label, figures in (
-            ("admin.stats.today", board.today),
-            ("admin.stats.week", board.week),
-            ("admin.stats.month", board.month),
-        )
-    )
-    text = t(
-        "admin.stats.text",
-        users=board.users_total,
-        periods=Raw(periods),
-        pending=board.pending.count,
-        pending_amount=money(board.pending.amount),
-        currency=ctx.currency,
-    )
-    markup = rows([button(t("admin.refresh"), AdminCB(to=AdminSection.STATS))], menu_button(t))
-    await show(query, text, markup)
-
-
 def build() -> Router:
     router = Router(name="admin")
     router.message.filter(AdminOnly())
@@ -122,7 +79,7 @@ def build() -> Router:
     )
     router.callback_query.register(home, AdminCB.filter(F.to == AdminSection.HOME))
     router.callback_query.register(cancel, AdminDialogCB.filter(F.action == DialogAction.CANCEL))
-    router.callback_query.register(stats, AdminCB.filter(F.to == AdminSection.STATS))
+    router.callback_query.register(admin_stats.stats, AdminCB.filter(F.to == AdminSection.STATS))
     router.include_routers(
         admin_products.build(),
         admin_users.build(),
