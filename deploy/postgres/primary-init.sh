@@ -20,10 +20,13 @@ psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTG
 CREATE ROLE :"user" WITH REPLICATION LOGIN PASSWORD :'password';
 SQL
 
+# immediately_reserve (true): the slot holds WAL from now on, not from the replica's first
+# connection; otherwise the migrations' WAL can be recycled before a replica starts its
+# clone ("requested WAL segment ... has already been removed", seen under load).
 for slot in $slots; do
     psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
         -v slot="$slot" -qAt <<'SQL'
-SELECT slot_name FROM pg_create_physical_replication_slot(:'slot');
+SELECT slot_name FROM pg_create_physical_replication_slot(:'slot', true);
 SQL
 done
 

@@ -48,11 +48,17 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     log "cloning the primary over slot $slot"
     # PGPASSWORD reaches pg_basebackup only; -R writes it into primary_conninfo in
     # postgresql.auto.conf inside the replica's own data directory (mode 0600).
-    PGPASSWORD=$(cat "$password_file") as_postgres pg_basebackup \
+    if ! PGPASSWORD=$(cat "$password_file") as_postgres pg_basebackup \
         --host "$primary_host" --port "$primary_port" --username "$replication_user" \
         --pgdata "$PGDATA" --slot "$slot" --wal-method stream --write-recovery-conf \
         --checkpoint fast --no-password \
-        --dbname "application_name=$slot"
+        --dbname "application_name=$slot"; then
+        # A half-written clone has PG_VERSION, and the next start would run it as if it
+        # were whole: empty the directory so the restart policy clones again.
+        log "clone failed; emptying $PGDATA so the next start clones again"
+        find "$PGDATA" -mindepth 1 -delete
+        exit 1
+    fi
     log "clone complete; starting as a hot standby"
 fi
 
