@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiohttp import web
@@ -116,9 +117,15 @@ async def test_each_alert_reaches_exactly_its_receivers(tmp_path: Path) -> None:
                 am_url.removeprefix("http://"),
             )
             async with prometheus(prom_config, tmp_path) as prom_url:
-                pagerduty = lambda: http.of("/pagerduty/v2/enqueue")  # noqa: E731
-                slack = lambda: http.of("/slack/alerts")  # noqa: E731
-                deployments = lambda: http.of("/slack/deployments")  # noqa: E731
+
+                def pagerduty() -> list[dict[str, Any]]:
+                    return http.of("/pagerduty/v2/enqueue")
+
+                def slack() -> list[dict[str, Any]]:
+                    return http.of("/slack/alerts")
+
+                def deployments() -> list[dict[str, Any]]:
+                    return http.of("/slack/deployments")
 
                 def paged() -> set[str]:
                     return {

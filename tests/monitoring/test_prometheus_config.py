@@ -132,3 +132,76 @@ def test_alert_rules_select_only_bounded_labels() -> None:
     )
     for forbidden in ("user_id", "chat_id", "path=", "by (path", "amount"):
         assert forbidden not in text
+
+
+# The metric contract (docs/monitoring.md#metrics-the-rules-read): the application's names,
+# the Redis cluster monitor's, and the exporters' standard names the rules read.
+CONTRACT_METRICS = {
+    "shopbot_build_info",
+    "shopbot_updates_total",
+    "shopbot_update_duration_seconds",
+    "shopbot_telegram_api_requests_total",
+    "shopbot_telegram_api_duration_seconds",
+    "shopbot_payments_total",
+    "shopbot_payments_pending",
+    "shopbot_heleket_webhooks_total",
+    "shopbot_credited_total",
+    "shopbot_orders_total",
+    "shopbot_deliveries_total",
+    "shopbot_broadcast_messages_total",
+    "shopbot_circuit_breaker_state",
+    "shopbot_db_query_duration_seconds",
+    "shopbot_redis_command_duration_seconds",
+    "shopbot_ledger_check_ok",
+    "shopbot_ledger_check_timestamp_seconds",
+    "shopbot_http_requests_total",
+    "shopbot_http_request_duration_seconds",
+    "shopbot_redis_cluster_health",
+    "shopbot_redis_cluster_state_ok",
+    "up",
+    "node_filesystem_avail_bytes",
+    "node_filesystem_size_bytes",
+    "node_memory_MemAvailable_bytes",
+    "node_memory_MemTotal_bytes",
+    "node_cpu_seconds_total",
+    "pg_replication_lag_seconds",
+}
+# PromQL words that look like metric names in an expression
+PROMQL_WORDS = {
+    "sum", "max", "min", "avg", "count", "by", "on", "and", "or", "unless", "rate",
+    "increase", "histogram_quantile", "time", "le", "bool",
+}  # fmt: skip
+
+
+def metric_names(expr: str) -> set[str]:
+    """Names a PromQL expression selects: identifiers outside braces and strings that are
+    neither PromQL words nor a rule's own recorded series (those contain a colon)."""
+    bare = re.sub(r"\{[^}]*\}|\"[^\"]*\"|\([^()]*\bby\b[^()]*\)", " ", expr)
+    bare = re.sub(r"\b(by|on)\s*\([^)]*\)", " ", bare)
+    names = set(re.findall(r"(?<![:\w])[a-zA-Z_][a-zA-Z0-9_]*(?![:\w(])", bare))
+    names -= PROMQL_WORDS
+    return {re.sub(r"_(bucket|sum|count)$", "", name) for name in names} - {""}
+
+
+def test_rules_read_only_the_contract_s_metrics() -> None:
+    """A misspelt metric makes an alert that can never fire; every name a rule reads is in
+    the contract M1 implements (or is a recording rule's output)."""
+    recorded = {
+        rule["record"]
+        for group in load_yaml(RULES_DIR / "recording.yml")["groups"]
+        for rule in group["rules"]
+    }
+    expressions = [rule.expr for rule in alert_rules()] + [
+        rule["expr"]
+        for group in load_yaml(RULES_DIR / "recording.yml")["groups"]
+        for rule in group["rules"]
+    ]
+    read = set().union(*map(metric_names, expressions))
+    assert read - CONTRACT_METRICS == set()
+    assert {"up", "shopbot_updates_total", "shopbot_http_requests_total"} <= read
+    for expr in expressions:
+        for name in re.findall(r"\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b", expr):
+            assert name in recorded, f"{name} is read but never recorded"
+    assert metric_names('sum by (job) (rate(shopbot_updates_total{outcome="error"}[5m]))') == {
+        "shopbot_updates_total"
+    }
