@@ -37,8 +37,9 @@ declare -A TAGS=(
   [redis]="redis:7.0"
   [nginx]="nginx:1.22"
   [prometheus]="prom/prometheus:v2.42.0"
+  [alertmanager]="prom/alertmanager:v0.25.0"
 )
-ORDER=(python postgres redis nginx prometheus)
+ORDER=(python postgres redis nginx prometheus alertmanager)
 
 log() { printf 'build-image-standins: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }

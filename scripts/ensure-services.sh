@@ -66,6 +66,14 @@ if ! command -v nginx >/dev/null && ! [ -x /usr/sbin/nginx ]; then
   log "installing nginx"; apt_install nginx gettext-base
 fi
 command -v envsubst >/dev/null || { log "installing gettext-base"; apt_install gettext-base; }
+# Prometheus 2.42 (with promtool) and Alertmanager 0.25 (with amtool): tests/monitoring checks
+# deploy/prometheus and deploy/alertmanager with them and runs both on free loopback ports
+# (apt starts neither here; the tests start their own).
+command -v promtool >/dev/null || { log "installing prometheus"; apt_install prometheus; }
+command -v amtool >/dev/null || { log "installing prometheus-alertmanager"; apt_install prometheus-alertmanager; }
+for tool in prometheus promtool prometheus-alertmanager amtool; do
+  command -v "$tool" >/dev/null || { log "$tool is not on PATH after installing it"; exit 1; }
+done
 # Debian's Chromium drives the browser sandbox test (tests/e2e/test_browser_sandbox.py)
 # through Playwright; Playwright's own browser download would fail offline. The emoji font
 # only makes the saved screenshots readable.

@@ -32,6 +32,10 @@ SECRET_FILES = (
     "postgres_replication_password",
     "grafana_admin_password",
     "cloudflare_tunnel_token",
+    "alertmanager_slack_alerts_url",
+    "alertmanager_slack_deployments_url",
+    "alertmanager_pagerduty_routing_key",
+    "alertmanager_smtp_password",
 )
 
 

@@ -43,6 +43,7 @@ PRODUCTION_ONLY = {
     "redis-replica-2",
     "redis-replica-3",
     "prometheus",
+    "alertmanager",
     "grafana",
 }
 SERVICES = {
@@ -130,6 +131,7 @@ def test_the_documents_ports(rendered):
     assert production["webhook"]["environment"]["WEBHOOK_PORT"] == "8001"
     assert command_port(production["redis-cluster-monitor"]) == 9121
     assert "--web.listen-address=:9090" in production["prometheus"]["command"]
+    assert "--web.listen-address=:9093" in production["alertmanager"]["command"]
     seeds = production["app"]["environment"]["REDIS_CLUSTER_NODES"].split(",")
     assert seeds == [f"{name}:{port}" for name, port in REDIS_PORTS.items()]
     staging_seeds = services(rendered, "staging")["app"]["environment"]["REDIS_CLUSTER_NODES"]
@@ -192,6 +194,9 @@ def test_start_order_is_by_conditions(rendered, environment):
     for replica in ("db-replica-1", "db-replica-2"):
         if replica in every:
             assert condition(replica, "db") == "service_healthy"
+    if "prometheus" in every:
+        # Alertmanager first, so the first alerts have somewhere to go
+        assert condition("prometheus", "alertmanager") == "service_healthy"
 
 
 @pytest.mark.parametrize("environment", [*ENVIRONMENTS, "production+tunnel"])

@@ -32,6 +32,7 @@ STANDIN_TAGS = {
     "redis": "redis:7.0",
     "nginx": "nginx:1.22",
     "prometheus": "prom/prometheus:v2.42.0",
+    "alertmanager": "prom/alertmanager:v0.25.0",
 }
 # A cold build (debootstrap ~75 s and five images) measured 4-5 min on the 2-core machine.
 BUILD_TIMEOUT_SECONDS = 1200

@@ -23,6 +23,8 @@ PG_IMAGE = "postgres:15"
 REDIS_IMAGE = "redis:7.0"
 NGINX_IMAGE = "nginx:1.22"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.42.0"
+ALERTMANAGER_IMAGE = "prom/alertmanager:v0.25.0"
+ALERTMANAGER_DIR = Path(__file__).resolve().parents[2] / "deploy" / "alertmanager"
 PYTHON_IMAGE = "python:3.11-slim-bookworm"
 
 
@@ -260,6 +262,61 @@ def test_prometheus_is_ready_as_nobody(containers: Containers) -> None:
     assert "SUCCESS" in check
     # Health checks in Compose call wget, as busybox's in the official image.
     assert "Prometheus" in prometheus.exec("wget", "-qO-", "http://127.0.0.1:9090/-/healthy")
+
+
+def test_alertmanager_is_ready_as_nobody(containers: Containers) -> None:
+    alertmanager = containers.run(ALERTMANAGER_IMAGE, publish=[9093])
+    base = f"http://127.0.0.1:{alertmanager.host_port(9093)}"
+    wait_answers(alertmanager, f"{base}/-/ready")
+    assert alertmanager.process_uids("alertmanager") == [65534]
+    config = alertmanager.inspect()["Config"]
+    assert config["WorkingDir"] == "/alertmanager"
+    assert config["Entrypoint"] == ["/bin/alertmanager"]
+    assert config["Cmd"] == [
+        "--config.file=/etc/alertmanager/alertmanager.yml",
+        "--storage.path=/alertmanager",
+    ]
+    check = alertmanager.exec("/bin/amtool", "check-config", "/etc/alertmanager/alertmanager.yml")
+    assert "SUCCESS" in check
+    # Health checks in Compose call wget, as busybox's in the official image.
+    assert "OK" in alertmanager.exec("wget", "-qO-", "http://127.0.0.1:9093/-/healthy")
+
+
+def test_alertmanager_runs_the_project_configuration_read_only(
+    containers: Containers, tmp_path: Path
+) -> None:
+    """As compose.production.yaml runs it: deploy/alertmanager mounted read-only over
+    /etc/alertmanager, the secrets as files under /run/secrets, a read-only root."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for name in (
+        "alertmanager_slack_alerts_url",
+        "alertmanager_slack_deployments_url",
+        "alertmanager_pagerduty_routing_key",
+        "alertmanager_smtp_password",
+    ):
+        (secrets / name).write_text("http://127.0.0.1:9/unused\n")
+        (secrets / name).chmod(0o444)
+    secrets.chmod(0o755)
+    alertmanager = containers.run(
+        ALERTMANAGER_IMAGE,
+        "--config.file=/etc/alertmanager/alertmanager.yml",
+        "--storage.path=/alertmanager",
+        "--cluster.listen-address=",
+        publish=[9093],
+        options=[
+            "--read-only",
+            "--volume", f"{ALERTMANAGER_DIR}:/etc/alertmanager:ro",
+            "--volume", f"{secrets}:/run/secrets:ro",
+        ],
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{alertmanager.host_port(9093)}"
+    wait_answers(alertmanager, f"{base}/-/ready")
+    status = http_get(f"{base}/api/v2/status")[2]
+    for receiver in ("pagerduty", "email-oncall", "slack-alerts", "slack-deployments"):
+        assert receiver in status
+    check = alertmanager.exec("/bin/amtool", "check-config", "/etc/alertmanager/alertmanager.yml")
+    assert "4 receivers" in check
 
 
 def test_python_has_python311_venv_and_pip(containers: Containers) -> None:

@@ -160,6 +160,11 @@ def live_stack(environment: str, image: str, workdir: Path) -> Iterator[LiveStac
         "database_url": f"postgresql+asyncpg://shopbot:{pg_password}@db:5432/shopbot",
         "grafana_admin_password": _token(16),
         "cloudflare_tunnel_token": _token(),
+        # the receivers point nowhere reachable: the live stack sends no notice out
+        "alertmanager_slack_alerts_url": "http://127.0.0.1:9/slack",
+        "alertmanager_slack_deployments_url": "http://127.0.0.1:9/slack",
+        "alertmanager_pagerduty_routing_key": _token(32),
+        "alertmanager_smtp_password": _token(16),
     }
     for name, value in values.items():
         (secrets_dir / name).write_text(value + "\n")
