@@ -26,7 +26,8 @@ from tests.monitoring.grafana import (
 )
 from tests.monitoring.journey_sample import JOBS, journey_exporter
 from tests.monitoring.stack import derive_prometheus_config, prometheus
-from tests.monitoring.tools import MONITORING_DOC, ROOT, load_yaml
+from tests.monitoring.test_prometheus_config import CONTRACT_METRICS, metric_names
+from tests.monitoring.tools import MONITORING_DOC, ROOT, RULES_DIR, load_yaml
 
 DASHBOARDS = {
     "shopbot-shop-overview": "Shop overview",
@@ -128,6 +129,51 @@ def test_no_dashboard_hard_codes_a_datasource_name() -> None:
         assert not re.search(r'"datasource":\s*"', text), path.name
         assert f'"{name}"' not in text, f"{path.name} names the data source {name!r}"
         assert "${DS_" not in text, f"{path.name} is an export with an input, not provisionable"
+
+
+# Names the dashboards read beyond the rules' contract (docs/monitoring.md#grafana-dashboards):
+# the cluster monitor's other gauges, the exporters' standard names for the Infrastructure
+# panels, and the deployment tooling's metrics.
+DASHBOARD_METRICS = {
+    "shopbot_redis_cluster_masters",
+    "shopbot_redis_cluster_replicas",
+    "shopbot_redis_cluster_slots_ok",
+    "node_network_receive_bytes_total",
+    "node_network_transmit_bytes_total",
+    "pg_up",
+    "pg_stat_database_xact_commit",
+    "pg_stat_database_xact_rollback",
+    "pg_stat_database_numbackends",
+    "redis_commands_processed_total",
+    "redis_memory_used_bytes",
+    "nginx_http_requests_total",
+    "nginx_connections_active",
+    "nginx_connections_waiting",
+    "shopbot_deployment_runs_total",
+    "shopbot_deployment_duration_seconds",
+    "shopbot_deployment_recovery_seconds",
+    "shopbot_deployment_last_success_timestamp_seconds",
+}
+
+
+def test_dashboards_read_only_contract_metrics_and_recorded_series() -> None:
+    """A misspelt name is a panel that is always empty; every name is in the contract, the
+    list above, or a recording rule's output."""
+    recorded = {
+        rule["record"]
+        for group in load_yaml(RULES_DIR / "recording.yml")["groups"]
+        for rule in group["rules"]
+    }
+    read: set[str] = set()
+    for path in dashboard_files():
+        for query in queries(path):
+            promql = query.promql(SCRAPE_SECONDS)
+            read |= metric_names(promql)
+            for name in re.findall(r"\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b", promql):
+                assert name in recorded, f"{query.panel}: {name} is never recorded"
+    assert read - CONTRACT_METRICS - DASHBOARD_METRICS == set()
+    # every application metric of the contract appears on some dashboard
+    assert {name for name in CONTRACT_METRICS if name.startswith("shopbot_")} - read == set()
 
 
 def test_monitoring_doc_describes_each_dashboard() -> None:
