@@ -15,9 +15,13 @@ GRAFANA_DIR = ROOT / "deploy" / "grafana"
 DATASOURCES = GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml"
 PROVIDERS = GRAFANA_DIR / "provisioning" / "dashboards" / "shopbot.yml"
 DASHBOARDS_DIR = GRAFANA_DIR / "dashboards"
-# Grafana's default min interval when neither the panel nor the data source sets one is
-# derived from the time range and width; 15 s is the data source's timeInterval.
+# Grafana derives $__interval from the time range over the panel's width in points, never
+# under the panel's min interval (`interval`) or the data source's timeInterval (15 s);
+# for a panel without a min interval, 15 s stands for it here.
 DEFAULT_INTERVAL_SECONDS = 15
+# Grafana asks for at most about one point per pixel: a range query's step is at least
+# the time range over this many points (its default max data points for a wide panel).
+MAX_DATA_POINTS = 1000
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _RELATIVE = re.compile(r"^now-(\d+)([smhdw])$")
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
@@ -61,6 +65,12 @@ class Query:
     expr: str
     interval_seconds: int
     range_seconds: int
+    instant: bool
+
+    @property
+    def step_seconds(self) -> int:
+        """The step Grafana would give a range query over the dashboard's time range."""
+        return max(self.interval_seconds, self.range_seconds // MAX_DATA_POINTS)
 
     def promql(self, scrape_interval_seconds: int) -> str:
         """The expression with Grafana's built-in variables and every dashboard variable
@@ -93,6 +103,7 @@ def queries(path: Path) -> list[Query]:
                     target["expr"],
                     interval_seconds,
                     range_seconds,
+                    bool(target.get("instant")) and not target.get("range"),
                 )
             )
     return found
