@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shopbot.http.serve import free_port
+from tests.integration.cli.harness import CATALOG  # the same shop as the CLI tests
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_DIR = ROOT / "deploy" / "compose"
@@ -30,16 +31,6 @@ DOMAIN = "shop.test"
 BOT_ID = 700000042
 MERCHANT = "live-merchant"
 UP_TIMEOUT = 600  # seconds; the production stack on a loaded 2-core machine
-CATALOG = """\
-categories:
-  - slug: games
-    title: {ru: Игры, en: Games}
-    products:
-      - sku: game-key
-        kind: stock
-        title: {ru: Ключ игры, en: Game key}
-        price: 9.99
-"""
 STOCK = ["LIVE-7F3K-Q9PX-2WLM", "LIVE-B4TN-X8RD-6JCV"]
 
 
