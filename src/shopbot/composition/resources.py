@@ -19,6 +19,7 @@ from shopbot.bot.factory import create_bot
 from shopbot.composition.policies import crypto_topup_policy, stars_policy
 from shopbot.config import MissingSecret, Settings
 from shopbot.domain.payments.gateway import PaymentGateway
+from shopbot.observability.metrics.sql import instrument_engine
 from shopbot.persistence.engine import create_engine, create_session_factory
 from shopbot.persistence.uow import UnitOfWorkFactory
 
@@ -39,8 +40,10 @@ class Database:
 
 
 def open_database(stack: AsyncExitStack, settings: Settings, *, pool_size: int = 10) -> Database:
-    """The engine on DATABASE_URL (nothing connects yet); disposed by the stack."""
+    """The engine on DATABASE_URL (nothing connects yet; each statement is timed for
+    `shopbot_db_query_duration_seconds`); disposed by the stack."""
     engine = create_engine(settings.database_url, pool_size=pool_size)
+    instrument_engine(engine)
     stack.push_async_callback(engine.dispose)
     return Database(engine, UnitOfWorkFactory(create_session_factory(engine)))
 

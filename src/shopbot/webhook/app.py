@@ -11,9 +11,13 @@ from fastapi import FastAPI
 
 from shopbot import __version__
 from shopbot.config import Settings
+from shopbot.domain.payments.events import EventResult
 from shopbot.domain.payments.gateway import PaymentGateway
 from shopbot.domain.payments.reconcile import reconcile
 from shopbot.jobs.periodic import run_periodically
+from shopbot.observability.metrics import set_build_info
+from shopbot.observability.metrics.asgi import HttpMetricsMiddleware
+from shopbot.webhook import metrics
 from shopbot.webhook.request_id import RequestIdMiddleware
 from shopbot.webhook.routes import health, heleket
 from shopbot.webhook.services import WebhookServices
@@ -36,13 +40,18 @@ def create_app(
         if gateway is not None and settings.reconcile_interval_seconds > 0:
             after = timedelta(seconds=settings.reconcile_after_seconds)
 
+            async def on_applied(result: EventResult) -> None:
+                metrics.count_settled(result)
+                if services.notify is not None:
+                    await services.notify(result)
+
             async def reconcile_once() -> object:
                 return await reconcile(
                     services.uow_factory,
                     gateway,
                     now=datetime.now(UTC),
                     older_than=after,
-                    on_applied=services.notify,
+                    on_applied=on_applied,
                 )
 
             job = asyncio.create_task(
@@ -68,6 +77,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: the status and latency it records are what the client saw.
+    app.add_middleware(HttpMetricsMiddleware)
     app.include_router(heleket.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    set_build_info()
     return app
