@@ -40,9 +40,13 @@ async def test_webhook_outcomes_payments_and_credit_are_counted(
             "outcome"
         ] == "duplicate"
         forged = signed(paid_payload(), key="not-the-key")
-        assert (await client.post("/webhook/heleket", content=forged, headers=JSON)).status_code == 401
+        assert (
+            await client.post("/webhook/heleket", content=forged, headers=JSON)
+        ).status_code == 401
         after = await scrape(client)
-    async with webhook_service(webhook_settings(pg_url, heleket_allowed_ips=["192.0.2.8"])) as other:
+    async with webhook_service(
+        webhook_settings(pg_url, heleket_allowed_ips=["192.0.2.8"])
+    ) as other:
         assert (await other.post("/webhook/heleket", content=body, headers=JSON)).status_code == 403
         last = await scrape(other)
 
@@ -61,7 +65,9 @@ async def test_webhook_outcomes_payments_and_credit_are_counted(
     assert moved(after, "shopbot_http_requests_total", **route, code="200") == 2
     assert moved(after, "shopbot_http_requests_total", **route, code="401") == 1
     assert moved(after, "shopbot_http_request_duration_seconds_count", **route) == 3
-    assert value(after, "shopbot_build_info", version="0.1.0", revision="unknown", colour="none") == 1
+    assert (
+        value(after, "shopbot_build_info", version="0.1.0", revision="unknown", colour="none") == 1
+    )
     assert moved(after, "shopbot_db_query_duration_seconds_count", operation="insert") >= 1
 
 
