@@ -17,6 +17,7 @@ from shopbot.domain.payments.reconcile import reconcile
 from shopbot.jobs.periodic import run_periodically
 from shopbot.observability.metrics import set_build_info
 from shopbot.observability.metrics.asgi import HttpMetricsMiddleware
+from shopbot.observability.metrics.payments import count_settled
 from shopbot.webhook import metrics
 from shopbot.webhook.request_id import RequestIdMiddleware
 from shopbot.webhook.routes import health, heleket
@@ -41,7 +42,7 @@ def create_app(
             after = timedelta(seconds=settings.reconcile_after_seconds)
 
             async def on_applied(result: EventResult) -> None:
-                metrics.count_settled(result)
+                count_settled(result)
                 if services.notify is not None:
                     await services.notify(result)
 

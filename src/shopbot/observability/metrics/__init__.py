@@ -83,7 +83,7 @@ ORDERS = Counter(
 )
 DELIVERIES = Counter(
     "shopbot_deliveries_total",
-    "Deliveries of purchased goods by kind (text|file|album) and outcome (ok|failed).",
+    "Deliveries of purchased goods by kind (text|file) and outcome (ok|failed).",
     ["kind", "outcome"],
 )
 BROADCAST_MESSAGES = Counter(

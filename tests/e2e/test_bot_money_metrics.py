@@ -1,0 +1,70 @@
+"""The shop's business counters through the real bot and the Telegram emulator: a Stars
+top-up (invoice created, paid, money credited), a purchase (order completed, delivered)
+and one refused for want of money, read from the bot's `/metrics`."""
+
+import httpx
+
+from shopbot.bot.texts import Texts
+from shopbot.persistence.uow import UnitOfWorkFactory
+from tests.conftest import add_product
+from tests.e2e.bot_stack import ChatUser, bot_stack
+from tests.metrics_scrape import Series, parse, value
+
+EN = Texts("en")
+
+
+async def scrape(client: httpx.AsyncClient) -> dict[Series, float]:
+    answer = await client.get("/metrics")
+    assert answer.status_code == 200
+    return parse(answer.text)
+
+
+async def buy(user: ChatUser, product: str, price: str) -> None:
+    await user.send("/start")
+    await user.press(EN("menu.catalog"))
+    await user.press(EN("catalog.other"))
+    await user.press(f"Product {product}")
+    await user.press(f"Buy for {price} USD")
+
+
+async def test_stars_topup_purchase_and_refusal_are_counted(
+    pg_url: str, pg_uow: UnitOfWorkFactory
+) -> None:
+    await add_product(pg_uow, "key", price="3.50", stock=["KEY-1"])
+    await add_product(pg_uow, "gold", price="900.00", stock=["GOLD-1"])
+    async with (
+        bot_stack(pg_url, mode="webhook") as stack,
+        httpx.AsyncClient(base_url=str(stack.settings.public_base_url)) as client,
+    ):
+        before = await scrape(client)
+        alice = stack.user(1001, "Alice")
+        await alice.send("/start")
+        await alice.press(EN("menu.topup"))
+        await alice.press("10.00 USD")
+        await alice.press("Telegram Stars (500 ⭐)")
+        assert (await alice.pay_invoice()).status == "paid"
+        await buy(alice, "key", "3.50")
+        await alice.press(EN("buy.confirm_button"))
+        assert "KEY-1" in alice.last_text()
+        await buy(alice, "gold", "900.00")  # refused: 6.50 USD left
+        assert "Not enough balance" in alice.last_text()
+        after = await scrape(client)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("shopbot_payments_total", provider="stars", status="created") == 1
+    assert moved("shopbot_payments_total", provider="stars", status="paid") == 1
+    assert moved("shopbot_credited_total", provider="stars", currency="USD") == 10.0
+    assert moved("shopbot_orders_total", status="completed") == 1
+    assert moved("shopbot_orders_total", status="refused") == 1
+    assert moved("shopbot_deliveries_total", kind="text", outcome="ok") == 1
+    assert (
+        moved(
+            "shopbot_updates_total",
+            update_type="pre_checkout_query",
+            handler="stars.pre_checkout",
+            outcome="ok",
+        )
+        == 1
+    )
