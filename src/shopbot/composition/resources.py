@@ -1,6 +1,7 @@
 """Opening one process's resources onto its exit stack; each is closed by the stack,
 in reverse order of opening."""
 
+import functools
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from shopbot.bot.factory import create_bot
 from shopbot.composition.policies import crypto_topup_policy, stars_policy
 from shopbot.config import MissingSecret, Settings
 from shopbot.domain.payments.gateway import PaymentGateway
+from shopbot.observability.metrics import set_breaker_state
 from shopbot.observability.metrics.sql import instrument_engine
 from shopbot.persistence.engine import create_engine, create_session_factory
 from shopbot.persistence.uow import UnitOfWorkFactory
@@ -69,12 +71,16 @@ def open_heleket(
     stack: AsyncExitStack, settings: Settings, retry: HeleketRetry | None = None
 ) -> HeleketClient:
     """A Heleket client on HELEKET_API_URL (MissingSecret without the merchant id and
-    key); closed by the stack."""
+    key); closed by the stack. Its circuit breaker's state is published as
+    `shopbot_circuit_breaker_state{breaker="heleket"}`."""
     retry = retry or HeleketRetry()
     client = HeleketClient.from_settings(
         settings, retry_attempts=retry.attempts, backoff_base=retry.backoff_base
     )
     stack.push_async_callback(client.aclose)
+    breaker = client.breaker
+    breaker.on_change = functools.partial(set_breaker_state, "heleket")
+    set_breaker_state("heleket", breaker.state)
     return client
 
 
