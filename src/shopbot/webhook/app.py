@@ -17,6 +17,7 @@ from shopbot.domain.payments.reconcile import reconcile
 from shopbot.jobs.periodic import run_periodically
 from shopbot.observability.metrics import set_build_info
 from shopbot.observability.metrics.asgi import HttpMetricsMiddleware
+from shopbot.observability.metrics.ledger import check_ledger_periodically
 from shopbot.observability.metrics.payments import count_settled
 from shopbot.webhook import metrics
 from shopbot.webhook.request_id import RequestIdMiddleware
@@ -32,7 +33,9 @@ def create_app(
 ) -> FastAPI:
     """The routes over `services`. With a gateway and RECONCILE_INTERVAL_SECONDS > 0 the
     app also reconciles open invoices periodically while it runs, once across all
-    instances (the job is stopped at the app's shutdown)."""
+    instances (the job is stopped at the app's shutdown). With
+    LEDGER_CHECK_INTERVAL_SECONDS > 0 it checks the ledger for its metrics as well
+    (`shopbot.observability.metrics.ledger`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,13 +66,22 @@ def create_app(
                     reconcile_once,
                 )
             )
+        jobs = [job] if job is not None else []
+        if settings.ledger_check_interval_seconds > 0:
+            jobs.append(
+                asyncio.create_task(
+                    check_ledger_periodically(
+                        services.uow_factory, settings.ledger_check_interval_seconds
+                    )
+                )
+            )
         try:
             yield
         finally:
-            if job is not None:
-                job.cancel()
+            for task in jobs:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await job
+                    await task
 
     app = FastAPI(
         title="shopbot webhook service",
