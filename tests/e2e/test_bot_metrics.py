@@ -135,3 +135,19 @@ async def test_polling_health_server_serves_metrics(pg_engine: AsyncEngine) -> N
     handlers = {dict(labels)["handler"] for _, labels in series(samples, "shopbot_http_requests")}
     assert "unmatched" in handlers
     assert not any("42" in h for h in handlers)
+
+
+async def test_redis_commands_are_timed_by_command(pg_url: str, pg_uow: UnitOfWorkFactory) -> None:
+    async with (
+        bot_stack(pg_url, mode="webhook", redis_url="redis://127.0.0.1:6379/0") as stack,
+        httpx.AsyncClient(base_url=str(stack.settings.public_base_url)) as client,
+    ):
+        before = await scrape(client)
+        await stack.user(8001, "Redis").send("/start")
+        after = await scrape(client)
+
+    name = "shopbot_redis_command_duration_seconds_count"
+    commands = {dict(labels)["command"] for sample, labels in series(after, name)}
+    assert "SET" in commands  # the update's claim (SET NX) and the FSM state
+    assert value(after, name, command="SET") > value(before, name, command="SET")
+    assert all(command.isupper() for command in commands)

@@ -21,6 +21,7 @@ from shopbot.composition.policies import crypto_topup_policy, stars_policy
 from shopbot.config import MissingSecret, Settings
 from shopbot.domain.payments.gateway import PaymentGateway
 from shopbot.observability.metrics import set_breaker_state
+from shopbot.observability.metrics.redis_commands import instrument_redis
 from shopbot.observability.metrics.sql import instrument_engine
 from shopbot.persistence.engine import create_engine, create_session_factory
 from shopbot.persistence.uow import UnitOfWorkFactory
@@ -52,8 +53,11 @@ def open_database(stack: AsyncExitStack, settings: Settings, *, pool_size: int =
 
 def open_coordination(stack: AsyncExitStack, settings: Settings) -> Coordination:
     """Redis (REDIS_URL or REDIS_CLUSTER_NODES) when configured, else in-memory (one
-    instance only); closed by the stack."""
+    instance only); closed by the stack. Each Redis command is timed for
+    `shopbot_redis_command_duration_seconds`."""
     client = redis_client(settings.redis_url, settings.redis_cluster_nodes)
+    if client is not None:
+        instrument_redis(client)
     coordination = RedisCoordination(client) if client is not None else MemoryCoordination()
     stack.push_async_callback(coordination.close)
     return coordination

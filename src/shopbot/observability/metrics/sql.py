@@ -16,7 +16,8 @@ _STARTED = "_shopbot_metrics_started"
 def operation(statement: str) -> str:
     """select|insert|update|delete from the statement's first word, else "other" (BEGIN,
     a CTE, advisory locks' SELECT counts as select): a closed set, never SQL text."""
-    word = statement.lstrip()[:6].lower()
+    head = statement.lstrip()[:7].split(None, 1)  # 7: the longest word and one space
+    word = head[0].lower() if head else ""
     return word if word in OPERATIONS else "other"
 
 
