@@ -1,6 +1,7 @@
 """Webhook throughput and latency against the real service on PostgreSQL.
 
     python bench/webhook.py [--invoices 30000] [--seconds 8] [--connections 32]
+                            [--metrics on|off|both]
 
 Starts, each in its own process: the webhook service (`shopbot webhook`: uvicorn, one
 worker) on a fresh PostgreSQL database, and a bare FastAPI endpoint of the same stack.
@@ -12,7 +13,9 @@ Load comes from wrk (one thread, Lua script bench/bodies.lua):
 3. the bare endpoint with the same bodies.
 
 wrk, the servers and PostgreSQL share this machine, so the ratio to the bare endpoint is
-the figure that travels. Needs `wrk` (apt-get install wrk).
+the figure that travels. `--metrics both` runs 1 and 2 twice, on fresh databases: the
+service with METRICS_ENABLED=false, then true, and prints the ratio (the cost of the
+metrics). Needs `wrk` (apt-get install wrk).
 """
 
 import argparse
@@ -201,72 +204,64 @@ def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--invoices", type=int, default=30000)
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--connections", type=int, default=32)
-    options = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("bench/webhook.py needs wrk: apt-get install wrk")
+@dataclass
+class Run:
+    metrics: bool
+    first: Result
+    duplicate: Result
+    credited: int
+    once: bool
+    sound: bool
 
+
+def service_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        "from shopbot.cli import main; main()",
+        "webhook",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+async def run_service(options: argparse.Namespace, metrics: bool) -> Run:
+    """Runs 1 and 2 against a fresh database and a fresh service process; METRICS_ENABLED
+    is the only difference between the two services of a `--metrics both` run."""
     url = await fresh_database()
     workdir = Path(tempfile.mkdtemp(prefix="shopbot-bench-"))
     bodies = workdir / "bodies.jsonl"
     await seed(url, options.invoices, bodies)
-    service_port, bare_port = free_port(), free_port()
+    port = free_port()
     service = start(
-        [
-            sys.executable,
-            "-c",
-            "from shopbot.cli import main; main()",
-            "webhook",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(service_port),
-        ],
+        service_command(port),
         {
             "DATABASE_URL": url,
             "HELEKET_MERCHANT_ID": "bench",
             "HELEKET_API_KEY": KEY,
             "HELEKET_ALLOWED_IPS": "127.0.0.1",
             "RECONCILE_INTERVAL_SECONDS": "0",
+            "LEDGER_CHECK_INTERVAL_SECONDS": "0",
+            "METRICS_ENABLED": "true" if metrics else "false",
             "LOG_LEVEL": "WARNING",
         },
     )
-    bare = start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.bare_app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(bare_port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        {},
-    )
+    label = "metrics on" if metrics else "metrics off"
     try:
-        await wait_ready(f"http://127.0.0.1:{service_port}/health")
-        await wait_ready(f"http://127.0.0.1:{bare_port}/docs")
-        webhook_url = f"http://127.0.0.1:{service_port}/webhook/heleket"
+        await wait_ready(f"http://127.0.0.1:{port}/health")
+        webhook_url = f"http://127.0.0.1:{port}/webhook/heleket"
         args = (options.seconds, options.connections)
-        first = wrk("first-time `paid` (ledger tx each)", webhook_url, bodies, *args)
+        first = wrk(f"first-time `paid` (ledger tx each), {label}", webhook_url, bodies, *args)
         # Only bodies the first run delivered, so every request here is a duplicate.
         sent = bodies.read_text().splitlines(keepends=True)[: first.requests]
         duplicates = workdir / "duplicates.jsonl"
         duplicates.write_text("".join(sent))
-        duplicate = wrk("duplicate deliveries", webhook_url, duplicates, *args)
-        baseline = wrk("bare FastAPI endpoint", f"http://127.0.0.1:{bare_port}/bare", bodies, *args)
+        duplicate = wrk(f"duplicate deliveries, {label}", webhook_url, duplicates, *args)
     finally:
-        for process in (service, bare):
-            process.terminate()
-            process.wait(timeout=10)
+        service.terminate()
+        service.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
     engine = create_engine(url)
@@ -279,6 +274,61 @@ async def main() -> None:
             select(func.sum(AccountRow.balance)).where(AccountRow.kind == "user")
         )
     await engine.dispose()
+    once = report.transactions == credited and balances == Decimal("10.00") * (credited or 0)
+    if first.requests >= options.invoices:
+        print("warning: the first run used up the seeded invoices; raise --invoices")
+    return Run(metrics, first, duplicate, credited or 0, once, report.sound)
+
+
+async def run_bare(options: argparse.Namespace) -> Result:
+    workdir = Path(tempfile.mkdtemp(prefix="shopbot-bench-"))
+    bodies = workdir / "bodies.jsonl"
+    bodies.write_text('{"status": "paid"}\n' * 1000)
+    port = free_port()
+    bare = start(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        {},
+    )
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}/docs")
+        url = f"http://127.0.0.1:{port}/bare"
+        return wrk("bare FastAPI endpoint", url, bodies, options.seconds, options.connections)
+    finally:
+        bare.terminate()
+        bare.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--invoices", type=int, default=30000)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--metrics",
+        choices=["on", "off", "both"],
+        default="on",
+        help="METRICS_ENABLED of the service; both: one service without, then one with",
+    )
+    options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/webhook.py needs wrk: apt-get install wrk")
+
+    modes = {"on": [True], "off": [False], "both": [False, True]}[options.metrics]
+    runs = [await run_service(options, metrics) for metrics in modes]
+    baseline = await run_bare(options)
 
     print(
         f"wrk -t1 -c{options.connections} -d{options.seconds}s; "
@@ -286,18 +336,28 @@ async def main() -> None:
     )
     print("| scenario | requests | req/s | p50 ms | p99 ms | errors | vs bare |")
     print("|---|---:|---:|---:|---:|---|---:|")
-    for result in (first, duplicate, baseline):
+    for result in [r for run in runs for r in (run.first, run.duplicate)] + [baseline]:
         print(
             f"| {result.name} | {result.requests} | {result.rate:.0f} | {result.p50_ms:.2f} "
             f"| {result.p99_ms:.2f} | {result.errors} | {result.rate / baseline.rate:.2f} |"
         )
-    once = report.transactions == credited and balances == Decimal("10.00") * (credited or 0)
-    print(
-        f"ledger: {credited} invoices credited by {report.transactions} postings, user balances "
-        f"{balances}: exactly once={once}, sound={report.sound}"
-    )
-    if first.requests >= options.invoices:
-        print("warning: the first run used up the seeded invoices; raise --invoices")
+    for run in runs:
+        print(
+            f"ledger ({'metrics on' if run.metrics else 'metrics off'}): {run.credited} "
+            f"invoices credited: exactly once={run.once}, sound={run.sound}"
+        )
+    if len(runs) == 2:
+        off, on = runs
+        print("| scenario | req/s off | req/s on | on / off | p50 ms off | p50 ms on |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, a, b in (
+            ("first-time `paid`", off.first, on.first),
+            ("duplicate deliveries", off.duplicate, on.duplicate),
+        ):
+            print(
+                f"| {name} | {a.rate:.0f} | {b.rate:.0f} | {b.rate / a.rate:.3f} "
+                f"| {a.p50_ms:.2f} | {b.p50_ms:.2f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -145,6 +145,10 @@ class Settings(BaseSettings):
     reconcile_after_seconds: int = 300
     ledger_check_interval_seconds: int = 300
 
+    # Metrics (docs/metrics.md): false leaves out the per-request, per-update, per-call
+    # and per-statement timing (for measuring its cost); /metrics still answers.
+    metrics_enabled: bool = True
+
     # Webhook service
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the service runs in a container behind nginx
     webhook_port: int = 8001

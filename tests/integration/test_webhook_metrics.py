@@ -80,3 +80,28 @@ async def test_raw_paths_never_become_labels(pg_url: str, pg_uow: UnitOfWorkFact
     assert "unmatched" in handlers
     assert not any("scan" in handler for handler in handlers)
     assert handlers <= {"unmatched", "/metrics", "/webhook/heleket", "/health", "/health/ready"}
+
+
+async def test_metrics_enabled_false_leaves_out_the_timing(
+    pg_url: str, pg_uow: UnitOfWorkFactory
+) -> None:
+    await open_invoice(pg_uow)
+    body = signed(paid_payload())
+    async with webhook_service(webhook_settings(pg_url, metrics_enabled=False)) as client:
+        before = await scrape(client)
+        assert (await client.post("/webhook/heleket", content=body, headers=JSON)).is_success
+        after = await scrape(client)
+
+    route = {"handler": "/webhook/heleket", "method": "POST", "code": "200"}
+    assert value(after, "shopbot_http_requests_total", **route) == value(
+        before, "shopbot_http_requests_total", **route
+    )
+    statements = "shopbot_db_query_duration_seconds_count"
+    assert value(after, statements, operation="insert") == value(
+        before, statements, operation="insert"
+    )
+    # What the shop did is still counted: those counters cost one addition each.
+    assert (
+        value(after, "shopbot_heleket_webhooks_total", outcome="accepted")
+        == value(before, "shopbot_heleket_webhooks_total", outcome="accepted") + 1
+    )

@@ -56,9 +56,10 @@ def create_bot(settings: Settings) -> Bot:
     assert settings.telegram_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(StaleCallbackAnswers())
-    # Registered last, so innermost: it sees each call's own result, before
-    # StaleCallbackAnswers turns an expired callback answer into a success.
-    session.middleware(TelegramApiMetrics())
+    if settings.metrics_enabled:
+        # Registered last, so innermost: it sees each call's own result, before
+        # StaleCallbackAnswers turns an expired callback answer into a success.
+        session.middleware(TelegramApiMetrics())
     return Bot(
         settings.telegram_token.get_secret_value(),
         session=session,
@@ -74,8 +75,9 @@ def create_storage(ctx: BotContext) -> BaseStorage:
 
 def create_dispatcher(ctx: BotContext) -> Dispatcher:
     dispatcher = Dispatcher(storage=create_storage(ctx))
-    # First: its clock covers the whole update, dropped ones too.
-    dispatcher.update.outer_middleware(UpdateMetrics())
+    metrics = ctx.settings.metrics_enabled
+    if metrics:  # first: its clock covers the whole update, dropped ones too
+        dispatcher.update.outer_middleware(UpdateMetrics())
     dispatcher.update.outer_middleware(UpdateLogContext())  # every line has update_id
     dispatcher.update.outer_middleware(UpdateDedupeMiddleware(ctx.coordination))
     # Before the context: group traffic registers nobody and reaches no router.
@@ -88,7 +90,7 @@ def create_dispatcher(ctx: BotContext) -> Dispatcher:
         observer.middleware(ErrorMiddleware())
     # After ErrorMiddleware (inside it): it sees a handler's failure before it is answered.
     for name, observer in dispatcher.observers.items():
-        if name not in {"update", "error"}:
+        if metrics and name not in {"update", "error"}:
             observer.middleware(HandlerMetrics())
     for router in ROUTERS():
         dispatcher.include_router(router)

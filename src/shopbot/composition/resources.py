@@ -43,20 +43,21 @@ class Database:
 
 
 def open_database(stack: AsyncExitStack, settings: Settings, *, pool_size: int = 10) -> Database:
-    """The engine on DATABASE_URL (nothing connects yet; each statement is timed for
-    `shopbot_db_query_duration_seconds`); disposed by the stack."""
+    """The engine on DATABASE_URL (nothing connects yet; with METRICS_ENABLED each
+    statement is timed for `shopbot_db_query_duration_seconds`); disposed by the stack."""
     engine = create_engine(settings.database_url, pool_size=pool_size)
-    instrument_engine(engine)
+    if settings.metrics_enabled:
+        instrument_engine(engine)
     stack.push_async_callback(engine.dispose)
     return Database(engine, UnitOfWorkFactory(create_session_factory(engine)))
 
 
 def open_coordination(stack: AsyncExitStack, settings: Settings) -> Coordination:
     """Redis (REDIS_URL or REDIS_CLUSTER_NODES) when configured, else in-memory (one
-    instance only); closed by the stack. Each Redis command is timed for
+    instance only); closed by the stack. With METRICS_ENABLED each Redis command is timed for
     `shopbot_redis_command_duration_seconds`."""
     client = redis_client(settings.redis_url, settings.redis_cluster_nodes)
-    if client is not None:
+    if client is not None and settings.metrics_enabled:
         instrument_redis(client)
     coordination = RedisCoordination(client) if client is not None else MemoryCoordination()
     stack.push_async_callback(coordination.close)

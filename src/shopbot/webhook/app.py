@@ -90,8 +90,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)
-    # Outermost: the status and latency it records are what the client saw.
-    app.add_middleware(HttpMetricsMiddleware)
+    if settings.metrics_enabled:
+        # Outermost: the status and latency it records are what the client saw.
+        app.add_middleware(HttpMetricsMiddleware)
     app.include_router(heleket.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
