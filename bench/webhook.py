@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -61,6 +62,9 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: str
+    cpu_ms: float | None = None
+    """CPU time the service process spent per answered request (user + system, from
+    /proc/<pid>/stat): unlike throughput, hardly moved by other load on the machine."""
 
     @property
     def rate(self) -> float:
@@ -196,6 +200,20 @@ def wrk(name: str, url: str, bodies: Path, seconds: int, connections: int) -> Re
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (proc(5): fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid: int, run: Callable[[], Result]) -> Result:
+    """`run()` with the CPU time process `pid` spent during it, per request."""
+    before = cpu_seconds(pid)
+    result = run()
+    result.cpu_ms = (cpu_seconds(pid) - before) * 1000 / max(result.requests, 1)
+    return result
+
+
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         args,
@@ -271,12 +289,18 @@ async def run_service(options: argparse.Namespace, metrics: bool) -> Run:
         await wait_ready(f"http://127.0.0.1:{port}/health")
         webhook_url = f"http://127.0.0.1:{port}/webhook/heleket"
         args = (options.seconds, options.connections)
-        first = wrk(f"first-time `paid` (ledger tx each), {label}", webhook_url, bodies, *args)
+        first = measured(
+            service.pid,
+            lambda: wrk(f"first-time `paid` (ledger tx each), {label}", webhook_url, bodies, *args),
+        )
         # Only bodies the first run delivered, so every request here is a duplicate.
         sent = bodies.read_text().splitlines(keepends=True)[: first.requests]
         duplicates = workdir / "duplicates.jsonl"
         duplicates.write_text("".join(sent))
-        duplicate = wrk(f"duplicate deliveries, {label}", webhook_url, duplicates, *args)
+        duplicate = measured(
+            service.pid,
+            lambda: wrk(f"duplicate deliveries, {label}", webhook_url, duplicates, *args),
+        )
     finally:
         for process in (service, telegram):
             process.terminate()
@@ -331,9 +355,12 @@ async def run_bare(options: argparse.Namespace) -> Result:
 
 
 def print_ratio(runs: list[Run]) -> None:
-    """Medians per mode over the rounds, and the ratio on / off."""
-    print("| scenario | rounds | req/s off | req/s on | on / off | p50 ms off | p50 ms on |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    """Medians per mode over the rounds, and the ratios on / off."""
+    print(
+        "| scenario | rounds | req/s off | req/s on | on / off "
+        "| CPU ms/req off | CPU ms/req on | on / off |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, pick in (
         ("first-time `paid`", lambda run: run.first),
         ("duplicate deliveries", lambda run: run.duplicate),
@@ -342,10 +369,11 @@ def print_ratio(runs: list[Run]) -> None:
         on = [pick(run) for run in runs if run.metrics]
         rate_off = statistics.median(r.rate for r in off)
         rate_on = statistics.median(r.rate for r in on)
+        cpu_off = statistics.median(r.cpu_ms or 0 for r in off)
+        cpu_on = statistics.median(r.cpu_ms or 0 for r in on)
         print(
             f"| {name} | {len(off)} | {rate_off:.0f} | {rate_on:.0f} | {rate_on / rate_off:.3f} "
-            f"| {statistics.median(r.p50_ms for r in off):.2f} "
-            f"| {statistics.median(r.p50_ms for r in on):.2f} |"
+            f"| {cpu_off:.3f} | {cpu_on:.3f} | {cpu_on / cpu_off:.3f} |"
         )
 
 
@@ -379,12 +407,13 @@ async def main() -> None:
         f"wrk -t1 -c{options.connections} -d{options.seconds}s; "
         f"{options.invoices} invoices seeded; {os.cpu_count()} CPUs shared by everything"
     )
-    print("| scenario | requests | req/s | p50 ms | p99 ms | errors | vs bare |")
-    print("|---|---:|---:|---:|---:|---|---:|")
+    print("| scenario | requests | req/s | p50 ms | p99 ms | CPU ms/req | errors | vs bare |")
+    print("|---|---:|---:|---:|---:|---:|---|---:|")
     for result in [r for run in runs for r in (run.first, run.duplicate)] + [baseline]:
         print(
             f"| {result.name} | {result.requests} | {result.rate:.0f} | {result.p50_ms:.2f} "
-            f"| {result.p99_ms:.2f} | {result.errors} | {result.rate / baseline.rate:.2f} |"
+            f"| {result.p99_ms:.2f} | {'-' if result.cpu_ms is None else f'{result.cpu_ms:.2f}'} "
+            f"| {result.errors} | {result.rate / baseline.rate:.2f} |"
         )
     for run in runs:
         print(
