@@ -2,6 +2,7 @@
 webhook's outcome, the payment it settles and the money credited move their counters;
 HTTP metrics are labelled by route template, never by the raw path."""
 
+import os
 from decimal import Decimal
 
 import httpx
@@ -65,9 +66,12 @@ async def test_webhook_outcomes_payments_and_credit_are_counted(
     assert moved(after, "shopbot_http_requests_total", **route, code="200") == 2
     assert moved(after, "shopbot_http_requests_total", **route, code="401") == 1
     assert moved(after, "shopbot_http_request_duration_seconds_count", **route) == 3
-    assert (
-        value(after, "shopbot_build_info", version="0.1.0", revision="unknown", colour="none") == 1
-    )
+    build = {
+        "version": "0.1.0",
+        "revision": os.environ.get("GIT_REVISION") or "unknown",
+        "colour": os.environ.get("DEPLOYMENT_COLOUR") or "none",
+    }
+    assert value(after, "shopbot_build_info", **build) == 1
     assert moved(after, "shopbot_db_query_duration_seconds_count", operation="insert") >= 1
 
 
