@@ -29,7 +29,9 @@ def instrument_redis(client: "Redis | RedisCluster") -> None:
     `client` executes, failed ones included. redis-py has no command hook, so the
     client's own `execute_command` is wrapped (on this instance only); every command
     method, aiogram's RedisStorage and Lua scripts (EVALSHA) go through it. Commands in
-    a pipeline are sent by the pipeline, not timed here."""
+    a pipeline are sent by the pipeline, not timed here; so are a cluster client's
+    multi-key commands (DEL, EXISTS, MGET, MSET, TOUCH, UNLINK), which redis-py splits
+    into a pipeline per slot."""
     execute = client.execute_command
 
     async def timed(*args: Any, **options: Any) -> Any:
