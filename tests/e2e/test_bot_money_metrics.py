@@ -68,3 +68,32 @@ async def test_stars_topup_purchase_and_refusal_are_counted(
         )
         == 1
     )
+
+
+async def test_an_admins_stars_refund_is_counted(pg_url: str, pg_uow: UnitOfWorkFactory) -> None:
+    refunded = {"provider": "stars", "status": "refunded"}
+    async with (
+        bot_stack(pg_url, mode="webhook", admin_ids=[900]) as stack,
+        httpx.AsyncClient(base_url=str(stack.settings.public_base_url)) as client,
+    ):
+        admin = stack.user(900, "Admin")
+        await admin.send("/start")
+        alice = stack.user(1001, "Alice")
+        await alice.send("/start")
+        await alice.press(EN("menu.topup"))
+        await alice.press("10.00 USD")
+        await alice.press("Telegram Stars (500 ⭐)")
+        outcome = await alice.pay_invoice()
+        before = await scrape(client)
+        await admin.send("/admin")
+        await admin.press(EN("admin.section.payments"))
+        await admin.send(outcome.charge_id)
+        await admin.press(EN("admin.stars.refund"))
+        await admin.press(EN("payment_refund.confirm_button"))
+        assert "500 ⭐ refunded" in admin.last_text()
+        after = await scrape(client)
+
+    moved = value(after, "shopbot_payments_total", **refunded) - value(
+        before, "shopbot_payments_total", **refunded
+    )
+    assert moved == 1
