@@ -1,6 +1,7 @@
 """The shop's business counters through the real bot and the Telegram emulator: a Stars
-top-up (invoice created, paid, money credited), a purchase (order completed, delivered)
-and one refused for want of money, read from the bot's `/metrics`."""
+top-up (invoice created, paid, money credited), a purchase (order completed, delivered),
+one refused for want of money and then completed by itself after a top-up for the rest,
+an admin's Stars refund; read from the bot's `/metrics`."""
 
 import httpx
 
@@ -31,7 +32,7 @@ async def test_stars_topup_purchase_and_refusal_are_counted(
     pg_url: str, pg_uow: UnitOfWorkFactory
 ) -> None:
     await add_product(pg_uow, "key", price="3.50", stock=["KEY-1"])
-    await add_product(pg_uow, "gold", price="900.00", stock=["GOLD-1"])
+    await add_product(pg_uow, "gold", price="20.00", stock=["GOLD-1"])
     async with (
         bot_stack(pg_url, mode="webhook") as stack,
         httpx.AsyncClient(base_url=str(stack.settings.public_base_url)) as client,
@@ -46,19 +47,24 @@ async def test_stars_topup_purchase_and_refusal_are_counted(
         await buy(alice, "key", "3.50")
         await alice.press(EN("buy.confirm_button"))
         assert "KEY-1" in alice.last_text()
-        await buy(alice, "gold", "900.00")  # refused: 6.50 USD left
+        await buy(alice, "gold", "20.00")  # refused: 6.50 USD left
         assert "Not enough balance" in alice.last_text()
+        # Top up the rest for it: the purchase completes by itself once paid.
+        await alice.press(EN("buy.topup_missing", missing="13.50", currency="USD"))
+        await alice.press("Telegram Stars (675 ⭐)")
+        assert (await alice.pay_invoice()).status == "paid"
+        assert "GOLD-1" in alice.last_text()
         after = await scrape(client)
 
     def moved(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
-    assert moved("shopbot_payments_total", provider="stars", status="created") == 1
-    assert moved("shopbot_payments_total", provider="stars", status="paid") == 1
-    assert moved("shopbot_credited_total", provider="stars", currency="USD") == 10.0
-    assert moved("shopbot_orders_total", status="completed") == 1
+    assert moved("shopbot_payments_total", provider="stars", status="created") == 2
+    assert moved("shopbot_payments_total", provider="stars", status="paid") == 2
+    assert moved("shopbot_credited_total", provider="stars", currency="USD") == 23.5
+    assert moved("shopbot_orders_total", status="completed") == 2  # bought, then after top-up
     assert moved("shopbot_orders_total", status="refused") == 1
-    assert moved("shopbot_deliveries_total", kind="text", outcome="ok") == 1
+    assert moved("shopbot_deliveries_total", kind="text", outcome="ok") == 2
     assert (
         moved(
             "shopbot_updates_total",
@@ -66,7 +72,7 @@ async def test_stars_topup_purchase_and_refusal_are_counted(
             handler="stars.pre_checkout",
             outcome="ok",
         )
-        == 1
+        == 2  # one pre-checkout round trip per payment
     )
 
 

@@ -47,6 +47,12 @@ def file_caption(t: Texts, order: Order, product: Product, *, heading: str = "")
     return with_heading if fits(with_heading, CAPTION_LIMIT) else caption
 
 
+def delivery_kind(t: Texts, order: Order, product: Product, *, heading: str = "") -> str:
+    """The `kind` label of `shopbot_deliveries_total`: "text" when the delivery fits in a
+    message, else "file" (a document)."""
+    return "text" if fits(delivery_text(t, order, product, heading=heading)) else "file"
+
+
 async def send_delivery(
     bot: Bot,
     chat_id: int,
