@@ -1,6 +1,7 @@
 """Webhook throughput and latency against the real service on PostgreSQL.
 
     python bench/webhook.py [--invoices 30000] [--seconds 8] [--connections 32]
+                            [--metrics on|off|both] [--rounds 1]
 
 Starts, each in its own process: the webhook service (`shopbot webhook`: uvicorn, one
 worker) on a fresh PostgreSQL database, and a bare FastAPI endpoint of the same stack.
@@ -12,7 +13,9 @@ Load comes from wrk (one thread, Lua script bench/bodies.lua):
 3. the bare endpoint with the same bodies.
 
 wrk, the servers and PostgreSQL share this machine, so the ratio to the bare endpoint is
-the figure that travels. Needs `wrk` (apt-get install wrk).
+the figure that travels. `--metrics both` runs 1 and 2 against services with METRICS_ENABLED=false
+and =true, `--rounds` of each in ABBA order, each on a fresh database, and prints the
+ratio of the medians (the cost of the metrics). Needs `wrk` (apt-get install wrk).
 """
 
 import argparse
@@ -20,10 +23,12 @@ import asyncio
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -46,6 +51,7 @@ ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 KEY = "bench-payment-key-" + "x" * 40
+TELEGRAM_TOKEN = "123456:BENCH-shop_bot_token"
 
 
 @dataclass
@@ -56,6 +62,9 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: str
+    cpu_ms: float | None = None
+    """CPU time the service process spent per answered request (user + system, from
+    /proc/<pid>/stat): unlike throughput, hardly moved by other load on the machine."""
 
     @property
     def rate(self) -> float:
@@ -131,7 +140,7 @@ async def seed(url: str, count: int, bodies_file: Path) -> None:
 
 async def wait_ready(url: str) -> None:
     async with httpx.AsyncClient() as client:
-        for _ in range(400):
+        for _ in range(1200):  # a minute: the CLI imports slowly on a loaded machine
             try:
                 await client.get(url)
                 return
@@ -191,6 +200,20 @@ def wrk(name: str, url: str, bodies: Path, seconds: int, connections: int) -> Re
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (proc(5): fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid: int, run: Callable[[], Result]) -> Result:
+    """`run()` with the CPU time process `pid` spent during it, per request."""
+    before = cpu_seconds(pid)
+    result = run()
+    result.cpu_ms = (cpu_seconds(pid) - before) * 1000 / max(result.requests, 1)
+    return result
+
+
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         args,
@@ -201,70 +224,85 @@ def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--invoices", type=int, default=30000)
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--connections", type=int, default=32)
-    options = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("bench/webhook.py needs wrk: apt-get install wrk")
+@dataclass
+class Run:
+    metrics: bool
+    first: Result
+    duplicate: Result
+    credited: int
+    once: bool
+    sound: bool
 
+
+def service_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        "from shopbot.cli import main; main()",
+        "webhook",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+async def run_service(options: argparse.Namespace, metrics: bool) -> Run:
+    """Runs 1 and 2 against a fresh database and a fresh service process; METRICS_ENABLED
+    is the only difference between the two services of a `--metrics both` run."""
     url = await fresh_database()
     workdir = Path(tempfile.mkdtemp(prefix="shopbot-bench-"))
     bodies = workdir / "bodies.jsonl"
     await seed(url, options.invoices, bodies)
-    service_port, bare_port = free_port(), free_port()
-    service = start(
+    port, telegram_port = free_port(), free_port()
+    # The service tells customers of their payments (TELEGRAM_TOKEN is required): the
+    # Telegram emulator answers those notices, as Telegram would.
+    telegram = start(
         [
             sys.executable,
-            "-c",
-            "from shopbot.cli import main; main()",
-            "webhook",
-            "--host",
-            "127.0.0.1",
+            "-m",
+            "shopbot.sandbox.telegram",
             "--port",
-            str(service_port),
+            str(telegram_port),
+            "--token",
+            TELEGRAM_TOKEN,
         ],
+        {"LOG_LEVEL": "WARNING"},
+    )
+    service = start(
+        service_command(port),
         {
+            "TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+            "TELEGRAM_API_URL": f"http://127.0.0.1:{telegram_port}",
             "DATABASE_URL": url,
             "HELEKET_MERCHANT_ID": "bench",
             "HELEKET_API_KEY": KEY,
             "HELEKET_ALLOWED_IPS": "127.0.0.1",
             "RECONCILE_INTERVAL_SECONDS": "0",
+            "LEDGER_CHECK_INTERVAL_SECONDS": "0",
+            "METRICS_ENABLED": "true" if metrics else "false",
             "LOG_LEVEL": "WARNING",
         },
     )
-    bare = start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.bare_app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(bare_port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        {},
-    )
+    label = "metrics on" if metrics else "metrics off"
     try:
-        await wait_ready(f"http://127.0.0.1:{service_port}/health")
-        await wait_ready(f"http://127.0.0.1:{bare_port}/docs")
-        webhook_url = f"http://127.0.0.1:{service_port}/webhook/heleket"
+        await wait_ready(f"http://127.0.0.1:{port}/health")
+        webhook_url = f"http://127.0.0.1:{port}/webhook/heleket"
         args = (options.seconds, options.connections)
-        first = wrk("first-time `paid` (ledger tx each)", webhook_url, bodies, *args)
+        first = measured(
+            service.pid,
+            lambda: wrk(f"first-time `paid` (ledger tx each), {label}", webhook_url, bodies, *args),
+        )
         # Only bodies the first run delivered, so every request here is a duplicate.
         sent = bodies.read_text().splitlines(keepends=True)[: first.requests]
         duplicates = workdir / "duplicates.jsonl"
         duplicates.write_text("".join(sent))
-        duplicate = wrk("duplicate deliveries", webhook_url, duplicates, *args)
-        baseline = wrk("bare FastAPI endpoint", f"http://127.0.0.1:{bare_port}/bare", bodies, *args)
+        duplicate = measured(
+            service.pid,
+            lambda: wrk(f"duplicate deliveries, {label}", webhook_url, duplicates, *args),
+        )
     finally:
-        for process in (service, bare):
+        for process in (service, telegram):
             process.terminate()
             process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -279,25 +317,111 @@ async def main() -> None:
             select(func.sum(AccountRow.balance)).where(AccountRow.kind == "user")
         )
     await engine.dispose()
+    once = report.transactions == credited and balances == Decimal("10.00") * (credited or 0)
+    if first.requests >= options.invoices:
+        print("warning: the first run used up the seeded invoices; raise --invoices")
+    return Run(metrics, first, duplicate, credited or 0, once, report.sound)
+
+
+async def run_bare(options: argparse.Namespace) -> Result:
+    workdir = Path(tempfile.mkdtemp(prefix="shopbot-bench-"))
+    bodies = workdir / "bodies.jsonl"
+    bodies.write_text('{"status": "paid"}\n' * 1000)
+    port = free_port()
+    bare = start(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        {},
+    )
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}/docs")
+        url = f"http://127.0.0.1:{port}/bare"
+        return wrk("bare FastAPI endpoint", url, bodies, options.seconds, options.connections)
+    finally:
+        bare.terminate()
+        bare.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def print_ratio(runs: list[Run]) -> None:
+    """Medians per mode over the rounds, and the ratios on / off."""
+    print(
+        "| scenario | rounds | req/s off | req/s on | on / off "
+        "| CPU ms/req off | CPU ms/req on | on / off |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, pick in (
+        ("first-time `paid`", lambda run: run.first),
+        ("duplicate deliveries", lambda run: run.duplicate),
+    ):
+        off = [pick(run) for run in runs if not run.metrics]
+        on = [pick(run) for run in runs if run.metrics]
+        rate_off = statistics.median(r.rate for r in off)
+        rate_on = statistics.median(r.rate for r in on)
+        cpu_off = statistics.median(r.cpu_ms or 0 for r in off)
+        cpu_on = statistics.median(r.cpu_ms or 0 for r in on)
+        print(
+            f"| {name} | {len(off)} | {rate_off:.0f} | {rate_on:.0f} | {rate_on / rate_off:.3f} "
+            f"| {cpu_off:.3f} | {cpu_on:.3f} | {cpu_on / cpu_off:.3f} |"
+        )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--invoices", type=int, default=30000)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--metrics",
+        choices=["on", "off", "both"],
+        default="on",
+        help="METRICS_ENABLED of the service; both: services without and with, alternating",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="services per mode (a fresh database each)"
+    )
+    options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/webhook.py needs wrk: apt-get install wrk")
+
+    if options.metrics == "both":
+        # ABBA order: drift in the shared machine's load falls on both modes alike.
+        modes = [m for r in range(options.rounds) for m in ((False, True), (True, False))[r % 2]]
+    else:
+        modes = [options.metrics == "on"] * options.rounds
+    runs = [await run_service(options, metrics) for metrics in modes]
+    baseline = await run_bare(options)
 
     print(
         f"wrk -t1 -c{options.connections} -d{options.seconds}s; "
         f"{options.invoices} invoices seeded; {os.cpu_count()} CPUs shared by everything"
     )
-    print("| scenario | requests | req/s | p50 ms | p99 ms | errors | vs bare |")
-    print("|---|---:|---:|---:|---:|---|---:|")
-    for result in (first, duplicate, baseline):
+    print("| scenario | requests | req/s | p50 ms | p99 ms | CPU ms/req | errors | vs bare |")
+    print("|---|---:|---:|---:|---:|---:|---|---:|")
+    for result in [r for run in runs for r in (run.first, run.duplicate)] + [baseline]:
         print(
             f"| {result.name} | {result.requests} | {result.rate:.0f} | {result.p50_ms:.2f} "
-            f"| {result.p99_ms:.2f} | {result.errors} | {result.rate / baseline.rate:.2f} |"
+            f"| {result.p99_ms:.2f} | {'-' if result.cpu_ms is None else f'{result.cpu_ms:.2f}'} "
+            f"| {result.errors} | {result.rate / baseline.rate:.2f} |"
         )
-    once = report.transactions == credited and balances == Decimal("10.00") * (credited or 0)
-    print(
-        f"ledger: {credited} invoices credited by {report.transactions} postings, user balances "
-        f"{balances}: exactly once={once}, sound={report.sound}"
-    )
-    if first.requests >= options.invoices:
-        print("warning: the first run used up the seeded invoices; raise --invoices")
+    for run in runs:
+        print(
+            f"ledger ({'metrics on' if run.metrics else 'metrics off'}): {run.credited} "
+            f"invoices credited: exactly once={run.once}, sound={run.sound}"
+        )
+    if options.metrics == "both":
+        print_ratio(runs)
 
 
 if __name__ == "__main__":

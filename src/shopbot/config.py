@@ -43,10 +43,12 @@ PLACEHOLDERS = frozenset(
 # Whole-number settings and their ranges (inclusive), checked on ASCII digits by
 # config_rules.parse_whole. Sources: Telegram's ~30 messages/s bulk limit (TELEGRAM.md);
 # Heleket's invoice lifetime 300..43200 s (SPEC.md); TCP ports; the age a reconcile run
-# considers, bounded like `payments reconcile --older-than` (10^9 s, ~31 years).
+# considers, bounded like `payments reconcile --older-than` (10^9 s, ~31 years); the
+# ledger check at least daily, like reconciliation.
 WHOLE_RANGES = {
     "broadcast_per_second": (1, 30),
     "heleket_invoice_lifetime": (300, 43200),
+    "ledger_check_interval_seconds": (0, 86400),
     "reconcile_after_seconds": (0, 10**9),
     "webhook_port": (1, 65535),
 }
@@ -141,6 +143,11 @@ class Settings(BaseSettings):
     heleket_invoice_lifetime: int = 3600
     reconcile_interval_seconds: float = 60
     reconcile_after_seconds: int = 300
+    ledger_check_interval_seconds: int = 300
+
+    # Metrics (docs/metrics.md): false leaves out the per-request, per-update, per-call
+    # and per-statement timing (for measuring its cost); /metrics still answers.
+    metrics_enabled: bool = True
 
     # Webhook service
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the service runs in a container behind nginx

@@ -62,6 +62,9 @@ FORMATS = {
     "RECONCILE_INTERVAL_SECONDS": "seconds from 0 to 86400, e.g. 60 or 0.5 (0 turns "
     "reconciliation off)",
     "RECONCILE_AFTER_SECONDS": "whole seconds from 0 to 1000000000",
+    "LEDGER_CHECK_INTERVAL_SECONDS": "whole seconds from 0 to 86400 (0 turns the check off)",
+    "METRICS_ENABLED": "true or false (false: no timing of requests, updates, Bot API "
+    "calls, SQL and Redis)",
     "WEBHOOK_HOST": "an address to listen on, e.g. 0.0.0.0 or 127.0.0.1",
     "WEBHOOK_PORT": "a port from 1 to 65535, e.g. 8001",
 }

@@ -121,3 +121,18 @@ def test_zero_cooldown_goes_straight_to_half_open(clock: Clock) -> None:
 def test_invalid_settings_are_refused(threshold: int, cooldown: float) -> None:
     with pytest.raises(ValueError, match="threshold"):
         CircuitBreaker(threshold, cooldown)
+
+
+def test_state_changes_are_published_once_each(clock: Clock) -> None:
+    breaker = CircuitBreaker(2, 30.0, clock)
+    seen: list[str] = []
+    breaker.on_change = seen.append
+    breaker.before_call()
+    breaker.on_failure()
+    assert seen == []  # one failure of two: still closed
+    breaker.before_call()
+    breaker.on_failure()
+    clock.now += 31
+    assert breaker.before_call() is True  # the trial call
+    breaker.on_success()
+    assert seen == ["open", "half_open", "closed"]

@@ -23,6 +23,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
 
 from shopbot.domain.uow import UnitOfWorkFactory
+from shopbot.observability.metrics import BROADCAST_MESSAGES
 
 log = logging.getLogger(__name__)
 
@@ -150,19 +151,24 @@ class Broadcaster:
                 self.pacer.pause(exc.retry_after)
                 continue
             except TelegramForbiddenError:
+                BROADCAST_MESSAGES.labels("blocked").inc()
                 report.unreachable += 1
                 unreachable.append(user_id)
                 return
             except TelegramAPIError as exc:  # 400 chat not found, 5xx, network, ...
+                BROADCAST_MESSAGES.labels("failed").inc()
                 report.failed += 1
                 log.warning("broadcast to %s failed: %s", user_id, exc)
                 return
             except Exception:  # one user's surprise must not stop the broadcast
+                BROADCAST_MESSAGES.labels("failed").inc()
                 report.failed += 1
                 log.exception("broadcast to %s failed", user_id)
                 return
+            BROADCAST_MESSAGES.labels("sent").inc()
             report.sent += 1
             return
+        BROADCAST_MESSAGES.labels("failed").inc()
         report.failed += 1
         log.warning(
             "broadcast to %s still rate-limited after %s attempts", user_id, self.max_attempts

@@ -23,6 +23,7 @@ from shopbot.bot.telegram_text import CAPTION_LIMIT, fits
 from shopbot.bot.texts import Texts
 from shopbot.domain.catalog.models import Product
 from shopbot.domain.orders.models import Order
+from shopbot.observability.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,12 @@ def file_caption(t: Texts, order: Order, product: Product, *, heading: str = "")
     caption = t("delivery.file", order_id=order.id, title=product.title.get(t.language))
     with_heading = f"{heading}\n\n{caption}" if heading else caption
     return with_heading if fits(with_heading, CAPTION_LIMIT) else caption
+
+
+def delivery_kind(t: Texts, order: Order, product: Product, *, heading: str = "") -> str:
+    """The `kind` label of `shopbot_deliveries_total`: "text" when the delivery fits in a
+    message, else "file" (a document)."""
+    return "text" if fits(delivery_text(t, order, product, heading=heading)) else "file"
 
 
 async def send_delivery(
@@ -110,7 +117,9 @@ async def hand_over(
     failure is logged."""
     text = delivery_text(t, order, product, heading=heading)
     if fits(text):
-        return await show_after_money(query, text, markup, subject=f"delivery of order {order.id}")
+        shown = await show_after_money(query, text, markup, subject=f"delivery of order {order.id}")
+        DELIVERIES.labels("text", "ok" if shown else "failed").inc()
+        return shown
     with contextlib.suppress(TelegramAPIError):  # only stops the button's spinner
         await query.answer()
     if isinstance(query.message, Message):
@@ -118,6 +127,7 @@ async def hand_over(
         with contextlib.suppress(TelegramAPIError):  # cosmetic: the file follows anyway
             await query.message.edit_text(pointer, reply_markup=None)
     if query.bot is None:
+        DELIVERIES.labels("file", "failed").inc()
         return False
     bot, chat_id = query.bot, query.from_user.id  # the shop's chats are private
     try:
@@ -128,5 +138,7 @@ async def hand_over(
         log.error(
             "order %s was not delivered to the chat (in My orders): %s", order.id, describe(exc)
         )
+        DELIVERIES.labels("file", "failed").inc()
         return False
+    DELIVERIES.labels("file", "ok").inc()
     return True

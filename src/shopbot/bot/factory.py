@@ -24,6 +24,7 @@ from shopbot.bot.middlewares.context import ShopContextMiddleware
 from shopbot.bot.middlewares.dedupe import UpdateDedupeMiddleware
 from shopbot.bot.middlewares.errors import ErrorMiddleware
 from shopbot.bot.middlewares.log_context import UpdateLogContext
+from shopbot.bot.middlewares.metrics import HandlerMetrics, TelegramApiMetrics, UpdateMetrics
 from shopbot.bot.middlewares.private_chats import PrivateChatsOnly
 from shopbot.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
 from shopbot.bot.routers import ROUTERS
@@ -55,6 +56,10 @@ def create_bot(settings: Settings) -> Bot:
     assert settings.telegram_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(StaleCallbackAnswers())
+    if settings.metrics_enabled:
+        # Registered last, so innermost: it sees each call's own result, before
+        # StaleCallbackAnswers turns an expired callback answer into a success.
+        session.middleware(TelegramApiMetrics())
     return Bot(
         settings.telegram_token.get_secret_value(),
         session=session,
@@ -70,7 +75,10 @@ def create_storage(ctx: BotContext) -> BaseStorage:
 
 def create_dispatcher(ctx: BotContext) -> Dispatcher:
     dispatcher = Dispatcher(storage=create_storage(ctx))
-    dispatcher.update.outer_middleware(UpdateLogContext())  # first: every line has update_id
+    metrics = ctx.settings.metrics_enabled
+    if metrics:  # first: its clock covers the whole update, dropped ones too
+        dispatcher.update.outer_middleware(UpdateMetrics())
+    dispatcher.update.outer_middleware(UpdateLogContext())  # every line has update_id
     dispatcher.update.outer_middleware(UpdateDedupeMiddleware(ctx.coordination))
     # Before the context: group traffic registers nobody and reaches no router.
     dispatcher.update.outer_middleware(PrivateChatsOnly(ctx))
@@ -80,6 +88,10 @@ def create_dispatcher(ctx: BotContext) -> Dispatcher:
     dispatcher.update.outer_middleware(ShopContextMiddleware(ctx))
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.pre_checkout_query):
         observer.middleware(ErrorMiddleware())
+    # After ErrorMiddleware (inside it): it sees a handler's failure before it is answered.
+    for name, observer in dispatcher.observers.items():
+        if metrics and name not in {"update", "error"}:
+            observer.middleware(HandlerMetrics())
     for router in ROUTERS():
         dispatcher.include_router(router)
     return dispatcher

@@ -17,7 +17,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from shopbot.bot.callbacks import TopupCB
 from shopbot.bot.context import BotContext
-from shopbot.bot.delivery import send_delivery
+from shopbot.bot.delivery import delivery_kind, send_delivery
 from shopbot.bot.failures import retrying
 from shopbot.bot.keyboards import button, record_menu
 from shopbot.bot.notifications import announce_manual_order
@@ -33,6 +33,7 @@ from shopbot.domain.payments.after_topup import (
 from shopbot.domain.payments.events import EventResult
 from shopbot.domain.payments.models import RefundState
 from shopbot.domain.users import User
+from shopbot.observability.metrics import DELIVERIES, ORDERS
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,9 @@ async def complete_purchase_after_topup(
         # telling them: announce_manual_order tells them once per order.
         await announce_manual_order(bot, ctx, order, product, user)
         heading = t("after_topup.heading")
+        if result.status is AfterTopupStatus.BOUGHT:  # not a rerun's
+            ORDERS.labels("completed").inc()
+        kind = delivery_kind(t, order, product, heading=heading)
         try:
             await retrying(
                 lambda: send_delivery(
@@ -123,8 +127,12 @@ async def complete_purchase_after_topup(
                 )
             )
         except TelegramAPIError as exc:  # the order stays in My orders
+            DELIVERIES.labels(kind, "failed").inc()
             log.warning("could not deliver order %s: %s", order.id, exc)
+        else:
+            DELIVERIES.labels(kind, "ok").inc()
         return result
+    ORDERS.labels("refused").inc()
     title = result.product.title.get(t.language) if result.product else f"#{product_id}"
     key = {
         AfterTopupStatus.SOLD_OUT: "after_topup.sold_out",

@@ -19,6 +19,8 @@ from shopbot.bot.context import BotContext
 from shopbot.config import require_secrets
 from shopbot.http.stop_signals import on_stop_signal
 from shopbot.observability.health import ReadinessProbe
+from shopbot.observability.metrics import set_build_info
+from shopbot.observability.metrics.aiohttp_app import add_metrics
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhook/telegram"
@@ -52,7 +54,9 @@ def webhook_app(
 
 def add_health_routes(app: web.Application, readiness: ReadinessProbe) -> None:
     """`GET /health`: 200 `{"status": "ok"}` while the process serves HTTP (no I/O).
-    `GET /health/ready`: 200 or 503 with the checks by name (`Readiness.body`)."""
+    `GET /health/ready`: 200 or 503 with the checks by name (`Readiness.body`).
+    `GET /metrics`: Prometheus's text format (docs/metrics.md), and every request of
+    the app counted by route template."""
 
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -63,10 +67,12 @@ def add_health_routes(app: web.Application, readiness: ReadinessProbe) -> None:
 
     app.router.add_get("/health", health)
     app.router.add_get("/health/ready", ready)
+    add_metrics(app)
+    set_build_info()
 
 
 def health_app(readiness: ReadinessProbe) -> web.Application:
-    """The polling bot's HTTP server: the health routes only."""
+    """The polling bot's HTTP server: the health routes and /metrics."""
     app = web.Application()
     add_health_routes(app, readiness)
     return app

@@ -1,6 +1,7 @@
 """Opening one process's resources onto its exit stack; each is closed by the stack,
 in reverse order of opening."""
 
+import functools
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -19,6 +20,9 @@ from shopbot.bot.factory import create_bot
 from shopbot.composition.policies import crypto_topup_policy, stars_policy
 from shopbot.config import MissingSecret, Settings
 from shopbot.domain.payments.gateway import PaymentGateway
+from shopbot.observability.metrics import set_breaker_state
+from shopbot.observability.metrics.redis_commands import instrument_redis
+from shopbot.observability.metrics.sql import instrument_engine
 from shopbot.persistence.engine import create_engine, create_session_factory
 from shopbot.persistence.uow import UnitOfWorkFactory
 
@@ -39,16 +43,22 @@ class Database:
 
 
 def open_database(stack: AsyncExitStack, settings: Settings, *, pool_size: int = 10) -> Database:
-    """The engine on DATABASE_URL (nothing connects yet); disposed by the stack."""
+    """The engine on DATABASE_URL (nothing connects yet; with METRICS_ENABLED each
+    statement is timed for `shopbot_db_query_duration_seconds`); disposed by the stack."""
     engine = create_engine(settings.database_url, pool_size=pool_size)
+    if settings.metrics_enabled:
+        instrument_engine(engine)
     stack.push_async_callback(engine.dispose)
     return Database(engine, UnitOfWorkFactory(create_session_factory(engine)))
 
 
 def open_coordination(stack: AsyncExitStack, settings: Settings) -> Coordination:
     """Redis (REDIS_URL or REDIS_CLUSTER_NODES) when configured, else in-memory (one
-    instance only); closed by the stack."""
+    instance only); closed by the stack. With METRICS_ENABLED each Redis command is timed for
+    `shopbot_redis_command_duration_seconds`."""
     client = redis_client(settings.redis_url, settings.redis_cluster_nodes)
+    if client is not None and settings.metrics_enabled:
+        instrument_redis(client)
     coordination = RedisCoordination(client) if client is not None else MemoryCoordination()
     stack.push_async_callback(coordination.close)
     return coordination
@@ -66,12 +76,16 @@ def open_heleket(
     stack: AsyncExitStack, settings: Settings, retry: HeleketRetry | None = None
 ) -> HeleketClient:
     """A Heleket client on HELEKET_API_URL (MissingSecret without the merchant id and
-    key); closed by the stack."""
+    key); closed by the stack. Its circuit breaker's state is published as
+    `shopbot_circuit_breaker_state{breaker="heleket"}`."""
     retry = retry or HeleketRetry()
     client = HeleketClient.from_settings(
         settings, retry_attempts=retry.attempts, backoff_base=retry.backoff_base
     )
     stack.push_async_callback(client.aclose)
+    breaker = client.breaker
+    breaker.on_change = functools.partial(set_breaker_state, "heleket")
+    set_breaker_state("heleket", breaker.state)
     return client
 
 

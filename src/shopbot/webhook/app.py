@@ -11,9 +11,15 @@ from fastapi import FastAPI
 
 from shopbot import __version__
 from shopbot.config import Settings
+from shopbot.domain.payments.events import EventResult
 from shopbot.domain.payments.gateway import PaymentGateway
 from shopbot.domain.payments.reconcile import reconcile
 from shopbot.jobs.periodic import run_periodically
+from shopbot.observability.metrics import set_build_info
+from shopbot.observability.metrics.asgi import HttpMetricsMiddleware
+from shopbot.observability.metrics.ledger import check_ledger_periodically
+from shopbot.observability.metrics.payments import count_settled
+from shopbot.webhook import metrics
 from shopbot.webhook.request_id import RequestIdMiddleware
 from shopbot.webhook.routes import health, heleket
 from shopbot.webhook.services import WebhookServices
@@ -27,7 +33,9 @@ def create_app(
 ) -> FastAPI:
     """The routes over `services`. With a gateway and RECONCILE_INTERVAL_SECONDS > 0 the
     app also reconciles open invoices periodically while it runs, once across all
-    instances (the job is stopped at the app's shutdown)."""
+    instances (the job is stopped at the app's shutdown). With
+    LEDGER_CHECK_INTERVAL_SECONDS > 0 it checks the ledger for its metrics as well
+    (`shopbot.observability.metrics.ledger`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,13 +44,18 @@ def create_app(
         if gateway is not None and settings.reconcile_interval_seconds > 0:
             after = timedelta(seconds=settings.reconcile_after_seconds)
 
+            async def on_applied(result: EventResult) -> None:
+                count_settled(result)
+                if services.notify is not None:
+                    await services.notify(result)
+
             async def reconcile_once() -> object:
                 return await reconcile(
                     services.uow_factory,
                     gateway,
                     now=datetime.now(UTC),
                     older_than=after,
-                    on_applied=services.notify,
+                    on_applied=on_applied,
                 )
 
             job = asyncio.create_task(
@@ -53,13 +66,22 @@ def create_app(
                     reconcile_once,
                 )
             )
+        jobs = [job] if job is not None else []
+        if settings.ledger_check_interval_seconds > 0:
+            jobs.append(
+                asyncio.create_task(
+                    check_ledger_periodically(
+                        services.uow_factory, settings.ledger_check_interval_seconds
+                    )
+                )
+            )
         try:
             yield
         finally:
-            if job is not None:
-                job.cancel()
+            for task in jobs:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await job
+                    await task
 
     app = FastAPI(
         title="shopbot webhook service",
@@ -68,6 +90,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)
+    if settings.metrics_enabled:
+        # Outermost: the status and latency it records are what the client saw.
+        app.add_middleware(HttpMetricsMiddleware)
     app.include_router(heleket.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    set_build_info()
     return app

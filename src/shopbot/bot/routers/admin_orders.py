@@ -37,6 +37,7 @@ from shopbot.domain.errors import DomainError
 from shopbot.domain.orders.models import REFUNDABLE, Order, OrderStatus
 from shopbot.domain.orders.use_cases import fulfil_order, refund_order
 from shopbot.domain.uow import UnitOfWork
+from shopbot.observability.metrics import ORDERS
 
 log = logging.getLogger(__name__)
 TO_FULFIL_SHOWN = 30
@@ -120,6 +121,7 @@ async def refund(
             actor=admin_actor(query.from_user.id),
         )
         await uow.commit()
+        ORDERS.labels("refunded").inc()
     except DomainError:  # refunded meanwhile (another admin), or gone
         await uow.rollback()  # nothing of the refused refund may reach the update's commit
         current = await uow.orders.get(order_id)

@@ -26,6 +26,7 @@ from shopbot.domain.ledger import admin_actor, user_account
 from shopbot.domain.payments.stars import StarRefundOutcome, StarRefundState, refund_star_payment
 from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
+from shopbot.observability.metrics import PAYMENTS
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ async def refund_stars(
         "admin %s: refund of Stars payment %s %s", query.from_user.id, payment.id, result.outcome
     )
     if result.outcome is StarRefundOutcome.REFUNDED:
+        PAYMENTS.labels("stars", "refunded").inc()
         async with ctx.uows() as uow:
             payer = await uow.users.get(payment.user_id)
         # The payer first: the money has moved, and the admin's screen edit may fail.

@@ -23,6 +23,7 @@ from shopbot.domain.money import to_minor_units
 from shopbot.domain.orders.use_cases import purchase
 from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
+from shopbot.observability.metrics import ORDERS
 
 PAGE_SIZE = 6
 
@@ -138,6 +139,7 @@ async def confirm(
     product = await uow.catalog.get_product_by_id(callback_data.product_id)
     balance = await uow.ledger.balance(user_account(user.id))
     if product is None or not product.is_active:
+        ORDERS.labels("refused").inc()
         await show(
             query,
             t("product.unavailable"),
@@ -145,6 +147,7 @@ async def confirm(
         )
         return
     if balance < product.price:
+        ORDERS.labels("refused").inc()
         await show(query, *_insufficient(t, ctx, product, balance))
         return
     nonce = secrets.token_hex(6)  # the purchase's request key: a double tap buys once
@@ -210,18 +213,23 @@ async def buy(
         )
         await uow.commit()
     except InsufficientFunds:
+        ORDERS.labels("refused").inc()
         await uow.rollback()
         balance = await uow.ledger.balance(user_account(user.id))
         await show(query, *_insufficient(t, ctx, product, balance))
         return
     except OutOfStock:
+        ORDERS.labels("refused").inc()
         await uow.rollback()
         await show(query, t("buy.out_of_stock"), home)
         return
     except ProductUnavailable:
+        ORDERS.labels("refused").inc()
         await uow.rollback()
         await show(query, t("product.unavailable"), home)
         return
+    if result.created:  # not a double tap's replay
+        ORDERS.labels("completed").inc()
     # Paid and committed: first the admins (a manual order), then the buyer; neither
     # raises, so no failure can tell the buyer a completed purchase failed.
     if query.bot is not None:

@@ -40,6 +40,7 @@ from shopbot.domain.payments.stars import (
 )
 from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
+from shopbot.observability.metrics.payments import count_created, count_paid
 
 log = logging.getLogger(__name__)
 INVOICE_ONCE_SECONDS = 30
@@ -85,6 +86,7 @@ async def send_invoice(
         currency=STARS_CURRENCY,
         prices=[LabeledPrice(label=t("stars.label", **shown), amount=payload.stars)],
     )
+    count_created("stars")
 
 
 async def pre_checkout(query: PreCheckoutQuery, t: Texts, ctx: BotContext, uow: UnitOfWork) -> None:
@@ -149,6 +151,7 @@ async def successful_payment(
         "credited" if credit.created else "seen before",
     )
     if credit.created:
+        count_paid("stars", ctx.currency, payment.amount)
         text = credited_text(t, amount=payment.amount, balance=balance, currency=ctx.currency)
     else:
         text = t("stars.already")

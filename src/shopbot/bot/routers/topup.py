@@ -47,6 +47,7 @@ from shopbot.domain.payments.reconcile import check_invoice
 from shopbot.domain.payments.topups import TopupPolicy, create_topup
 from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users import User
+from shopbot.observability.metrics.payments import count_created, count_settled
 
 log = logging.getLogger(__name__)
 PRESETS = (Decimal(5), Decimal(10), Decimal(25), Decimal(50))
@@ -293,6 +294,7 @@ async def pay_heleket(
     except ProductUnavailable:
         await show(query, t("product.unavailable"), back_to_menu(t))
         return
+    count_created("heleket")
     shown = await show(query, *invoice_view(t, invoice))
     if shown is not None:
         await _remember_message(bot, ctx, uow, invoice.id, shown)
@@ -314,9 +316,11 @@ async def _ask_heleket(ctx: BotContext, invoice: TopupInvoice) -> EventResult | 
     """Ask Heleket about the invoice now and apply the answer like a webhook."""
     assert ctx.gateway is not None
     try:
-        return await check_invoice(ctx.uows, ctx.gateway, invoice, source="check")
+        result = await check_invoice(ctx.uows, ctx.gateway, invoice, source="check")
     except GatewayRejected:  # Heleket does not know it (yet): nothing to apply
         return None
+    count_settled(result)
+    return result
 
 
 async def check_payment(

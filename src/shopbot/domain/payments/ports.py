@@ -58,6 +58,10 @@ class TopupRepository(Protocol):
         status: str,
     ) -> None: ...
 
+    async def count_pending(self) -> int:
+        """How many invoices are pending (no final status yet)."""
+        ...
+
     async def paid_with(self, uuid: str) -> tuple[str | None, str | None]:
         """(payer_currency, network) the invoice was paid in, from its crediting report."""
         ...

@@ -2,7 +2,7 @@ import json
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, case, literal, or_, select, update
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopbot.domain.ids import is_id
@@ -240,6 +240,14 @@ class SqlTopupRepository:
             .limit(limit)
         )
         return [_invoice(row) for row in rows]
+
+    async def count_pending(self) -> int:
+        found = await self._session.scalar(
+            select(func.count(TopupInvoiceRow.id)).where(
+                TopupInvoiceRow.state == InvoiceState.PENDING.value
+            )
+        )
+        return int(found or 0)
 
     async def paid_with(self, uuid: str) -> tuple[str | None, str | None]:
         """(payer_currency, network) of the latest crediting report of the invoice, as

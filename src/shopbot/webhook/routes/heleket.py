@@ -15,6 +15,7 @@ from shopbot.adapters.heleket.signature import InvalidSignature, php_json_decode
 from shopbot.adapters.heleket.webhooks import MalformedWebhook, payment_event
 from shopbot.domain.payments.events import Outcome, handle_payment_event
 from shopbot.webhook.client_ip import client_ip
+from shopbot.webhook.metrics import count_event, count_webhook
 from shopbot.webhook.services import WebhookServices
 
 log = logging.getLogger(__name__)
@@ -88,15 +89,19 @@ async def heleket_webhook(request: Request) -> JSONResponse:
     source = client_ip(peer, request.headers, services.trusted_proxies)
     if source is None or source not in services.allowed_ips:
         log.warning("heleket webhook refused: source %s not allowed", source)
+        count_webhook("bad_ip")
         return _answer(403, "forbidden")
     raw = await _read_body(request, services.max_body_bytes)
     if raw is None:
+        count_webhook("error")
         return _answer(413, "too large")
     try:
         decoded = php_json_decode(raw)
     except ValueError:
+        count_webhook("error")
         return _answer(400, "malformed")
     if not isinstance(decoded, dict):
+        count_webhook("error")
         return _answer(400, "malformed")
     key = services.payout_key if decoded.get("type") == "payout" else services.payment_key
     try:
@@ -104,8 +109,10 @@ async def heleket_webhook(request: Request) -> JSONResponse:
         event = payment_event(payload, raw)
     except InvalidSignature:
         log.warning("heleket webhook refused: bad signature from %s", source)
+        count_webhook("bad_signature")
         return _answer(401, "bad signature")
     except MalformedWebhook as exc:
+        count_webhook("error")
         return _answer(400, "malformed", detail=str(exc))
     try:
         async with services.uow_factory() as uow:
@@ -113,7 +120,9 @@ async def heleket_webhook(request: Request) -> JSONResponse:
             await uow.commit()
     except (DBAPIError, SQLAlchemyError, OSError, TimeoutError):
         log.exception("heleket webhook %s/%s: database unavailable", event.uuid, event.status)
+        count_webhook("error")
         return _answer(503, "unavailable")
+    count_event(result)
     log.info(
         "heleket webhook %s/%s: %s%s",
         event.uuid,
