@@ -85,6 +85,7 @@ def test_environment_comes_up_sells_and_goes_down_clean(
             nginx_follows_recreated_services(stack)
         if environment == "production":
             check_production_servers(stack)
+            prometheus_sees_the_shop(stack)
         MEASURED[environment] = {"up": stack.timings["up_to_healthy"], "memory": memory(stack)}
     assert leftovers(project) == []
     print(f"\n{environment}: {MEASURED[environment]}")
@@ -149,6 +150,53 @@ def check_production_servers(stack: LiveStack) -> None:
         "select application_name, state from pg_stat_replication order by 1",
     ).stdout.split()  # fmt: skip
     assert rows == ["replica_1|streaming", "replica_2|streaming"], rows
+
+
+PROMQL = """
+import json, sys, time, urllib.parse, urllib.request
+def query(expr):
+    url = "http://prometheus:9090/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    with urllib.request.urlopen(url, timeout=10) as response:
+        result = json.load(response)["data"]["result"]
+    return sum(float(r["value"][1]) for r in result)
+wanted = json.loads(sys.argv[1])
+deadline = time.monotonic() + 120  # scrapes every 15 s, DNS discovery every 30 s
+while True:
+    values = {name: query(expr) for name, (expr, least) in wanted.items()}
+    if all(values[name] >= least for name, (_, least) in wanted.items()):
+        break
+    if time.monotonic() > deadline:
+        break
+    time.sleep(3)
+print(json.dumps(values))
+"""
+
+
+def prometheus_sees_the_shop(stack: LiveStack) -> None:
+    """Item 5 of the monitoring issue, in part: Prometheus scrapes every bot instance,
+    the webhook service and the Redis cluster monitor (`up` 1 each), and after the
+    journey the shop's counters say what happened: updates handled, one Heleket payment
+    paid, its amount credited. Each query is waited for until it reaches its least value
+    (scrapes lag the journey), then checked exactly."""
+    wanted = {
+        "app targets up": ['count(up{job="app"} == 1)', 3],
+        "webhook targets up": ['count(up{job="webhook"} == 1)', 1],
+        "monitor targets up": ['count(up{job="redis-cluster-monitor"} == 1)', 1],
+        "updates handled": ['sum(shopbot_updates_total{outcome="ok"})', 7],
+        "payments paid": ['sum(shopbot_payments_total{provider="heleket",status="paid"})', 1],
+        "credited": ['sum(shopbot_credited_total{provider="heleket"})', 9.99],
+    }
+    done = stack.compose(
+        "run", "--rm", "--no-deps", "-T", "--entrypoint", "python", "migrate",
+        "-c", PROMQL, json.dumps(wanted), timeout=240,
+    )  # fmt: skip
+    values = json.loads(done.stdout.strip().splitlines()[-1])
+    assert values["app targets up"] == 3, values
+    assert values["webhook targets up"] == 1, values
+    assert values["monitor targets up"] == 1, values
+    assert values["updates handled"] >= 7, values  # /start and the journey's six presses
+    assert values["payments paid"] == 1, values
+    assert round(values["credited"], 2) == 9.99, values
 
 
 def cluster_nodes(stack: LiveStack) -> list[tuple[str, str, str, str]]:
