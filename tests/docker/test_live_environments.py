@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.docker.live.journey import play
-from tests.docker.live.stack import DOMAIN, STOCK, LiveStack, leftovers, live_stack
+from tests.docker.live.stack import DOMAIN, STOCK, LiveStack, live_stack
 
 pytestmark = [pytest.mark.docker, pytest.mark.subprocess, pytest.mark.slow]
 MEASURED: dict[str, dict[str, Any]] = {}
@@ -87,7 +87,7 @@ def test_environment_comes_up_sells_and_goes_down_clean(
             check_production_servers(stack)
             prometheus_sees_the_shop(stack)
         MEASURED[environment] = {"up": stack.timings["up_to_healthy"], "memory": memory(stack)}
-    assert leftovers(project) == []
+    assert project.leftovers() == []
     print(f"\n{environment}: {MEASURED[environment]}")
 
 

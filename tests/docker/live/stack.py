@@ -4,18 +4,19 @@ with its volumes. Secrets, the TLS chain and the seed are made in a temporary fo
 
 from __future__ import annotations
 
-import json
 import random
 import secrets
 import string
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shopbot.http.serve import free_port
+from tests.docker.containers import ComposeProject
 from tests.integration.cli.harness import CATALOG  # the same shop as the CLI tests
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -32,10 +33,6 @@ BOT_ID = 700000042
 MERCHANT = "live-merchant"
 UP_TIMEOUT = 600  # seconds; the production stack on a loaded 2-core machine
 STOCK = ["LIVE-7F3K-Q9PX-2WLM", "LIVE-B4TN-X8RD-6JCV"]
-
-
-class StackFailed(Exception):
-    """A docker compose command failed; the message carries its output."""
 
 
 def _token(length: int = 40) -> str:
@@ -72,30 +69,20 @@ def _tls_chain(folder: Path) -> tuple[Path, Path]:
 @dataclass
 class LiveStack:
     environment: str
-    project: str
-    env: dict[str, str]
-    files: list[Path]
+    project: ComposeProject
     seed_dir: Path
     telegram_url: str
     heleket_url: str
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def env(self) -> Mapping[str, str]:
+        return self.project.env
+
     def compose(
         self, *args: str, timeout: float = 300, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        command = ["docker", "compose", "--project-name", self.project]
-        for file in self.files:
-            command += ["-f", str(file)]
-        done = subprocess.run(
-            [*command, *args], env=self.env, cwd=COMPOSE_DIR,
-            capture_output=True, text=True, timeout=timeout, check=False,
-        )  # fmt: skip
-        if check and done.returncode != 0:
-            raise StackFailed(
-                f"docker compose {' '.join(args)} exited {done.returncode}:\n"
-                f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-            )
-        return done
+        return self.project.compose(*args, timeout=timeout, check=check)
 
     def shopbot(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """`shopbot ARGS` in a one-off container of the image, configured like `migrate`,
@@ -109,25 +96,11 @@ class LiveStack:
         names = self.compose("config", "--services").stdout.split()
         return [name for name in names if name not in NOT_RUNNABLE_HERE]
 
-    def containers(self) -> list[dict[str, object]]:
-        out = self.compose("ps", "--all", "--format", "json").stdout
-        return [json.loads(line) for line in out.splitlines() if line.strip()]
+    def containers(self) -> list[dict[str, Any]]:
+        return self.project.containers()
 
     def logs(self) -> str:
         return self.compose("logs", "--no-color", "--tail", "60", check=False).stdout
-
-
-def leftovers(project: str) -> list[str]:
-    """Containers, volumes and networks still labelled with the compose project."""
-    found: list[str] = []
-    label = f"label=com.docker.compose.project={project}"
-    for kind in ("container", "volume", "network"):
-        listing = ["docker", kind, "ls", "--filter", label, "--format", "{{.Name}}"]
-        if kind == "container":
-            listing = ["docker", "ps", "-a", "--filter", label, "--format", "{{.Names}}"]
-        out = subprocess.run(listing, capture_output=True, text=True, check=True).stdout
-        found += [f"{kind} {name}" for name in out.split()]
-    return found
 
 
 @contextmanager
@@ -167,11 +140,7 @@ def live_stack(environment: str, image: str, workdir: Path) -> Iterator[LiveStac
 
     prefix = f"10.213.{random.randint(1, 250)}"
     telegram_port, heleket_port = free_port(), free_port()
-    project = f"shopbot-live-{environment}-{secrets.token_hex(3)}"
     env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(Path.home()),
-        "DOCKER_BUILDKIT": "1",
         "SHOPBOT_IMAGE": image,
         "SHOPBOT_SECRETS_DIR": str(secrets_dir),
         "PRODUCTION_DOMAIN": DOMAIN,
@@ -196,8 +165,9 @@ def live_stack(environment: str, image: str, workdir: Path) -> Iterator[LiveStac
         "LIVE_HELEKET_PORT": str(heleket_port),
     }
     files = [COMPOSE_DIR / name for name in OVERLAYS[environment]] + [EMULATORS]
+    project = ComposeProject(files, f"shopbot-live-{environment}-{secrets.token_hex(3)}", env)
     stack = LiveStack(
-        environment, project, env, files, seed_dir,
+        environment, project, seed_dir,
         f"http://127.0.0.1:{telegram_port}", f"http://127.0.0.1:{heleket_port}",
     )  # fmt: skip
     try:
