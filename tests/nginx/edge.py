@@ -11,7 +11,7 @@ import signal
 import subprocess
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from shopbot.http.serve import free_port
@@ -103,6 +103,7 @@ class Edge:
     http_port: int
     https_port: int
     status_port: int
+    pid: int = 0  # the nginx master's, once running_edge has started it
 
     @property
     def http(self) -> str:
@@ -166,14 +167,27 @@ def check_config(root: Path) -> str:
     return done.stderr
 
 
-async def _listening(port: int) -> bool:
-    try:
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
-    except OSError:
-        return False
-    writer.close()
-    await writer.wait_closed()
-    return True
+def listening_ports(pid: int) -> set[int]:
+    """TCP ports process `pid` itself has listening sockets on (IPv4 and IPv6), read from
+    /proc (Linux): its socket inodes in /proc/<pid>/fd matched against the LISTEN rows
+    (state 0A) of /proc/net/tcp{,6}. Unlike connecting to a port, this cannot mistake
+    another process that happens to hold the port for nginx."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed between listing and reading
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            fields = row.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and inode in inodes:
+                ports.add(int(local.rsplit(":", 1)[1], 16))
+    return ports
 
 
 @asynccontextmanager
@@ -196,12 +210,12 @@ async def running_edge(root: Path, variables: Mapping[str, str]) -> AsyncIterato
         for _ in range(200):
             if process.returncode is not None:
                 raise RuntimeError(f"nginx exited {process.returncode}:\n{edge.error_log}")
-            if await _listening(edge.http_port) and await _listening(edge.status_port):
+            if {edge.http_port, edge.status_port} <= listening_ports(process.pid):
                 break
             await asyncio.sleep(0.025)
         else:
             raise RuntimeError(f"nginx did not listen within 5 s:\n{edge.error_log}")
-        yield edge
+        yield replace(edge, pid=process.pid)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGQUIT)

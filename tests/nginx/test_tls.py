@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from tests.nginx.conftest import make_certificate
-from tests.nginx.edge import DOMAIN, running_edge
+from tests.nginx.edge import DOMAIN, listening_ports, running_edge
 from tests.nginx.upstreams import Upstream
 
 # tls.inc.template's ssl_ciphers: every TLS 1.2 suite it allows is ECDHE with an AEAD.
@@ -68,6 +68,8 @@ async def test_tls_with_mounted_certificates(
         legacy.maximum_version = ssl.TLSVersion.TLSv1_2
         legacy.set_ciphers("ALL:@SECLEVEL=0")
         protocol, cipher, _ = await handshake(edge.https_port, legacy)
+        listened = listening_ports(edge.pid)
+    assert {edge.http_port, edge.https_port, edge.status_port} <= listened
     assert over_tls.status_code == 200
     assert over_tls.headers["strict-transport-security"] == "max-age=63072000"
     assert over_http.status_code == 200  # ENABLE_HTTPS_REDIRECT unset: plain HTTP served
@@ -120,12 +122,13 @@ async def test_redirect_on_without_certificates_trusts_the_proxy_that_ended_tls(
         through_proxy = await via_proxy.post("/webhook/heleket", json={}, headers=forwarded)
         plain_from_proxy = await via_proxy.post("/webhook/heleket", json={})
         claimed = await direct.post("/webhook/heleket", json={}, headers=forwarded)
-        with_no_tls_port = await _refused(edge.https_port)
+        listened = listening_ports(edge.pid)
     assert through_proxy.status_code == 200
     assert through_proxy.headers["strict-transport-security"] == "max-age=63072000"
     assert plain_from_proxy.status_code == 308
     assert claimed.status_code == 308
-    assert with_no_tls_port  # no certificate mounted: nothing listens for TLS
+    assert edge.http_port in listened
+    assert edge.https_port not in listened  # no certificate mounted: no TLS listener
     (seen,) = webhook.seen
     assert seen.headers["x-forwarded-proto"] == "https"
     assert seen.headers["x-forwarded-for"] == "203.0.113.5"
@@ -142,17 +145,9 @@ async def test_redirect_off_without_certificates_is_plain_http_staging(
         answer = await plain.post(
             "/webhook/telegram", json={}, headers={"X-Forwarded-Proto": "https"}
         )
-        assert await _refused(edge.https_port)
+        listened = listening_ports(edge.pid)
+    assert edge.http_port in listened
+    assert edge.https_port not in listened
     assert answer.status_code == 200
     assert "strict-transport-security" not in answer.headers
     assert app_a.seen[0].headers["x-forwarded-proto"] == "http"
-
-
-async def _refused(port: int) -> bool:
-    try:
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
-    except ConnectionRefusedError:
-        return True
-    writer.close()
-    await writer.wait_closed()
-    return False
