@@ -38,8 +38,12 @@ declare -A TAGS=(
   [nginx]="nginx:1.22"
   [prometheus]="prom/prometheus:v2.42.0"
   [alertmanager]="prom/alertmanager:v0.25.0"
+  [node-exporter]="prom/node-exporter:v1.5.0"
+  [postgres-exporter]="prometheuscommunity/postgres-exporter:v0.11.1"
+  [redis-exporter]="oliver006/redis_exporter:v1.45.0"
+  [nginx-exporter]="nginx/nginx-prometheus-exporter:0.11.0"
 )
-ORDER=(python postgres redis nginx prometheus alertmanager)
+ORDER=(python postgres redis nginx prometheus alertmanager node-exporter postgres-exporter redis-exporter nginx-exporter)
 
 log() { printf 'build-image-standins: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }

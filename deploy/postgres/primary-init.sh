@@ -6,7 +6,10 @@
 #
 # Environment: POSTGRES_USER, POSTGRES_DB (the official image's), and
 # POSTGRES_REPLICATION_PASSWORD_FILE (a Compose secret). REPLICATION_USER (default
-# replicator) and REPLICATION_SLOTS (default "replica_1 replica_2") may override.
+# replicator) and REPLICATION_SLOTS (default "replica_1 replica_2") may override. When
+# POSTGRES_MONITORING_PASSWORD_FILE is set (production), also a login role for
+# postgres_exporter (MONITORING_USER, default monitoring) with the built-in pg_monitor
+# role only: it reads the statistics views, never the shop's tables.
 set -euo pipefail
 
 replication_user=${REPLICATION_USER:-replicator}
@@ -19,6 +22,15 @@ psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTG
     -v user="$replication_user" -v password="$(cat "$password_file")" <<'SQL'
 CREATE ROLE :"user" WITH REPLICATION LOGIN PASSWORD :'password';
 SQL
+
+monitoring_password_file=${POSTGRES_MONITORING_PASSWORD_FILE:-}
+if [ -n "$monitoring_password_file" ]; then
+    [ -s "$monitoring_password_file" ] || { echo "primary-init: $monitoring_password_file is empty or missing" >&2; exit 1; }
+    psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
+        -v user="${MONITORING_USER:-monitoring}" -v password="$(cat "$monitoring_password_file")" <<'SQL'
+CREATE ROLE :"user" WITH LOGIN PASSWORD :'password' IN ROLE pg_monitor;
+SQL
+fi
 
 # immediately_reserve (true): the slot holds WAL from now on, not from the replica's first
 # connection; otherwise the migrations' WAL can be recycled before a replica starts its

@@ -30,6 +30,7 @@ SECRET_FILES = (
     "postgres_password",
     "database_url",
     "postgres_replication_password",
+    "postgres_monitoring_password",
     "grafana_admin_password",
     "cloudflare_tunnel_token",
     "alertmanager_slack_alerts_url",

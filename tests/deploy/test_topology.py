@@ -36,6 +36,8 @@ CLUSTER = {
     "redis-cluster-creator",
     "redis-cluster-monitor",
 }
+# Prometheus exporters (docs/monitoring.md#exporters)
+EXPORTERS = {"node-exporter", "postgres-exporter", "redis-exporter", "nginx-exporter"}
 PRODUCTION_ONLY = {
     "db-replica-1",
     "db-replica-2",
@@ -45,6 +47,7 @@ PRODUCTION_ONLY = {
     "prometheus",
     "alertmanager",
     "grafana",
+    *EXPORTERS,
 }
 SERVICES = {
     "development": CORE | {"redis"},
@@ -132,6 +135,12 @@ def test_the_documents_ports(rendered):
     assert command_port(production["redis-cluster-monitor"]) == 9121
     assert "--web.listen-address=:9090" in production["prometheus"]["command"]
     assert "--web.listen-address=:9093" in production["alertmanager"]["command"]
+    # node_exporter on Docker's bridge gateway only, which Prometheus maps by name
+    assert "--web.listen-address=172.17.0.1:9100" in production["node-exporter"]["command"]
+    assert production["prometheus"]["extra_hosts"] in (
+        ["host.docker.internal=host-gateway"],
+        ["host.docker.internal:host-gateway"],
+    )
     seeds = production["app"]["environment"]["REDIS_CLUSTER_NODES"].split(",")
     assert seeds == [f"{name}:{port}" for name, port in REDIS_PORTS.items()]
     staging_seeds = services(rendered, "staging")["app"]["environment"]["REDIS_CLUSTER_NODES"]
@@ -158,6 +167,11 @@ def test_every_long_running_service_has_a_health_check(rendered, environment):
             assert service["restart"] == "no", name
             continue
         assert service["restart"] == "unless-stopped", name
+        if name in EXPORTERS:
+            # Prometheus's `up` is their check (InstanceDown): the official images of
+            # redis_exporter and nginx-prometheus-exporter hold nothing a check could run
+            assert "healthcheck" not in service, name
+            continue
         check = service.get("healthcheck", {})
         assert not check.get("disable"), name
         assert check.get("test", [None])[0] in {"CMD", "CMD-SHELL"}, name
@@ -170,7 +184,11 @@ def test_networks_dmz_for_nginx_bot_network_for_the_rest(rendered, environment):
     every = services(rendered, environment)
     assert set(every["nginx"]["networks"]) == {"dmz", "bot-network"}
     for name, service in every.items():
-        if name != "nginx":
+        if name == "node-exporter":
+            # the host's own counters (network included) need the host's namespaces
+            assert (service["network_mode"], service["pid"]) == ("host", "host")
+            assert "networks" not in service
+        elif name != "nginx":
             assert set(service["networks"]) == {"bot-network"}, name
 
 

@@ -33,6 +33,10 @@ STANDIN_TAGS = {
     "nginx": "nginx:1.22",
     "prometheus": "prom/prometheus:v2.42.0",
     "alertmanager": "prom/alertmanager:v0.25.0",
+    "node-exporter": "prom/node-exporter:v1.5.0",
+    "postgres-exporter": "prometheuscommunity/postgres-exporter:v0.11.1",
+    "redis-exporter": "oliver006/redis_exporter:v1.45.0",
+    "nginx-exporter": "nginx/nginx-prometheus-exporter:0.11.0",
 }
 # A cold build (debootstrap ~75 s and five images) measured 4-5 min on the 2-core machine.
 BUILD_TIMEOUT_SECONDS = 1200

@@ -142,7 +142,7 @@ def exporters_text(elapsed: float) -> dict[str, str]:
                 f'pg_stat_database_xact_commit{{datname="shopbot"}} {50 * t}',
                 f'pg_stat_database_xact_rollback{{datname="shopbot"}} {0.1 * t}',
                 'pg_stat_database_numbackends{datname="shopbot"} 12',
-                'pg_replication_lag_seconds{application_name="replica1"} 0.4',
+                'pg_replica_lag_seconds{slot="replica_1"} 0.4',
             ]
         ),
         "redis": "\n".join(

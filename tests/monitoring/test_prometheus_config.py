@@ -164,7 +164,8 @@ CONTRACT_METRICS = {
     "node_memory_MemAvailable_bytes",
     "node_memory_MemTotal_bytes",
     "node_cpu_seconds_total",
-    "pg_replication_lag_seconds",
+    "pg_replica_lag_seconds",
+    "pg_replication_slots_active",
 }
 # PromQL words that look like metric names in an expression
 PROMQL_WORDS = {

@@ -121,6 +121,7 @@ def live_stack(environment: str, image: str, workdir: Path) -> Iterator[LiveStac
         "heleket_payout_key": payout_key,
         "postgres_password": pg_password,
         "postgres_replication_password": _token(24),
+        "postgres_monitoring_password": _token(24),
         "database_url": f"postgresql+asyncpg://shopbot:{pg_password}@db:5432/shopbot",
         "grafana_admin_password": _token(16),
         "cloudflare_tunnel_token": _token(),
