@@ -44,12 +44,14 @@ PLACEHOLDERS = frozenset(
 # config_rules.parse_whole. Sources: Telegram's ~30 messages/s bulk limit (TELEGRAM.md);
 # Heleket's invoice lifetime 300..43200 s (SPEC.md); TCP ports; the age a reconcile run
 # considers, bounded like `payments reconcile --older-than` (10^9 s, ~31 years); the
-# ledger check at least daily, like reconciliation.
+# ledger check at least daily, like reconciliation; Redis retries within a Telegram webhook
+# delivery's patience (it redelivers what is not answered in time).
 WHOLE_RANGES = {
     "broadcast_per_second": (1, 30),
     "heleket_invoice_lifetime": (300, 43200),
     "ledger_check_interval_seconds": (0, 86400),
     "reconcile_after_seconds": (0, 10**9),
+    "redis_retry_seconds": (0, 120),
     "webhook_port": (1, 65535),
 }
 MAX_RECONCILE_INTERVAL = 86400
@@ -101,6 +103,11 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite+aiosqlite:///./shopbot.db", repr=False)
     redis_url: str | None = Field(default=None, repr=False)
     redis_cluster_nodes: CommaList = Field(default_factory=list)
+    redis_retry_seconds: int = 10
+    """How long a Redis command is retried through a failover or restart before the
+    update fails (bot/redis_failover.py); 0: not retried beyond redis-py's own retries.
+    A cluster failover takes cluster-node-timeout (5 s in deploy/compose) plus an
+    election."""
 
     # The shop
     shop_currency: str = "USD"

@@ -63,6 +63,7 @@ FORMATS = {
     "reconciliation off)",
     "RECONCILE_AFTER_SECONDS": "whole seconds from 0 to 1000000000",
     "LEDGER_CHECK_INTERVAL_SECONDS": "whole seconds from 0 to 86400 (0 turns the check off)",
+    "REDIS_RETRY_SECONDS": "whole seconds from 0 to 120 (0: no retry through a failover)",
     "METRICS_ENABLED": "true or false (false: no timing of requests, updates, Bot API "
     "calls, SQL and Redis)",
     "WEBHOOK_HOST": "an address to listen on, e.g. 0.0.0.0 or 127.0.0.1",

@@ -265,6 +265,7 @@ def errors(**env: str) -> list[str]:
         ),
         ("RECONCILE_AFTER_SECONDS", "-1", "-1 is outside 0..1000000000"),
         ("LEDGER_CHECK_INTERVAL_SECONDS", "86401", "86401 is outside 0..86400"),
+        ("REDIS_RETRY_SECONDS", "121", "121 is outside 0..120"),
         ("RECONCILE_INTERVAL_SECONDS", "1e308", "'1e308' is not a number in ASCII digits"),
         ("RECONCILE_INTERVAL_SECONDS", "86401", "86401 is outside 0..86400"),
         ("RECONCILE_INTERVAL_SECONDS", "\u0666\u0660", "'\u0666\u0660' is not a number in ASCII"),

@@ -6,6 +6,10 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from shopbot.bot.redis_failover import ride_out_failover
 
 
 class Coordination(Protocol):
@@ -83,12 +87,36 @@ class SharedRedisCluster(RedisCluster):
         await super().aclose()
 
 
-def redis_client(url: str | None, cluster_nodes: list[str]) -> "Redis | RedisCluster | None":
+def redis_client(
+    url: str | None, cluster_nodes: list[str], *, retry_seconds: float = 0
+) -> "Redis | RedisCluster | None":
+    """A client for REDIS_CLUSTER_NODES ("host:port" seeds) or else REDIS_URL; None when
+    neither is set. With `retry_seconds` > 0 every command rides out a failover or a
+    restart for that long (bot/redis_failover.py), and redis-py's own retries are turned
+    off: they do not wait (a cluster client's) or wait on their own schedule (a single
+    server's), and one retry policy with one deadline is easier to reason about. With 0,
+    redis-py's defaults apply (the readiness probe wants a quick answer)."""
+    client: Redis | RedisCluster
     if cluster_nodes:
         nodes = [
             ClusterNode(host, int(port)) for host, port in (n.rsplit(":", 1) for n in cluster_nodes)
         ]
-        return SharedRedisCluster(startup_nodes=nodes)
-    if url:
-        return Redis.from_url(url)
-    return None
+        # Without full coverage a shard failing over leaves the other shards serving
+        # (its own keys raise SlotNotCoveredError, retried above) instead of every
+        # command failing while the slot map has a hole; redis-py's re-initialisation
+        # also leaked its probe connections when it raised on such a hole.
+        if retry_seconds > 0:
+            client = SharedRedisCluster(
+                startup_nodes=nodes, require_full_coverage=False, retry=Retry(NoBackoff(), 0)
+            )
+        else:
+            client = SharedRedisCluster(startup_nodes=nodes, require_full_coverage=False)
+    elif url:
+        if retry_seconds > 0:
+            client = Redis.from_url(url, retry=Retry(NoBackoff(), 0))
+        else:
+            client = Redis.from_url(url)
+    else:
+        return None
+    ride_out_failover(client, retry_seconds)
+    return client

@@ -54,9 +54,15 @@ def open_database(stack: AsyncExitStack, settings: Settings, *, pool_size: int =
 
 def open_coordination(stack: AsyncExitStack, settings: Settings) -> Coordination:
     """Redis (REDIS_URL or REDIS_CLUSTER_NODES) when configured, else in-memory (one
-    instance only); closed by the stack. With METRICS_ENABLED each Redis command is timed for
-    `shopbot_redis_command_duration_seconds`."""
-    client = redis_client(settings.redis_url, settings.redis_cluster_nodes)
+    instance only); closed by the stack. Each Redis command rides out a failover for up to
+    REDIS_RETRY_SECONDS (bot/redis_failover.py). With METRICS_ENABLED each Redis command
+    is timed for `shopbot_redis_command_duration_seconds`, retries included (the time the
+    caller waited)."""
+    client = redis_client(
+        settings.redis_url,
+        settings.redis_cluster_nodes,
+        retry_seconds=settings.redis_retry_seconds,
+    )
     if client is not None and settings.metrics_enabled:
         instrument_redis(client)
     coordination = RedisCoordination(client) if client is not None else MemoryCoordination()

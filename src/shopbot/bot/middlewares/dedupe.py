@@ -2,8 +2,13 @@
 
 Telegram redelivers an update whose webhook answer was not 2xx; handlers are idempotent
 anyway (money moves under database keys), this also spares users duplicate messages.
+
+The claim holds a nonce of this handling: a SET NX retried through a Redis failover
+(bot/redis_failover.py) may find its own first attempt applied, and must not take it
+for another instance's.
 """
 
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,10 +38,13 @@ class UpdateDedupeMiddleware(BaseMiddleware):
         if not isinstance(event, Update):
             return await handler(event, data)
         key = f"shopbot:update:{data['bot'].id}:{event.update_id}"
-        if not await self.coordination.set_if_absent(key, "busy", BUSY_TTL):
-            if await self.coordination.get(key) == "done":
+        claim = f"busy:{secrets.token_hex(8)}"
+        if not await self.coordination.set_if_absent(key, claim, BUSY_TTL):
+            held = await self.coordination.get(key)
+            if held == "done":
                 return None
-            raise UpdateInProgress(event.update_id)
+            if held != claim:
+                raise UpdateInProgress(event.update_id)
         try:
             result = await handler(event, data)
         except BaseException:

@@ -112,6 +112,12 @@ REDIS_COMMAND_DURATION = Histogram(
     ["command"],
     buckets=FAST_BUCKETS,
 )
+REDIS_FAILOVER_RETRIES = Counter(
+    "shopbot_redis_failover_retries_total",
+    "Redis commands that failed transiently (failover, restart), by outcome: recovered "
+    "(retried with backoff until they succeeded) or gave_up (REDIS_RETRY_SECONDS passed).",
+    ["outcome"],
+)
 
 LEDGER_CHECK_OK = Gauge(
     "shopbot_ledger_check_ok",
