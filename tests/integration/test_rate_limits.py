@@ -285,3 +285,19 @@ async def test_redis_unreachable_allows_and_warns(caplog: pytest.LogCaptureFixtu
 
     assert verdict == ALLOWED
     assert "rate limit not checked, request allowed" in caplog.text
+
+
+async def test_memory_forgets_buckets_that_no_longer_matter() -> None:
+    """No unbounded growth without Redis: a bucket full again and past its notice window
+    is swept (every SWEEP_EVERY takes), like a Redis key expiring."""
+    now = [T0]
+    memory = MemoryTokenBuckets(clock=lambda: now[0])
+    bucket = Bucket(capacity=2, refill=2, period_ms=MINUTE)  # full again 30 s after one take
+    for user in range(MemoryTokenBuckets.SWEEP_EVERY - 1):
+        await memory.take(f"user:{user}", bucket)
+    assert len(memory) == MemoryTokenBuckets.SWEEP_EVERY - 1
+
+    now[0] = T0 + 30_000
+    await memory.take("late", bucket)  # the 1000th take sweeps
+
+    assert len(memory) == 1
