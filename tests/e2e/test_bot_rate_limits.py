@@ -10,6 +10,8 @@ import re
 from typing import Any
 
 import pytest
+from aiogram import Bot
+from aiogram.types import Update
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
@@ -154,3 +156,38 @@ async def test_payment_attempts_past_the_limit_send_no_invoice(pg_url: str) -> N
         assert answers[0] == ""
         assert all(within_a_minute(PAYMENT_NOTICE.fullmatch(a)) for a in answers[1:]), answers
         assert refused("payment") == before + 2
+
+
+def help_update(bot: Bot, update_id: int, user_id: int) -> Update:
+    """A /help message as Telegram sends it, bound to `bot` (as aiogram's feed does)."""
+    user = {"id": user_id, "is_bot": False, "first_name": "Alice", "language_code": "en"}
+    return Update.model_validate(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 0,
+                "chat": {"id": user_id, "type": "private", "first_name": "Alice"},
+                "from": user,
+                "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
+        },
+        context={"bot": bot},
+    )
+
+
+async def test_a_repeated_update_takes_no_second_token(pg_url: str) -> None:
+    """The limit sits inside the update de-duplication: Telegram's redelivery of an update
+    already handled is dropped there and spends nothing of the user's limit."""
+    limits: dict[str, Any] = {**LIMITS, "rate_limit_burst": 2}  # three messages a minute
+    async with bot_stack(pg_url, **limits) as stack:
+        alice = stack.user(fresh_id(), "Alice")
+        await alice.send("/start")  # one
+        first = help_update(stack.bot, 10**6, alice.id)
+        second = help_update(stack.bot, 10**6 + 1, alice.id)
+
+        for update in (first, first, first, second):
+            await stack.dispatcher.feed_update(stack.bot, update)
+
+        assert alice.bot_texts()[1:] == [plain(EN("help.text"))] * 2  # two and three
