@@ -45,9 +45,16 @@ PLACEHOLDERS = frozenset(
 # Heleket's invoice lifetime 300..43200 s (SPEC.md); TCP ports; the age a reconcile run
 # considers, bounded like `payments reconcile --older-than` (10^9 s, ~31 years); the
 # ledger check at least daily, like reconciliation; Redis retries within a Telegram webhook
-# delivery's patience (it redelivers what is not answered in time).
+# delivery's patience (it redelivers what is not answered in time). Rate limits: 0 turns
+# one off; the bounds only keep a typo (an extra digit or two) from reading as "no limit
+# at all".
 WHOLE_RANGES = {
     "broadcast_per_second": (1, 30),
+    "rate_limit_messages_per_minute": (0, 10000),
+    "rate_limit_operations_per_minute": (0, 10000),
+    "rate_limit_payments_per_minute": (0, 10000),
+    "rate_limit_burst": (0, 10000),
+    "rate_limit_global_per_second": (0, 100000),
     "heleket_invoice_lifetime": (300, 43200),
     "ledger_check_interval_seconds": (0, 86400),
     "reconcile_after_seconds": (0, 10**9),
@@ -119,6 +126,20 @@ class Settings(BaseSettings):
     support_chat_id: int | None = None
     """Chat that receives customers' support messages; default: the first admin."""
     broadcast_per_second: int = 25
+
+    # Rate limits (bot/rate_limits, docs/bot.md#rate-limits); 0 turns one off.
+    rate_limit_messages_per_minute: int = 30
+    """Messages a user may send per minute (a token bucket refilled at this pace)."""
+    rate_limit_operations_per_minute: int = 20
+    """Button presses (callback queries) a user may make per minute."""
+    rate_limit_payments_per_minute: int = 5
+    """Top-up invoices (Heleket or Stars) a user may start per minute."""
+    rate_limit_burst: int = 5
+    """Extra requests above each per-user limit a user may make at once (bucket capacity
+    = limit + burst)."""
+    rate_limit_global_per_second: int = 25
+    """Updates from all users per second, for the bot's outgoing budget: Telegram allows
+    about 30 messages per second (Bot API FAQ, "My bot is hitting limits")."""
 
     # Telegram
     telegram_token: SecretStr | None = None

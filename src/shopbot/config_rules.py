@@ -41,6 +41,12 @@ FORMATS = {
     "SUPPORT_CHAT_ID": "a numeric Telegram chat id in ASCII digits, not 0, within a signed "
     "64-bit integer (groups are negative, e.g. -1001234567890); empty: the first of ADMIN_IDS",
     "BROADCAST_PER_SECOND": "a whole number from 1 to 30 (Telegram's bulk limit is ~30/s)",
+    "RATE_LIMIT_MESSAGES_PER_MINUTE": "a whole number from 0 to 10000 (0 turns the limit off)",
+    "RATE_LIMIT_OPERATIONS_PER_MINUTE": "a whole number from 0 to 10000 (0 turns the limit off)",
+    "RATE_LIMIT_PAYMENTS_PER_MINUTE": "a whole number from 0 to 10000 (0 turns the limit off)",
+    "RATE_LIMIT_BURST": "a whole number from 0 to 10000 (requests above a per-user limit at once)",
+    "RATE_LIMIT_GLOBAL_PER_SECOND": "a whole number from 0 to 100000 (0 turns the limit off; "
+    "Telegram allows ~30 messages/s)",
     "TELEGRAM_TOKEN": "the token from @BotFather, e.g. 123456789:AAH...",
     "TELEGRAM_API_URL": "an http(s) URL such as https://api.telegram.org",
     "BOT_MODE": "polling or webhook",

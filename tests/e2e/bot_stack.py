@@ -44,6 +44,12 @@ from tests.integration.webhook_fixtures import FAST_RETRY, MERCHANT, PAYMENT_KEY
 TOKEN = "123456:TEST-shop_bot_token-Zk9"
 BOT_ID, BOT_USERNAME = 123456, "shop_test_bot"
 WEBHOOK_SECRET = "test-webhook-secret_42"
+NO_RATE_LIMITS = {
+    "rate_limit_messages_per_minute": 0,
+    "rate_limit_operations_per_minute": 0,
+    "rate_limit_payments_per_minute": 0,
+    "rate_limit_global_per_second": 0,
+}
 
 
 @dataclass
@@ -238,6 +244,10 @@ async def bot_stack(
             "telegram_webhook_secret": WEBHOOK_SECRET,
             "bot_mode": mode,
             "redis_cluster_nodes": list(redis_cluster_nodes),
+            # The journeys tap faster than any person and, with Redis, would share
+            # buckets across tests by user id: rate limits are off unless a test sets
+            # them (tests/e2e/test_bot_rate_limits.py does).
+            **NO_RATE_LIMITS,
         }
         values.update(overrides)
         parts = await stack.enter_async_context(_heleket(database_url, values)) if heleket else None

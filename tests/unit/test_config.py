@@ -37,6 +37,14 @@ def test_defaults() -> None:
     assert loaded.trusted_proxies == []
     assert loaded.topup_min == Decimal("1.00")
     assert loaded.telegram_token is None
+    rate_limits = (
+        loaded.rate_limit_messages_per_minute,
+        loaded.rate_limit_operations_per_minute,
+        loaded.rate_limit_payments_per_minute,
+        loaded.rate_limit_burst,
+        loaded.rate_limit_global_per_second,
+    )
+    assert rate_limits == (30, 20, 5, 5, 25)
 
 
 @pytest.mark.parametrize(
@@ -215,6 +223,11 @@ def errors(**env: str) -> list[str]:
         ("STARS_PER_UNIT", "-1", "'-1' is not a number in ASCII digits"),
         ("STARS_PER_UNIT", "0", "must be a positive number"),
         ("BROADCAST_PER_SECOND", "31", "31 is outside 1..30"),
+        ("RATE_LIMIT_MESSAGES_PER_MINUTE", "-1", "-1 is outside 0..10000"),
+        ("RATE_LIMIT_OPERATIONS_PER_MINUTE", "10001", "10001 is outside 0..10000"),
+        ("RATE_LIMIT_PAYMENTS_PER_MINUTE", "5.5", "'5.5' is not a whole number in ASCII"),
+        ("RATE_LIMIT_BURST", "five", "'five' is not a whole number in ASCII digits"),
+        ("RATE_LIMIT_GLOBAL_PER_SECOND", "100001", "100001 is outside 0..100000"),
         ("WEBHOOK_PORT", "70000", "70000 is outside 1..65535"),
         ("HELEKET_INVOICE_LIFETIME", "60", "60 is outside 300..43200"),
         ("RECONCILE_INTERVAL_SECONDS", "inf", "'inf' is not a number in ASCII digits"),
@@ -324,6 +337,11 @@ def test_each_bad_value_names_its_variable_the_problem_and_the_form(
         ("RECONCILE_INTERVAL_SECONDS", "0.5", 0.5),
         ("RECONCILE_AFTER_SECONDS", "0", 0),
         ("LEDGER_CHECK_INTERVAL_SECONDS", "86400", 86400),
+        ("RATE_LIMIT_MESSAGES_PER_MINUTE", "0", 0),
+        ("RATE_LIMIT_OPERATIONS_PER_MINUTE", "10000", 10000),
+        ("RATE_LIMIT_PAYMENTS_PER_MINUTE", " 7 ", 7),
+        ("RATE_LIMIT_BURST", "0", 0),
+        ("RATE_LIMIT_GLOBAL_PER_SECOND", "100000", 100000),
         ("TOPUP_MAX", "1 500", Decimal("1500.00")),
         ("STARS_PER_UNIT", "1.5", Decimal("1.5")),
     ],

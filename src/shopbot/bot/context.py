@@ -1,6 +1,7 @@
 from dataclasses import dataclass, field
 
 from shopbot.bot.coordination import Coordination
+from shopbot.bot.rate_limits.limiter import RateLimiter
 from shopbot.config import Settings
 from shopbot.domain.payments.gateway import PaymentGateway
 from shopbot.domain.payments.stars import StarsPolicy
@@ -17,6 +18,8 @@ class BotContext:
     uows: UnitOfWorkFactory
     coordination: Coordination
     stars_policy: StarsPolicy
+    rate_limiter: RateLimiter
+    """Per-user and global rate limits (bot/rate_limits), on the coordination store."""
     gateway: PaymentGateway | None = None
     topup_policy: TopupPolicy | None = None
     """Heleket top-ups; None when they are off (no gateway or no URL for webhooks)."""

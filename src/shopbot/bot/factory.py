@@ -26,6 +26,7 @@ from shopbot.bot.middlewares.errors import ErrorMiddleware
 from shopbot.bot.middlewares.log_context import UpdateLogContext
 from shopbot.bot.middlewares.metrics import HandlerMetrics, TelegramApiMetrics, UpdateMetrics
 from shopbot.bot.middlewares.private_chats import PrivateChatsOnly
+from shopbot.bot.middlewares.rate_limit import RateLimitMiddleware
 from shopbot.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
 from shopbot.bot.routers import ROUTERS
 from shopbot.config import Settings, require_secrets
@@ -80,6 +81,10 @@ def create_dispatcher(ctx: BotContext) -> Dispatcher:
         dispatcher.update.outer_middleware(UpdateMetrics())
     dispatcher.update.outer_middleware(UpdateLogContext())  # every line has update_id
     dispatcher.update.outer_middleware(UpdateDedupeMiddleware(ctx.coordination))
+    # Inside dedupe: a redelivered update takes no second token, and a limited one is
+    # "done" (2xx, not redelivered). Before the chat check and the unit of work: a
+    # flood, from a group too, costs no database work.
+    dispatcher.update.outer_middleware(RateLimitMiddleware(ctx.rate_limiter))
     # Before the context: group traffic registers nobody and reaches no router.
     dispatcher.update.outer_middleware(PrivateChatsOnly(ctx))
     # One unit of work for the whole update, registration included; the error middleware

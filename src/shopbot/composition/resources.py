@@ -17,6 +17,9 @@ from shopbot.bot.coordination import (
     redis_client,
 )
 from shopbot.bot.factory import create_bot
+from shopbot.bot.rate_limits.buckets import MemoryTokenBuckets, TokenBuckets
+from shopbot.bot.rate_limits.limiter import RateLimiter, buckets_from
+from shopbot.bot.rate_limits.redis_buckets import RedisTokenBuckets
 from shopbot.composition.policies import crypto_topup_policy, stars_policy
 from shopbot.config import MissingSecret, Settings
 from shopbot.domain.payments.gateway import PaymentGateway
@@ -106,6 +109,17 @@ def open_optional_heleket(
         return None
 
 
+def rate_limiter(settings: Settings, coordination: Coordination) -> RateLimiter:
+    """The RATE_LIMIT_* limits on the coordination store: Redis (shared by every
+    instance) or, without Redis, this process's memory."""
+    store: TokenBuckets = (
+        RedisTokenBuckets(coordination.client)
+        if isinstance(coordination, RedisCoordination)
+        else MemoryTokenBuckets()
+    )
+    return RateLimiter(store, buckets_from(settings), frozenset(settings.admin_ids))
+
+
 def bot_context(
     settings: Settings,
     uows: UnitOfWorkFactory,
@@ -118,6 +132,7 @@ def bot_context(
         uows=uows,
         coordination=coordination,
         stars_policy=stars_policy(settings),
+        rate_limiter=rate_limiter(settings, coordination),
         gateway=gateway,
         topup_policy=crypto_topup_policy(settings, gateway),
         admin_ids=frozenset(settings.admin_ids),

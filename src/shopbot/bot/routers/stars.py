@@ -25,6 +25,8 @@ from shopbot.bot.callbacks import (
 from shopbot.bot.context import BotContext
 from shopbot.bot.keyboards import back_to_menu, button, record_menu, rows
 from shopbot.bot.payment_notices import complete_purchase_after_topup, credited_text, send
+from shopbot.bot.rate_limits.limiter import Category
+from shopbot.bot.rate_limits.notice import tell_limited
 from shopbot.bot.rendering import money, who
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import user_account
@@ -55,6 +57,13 @@ async def send_invoice(
     ctx: BotContext,
     bot: Bot,
 ) -> None:
+    """Send a Stars invoice for the chosen amount (once per button and 30 s). A payment
+    attempt (RATE_LIMIT_PAYMENTS_PER_MINUTE) is counted before anything is sent; a
+    refused one is answered with the limit's notice."""
+    limited = await ctx.rate_limiter.check(user.id, Category.PAYMENT)
+    if limited is not None:
+        await tell_limited(query, limited, t)
+        return
     amount = from_minor_units(callback_data.amount_cents)
     payload = invoice_payload(
         ctx.stars_policy,

@@ -34,6 +34,8 @@ from shopbot.bot.payment_notices import (
     remove_invoice_buttons,
     top_up_rest,
 )
+from shopbot.bot.rate_limits.limiter import Category
+from shopbot.bot.rate_limits.notice import tell_limited
 from shopbot.bot.rendering import money
 from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
@@ -264,10 +266,16 @@ async def pay_heleket(
 ) -> None:
     """Show a Heleket invoice for the amount. The invoice is made by `create_topup` with
     the factory `ctx.uows`: it commits around the network call to Heleket. The update's
-    unit of work reads the request key before and records the shown message after."""
+    unit of work reads the request key before and records the shown message after.
+    A payment attempt (RATE_LIMIT_PAYMENTS_PER_MINUTE) is counted before Heleket is
+    called; a refused one is answered with the limit's notice."""
     policy = heleket_policy(ctx)
     if policy is None or ctx.gateway is None:
         await query.answer(t("topup.heleket_off"), show_alert=True)
+        return
+    limited = await ctx.rate_limiter.check(user.id, Category.PAYMENT)
+    if limited is not None:
+        await tell_limited(query, limited, t)
         return
     anchor = query.message.message_id if query.message is not None else query.id
     base = idempotency_keys.topup_request(

@@ -92,6 +92,12 @@ BROADCAST_MESSAGES = Counter(
     ["outcome"],
 )
 
+RATE_LIMITED = Counter(
+    "shopbot_rate_limited_total",
+    "Requests refused by a rate limit, by category (message|operation|payment|global).",
+    ["category"],
+)
+
 CIRCUIT_BREAKER_STATE = Gauge(
     "shopbot_circuit_breaker_state",
     "A circuit breaker's state: 0 closed, 1 half-open, 2 open.",
