@@ -82,6 +82,7 @@ async def test_browsing_on_the_replica_balance_on_the_primary(replication: Repli
         await alice.press(EN("catalog.other"))
         listed = alice.buttons()
         browsed_on_replica = served("replica-1") - on_replica
+        lag = REGISTRY.get_sample_value("shopbot_db_replica_lag_seconds", {"replica": "replica-1"})
 
         await pause_replay(standby)
         try:
@@ -101,6 +102,8 @@ async def test_browsing_on_the_replica_balance_on_the_primary(replication: Repli
         listed_without_replica = alice.buttons()
 
     assert browsed_on_replica == 2  # the categories, then the product list
+    assert lag is not None
+    assert 0 <= lag < 3600
     assert served("primary") - on_primary >= 2  # after the stop
     assert any("Product key-1" in label for label in listed)
     assert plain(EN("balance.text", balance="25.00", currency="USD")) in balance_screen
