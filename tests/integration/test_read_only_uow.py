@@ -17,7 +17,7 @@ from shopbot.domain.catalog.spec import CategorySpec
 from shopbot.domain.ledger import user_account
 from shopbot.persistence import migrate
 from shopbot.persistence.engine import create_engine, create_session_factory
-from shopbot.persistence.replicas import ReadRouter
+from shopbot.persistence.replicas import ReadRouter, ReplicaPolicy
 from shopbot.persistence.uow import ReadOnlyUnitOfWorkFactory, UnitOfWorkFactory
 from tests.conftest import add_product, add_user
 
@@ -74,3 +74,44 @@ async def test_a_write_through_reads_on_the_primary_fails(pg_engine: AsyncEngine
     async with reads() as uow:
         with pytest.raises(DBAPIError, match="read-only transaction"):
             await uow.catalog.upsert_category(category)  # not on the port: forced here
+
+
+async def test_a_replica_that_never_answers_falls_back_to_the_primary(
+    pg_engine: AsyncEngine, pg_uow: UnitOfWorkFactory
+) -> None:
+    """A replica host that accepts connections and then says nothing (a hung server, a
+    firewall that drops): after `open_timeout` the primary serves, and the replica cools
+    down instead of holding every read for the driver's 60 s connect timeout."""
+    await add_user(pg_uow, 91)
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    replica = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres")
+    served: list[str] = []
+    router = ReadRouter(
+        create_session_factory(pg_engine),
+        [create_session_factory(replica)],
+        ReplicaPolicy(open_timeout=0.5),
+        on_read=served.append,
+    )
+    reads = ReadOnlyUnitOfWorkFactory(router)
+    try:
+        async with reads() as first:
+            users = await first.stats.users_total()
+        async with reads() as second:
+            pass
+    finally:
+        await replica.dispose()
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+    assert (first.target, second.target) == ("primary", "primary")
+    assert served == ["primary", "primary"]
+    assert users == 1
+    assert len(held) == 1  # the second read did not try the cooling replica
