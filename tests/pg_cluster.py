@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL cluster on a free loopback port, for tests that stop and restart
-the database (the shared server must never be stopped). Runs the server binaries as the
-`postgres` user, as the machine's own cluster does."""
+the database (the shared server must never be stopped), and streaming standbys of it
+(`standby()`). Runs the server binaries as the `postgres` user, as the machine's own
+cluster does."""
 
 import contextlib
 import glob
@@ -28,13 +29,25 @@ def _as_postgres(*args: str) -> None:
 
 
 class PgCluster:
-    def __init__(self) -> None:
+    """A new cluster (initdb, trust authentication), or with `primary` a hot standby
+    cloned from that running cluster (pg_basebackup -R: it streams from it once started;
+    initdb's default pg_hba.conf lets loopback replicate, wal_level is `replica`)."""
+
+    def __init__(self, *, primary: "PgCluster | None" = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="shopbot-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
-        _as_postgres(_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
+        if primary is None:
+            _as_postgres(_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
+        else:
+            source = ("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres")
+            _as_postgres(_bin("pg_basebackup"), *source, "-D", str(self.data), "-R", "-X", "stream")
+
+    def standby(self) -> "PgCluster":
+        """A streaming standby of this (running) cluster on its own port, not started."""
+        return PgCluster(primary=self)
 
     @property
     def url(self) -> str:

@@ -63,6 +63,9 @@ WHOLE_RANGES = {
 }
 MAX_RECONCILE_INTERVAL = 86400
 """Reconciliation runs at least daily: a longer pause leaves lost webhooks unnoticed."""
+MAX_REPLICA_LAG = 3600
+"""An hour: a replica further behind serves screens too stale to show."""
+"""Reconciliation runs at least daily: a longer pause leaves lost webhooks unnoticed."""
 
 CommaList = Annotated[list[str], NoDecode]
 CommaIntList = Annotated[list[int], NoDecode]
@@ -108,6 +111,10 @@ class Settings(BaseSettings):
     # Storage and coordination
     # URLs may carry passwords: kept out of reprs; log them through `safe_url`.
     database_url: str = Field(default="sqlite+aiosqlite:///./shopbot.db", repr=False)
+    database_replica_urls: CommaList = Field(default_factory=list, repr=False)
+    """Streaming replicas for the read-only screens (persistence/replicas.py); empty: none."""
+    database_replica_max_lag_seconds: float = 5
+    """A replica further behind than this (replay lag, seconds) is skipped for reads."""
     redis_url: str | None = Field(default=None, repr=False)
     redis_cluster_nodes: CommaList = Field(default_factory=list)
     redis_retry_seconds: int = 10
@@ -207,7 +214,13 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("redis_cluster_nodes", "heleket_allowed_ips", "trusted_proxies", mode="before")
+    @field_validator(
+        "redis_cluster_nodes",
+        "heleket_allowed_ips",
+        "trusted_proxies",
+        "database_replica_urls",
+        mode="before",
+    )
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return rules.split_list(value)
@@ -256,6 +269,17 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         return rules.normalise_database_url(value)
+
+    @field_validator("database_replica_urls")
+    @classmethod
+    def _replica_urls(cls, value: list[str]) -> list[str]:
+        return rules.normalise_replica_urls(value)
+
+    @field_validator("database_replica_max_lag_seconds", mode="before")
+    @classmethod
+    def _replica_lag(cls, value: object) -> object:
+        number = rules.parse_decimal(value, MAX_REPLICA_LAG)
+        return float(number) if isinstance(number, Decimal) else number
 
     @field_validator("redis_url")
     @classmethod
@@ -337,6 +361,11 @@ class Settings(BaseSettings):
                 f"TOPUP_MIN ({self.topup_min}) is larger than TOPUP_MAX ({self.topup_max}); "
                 "make TOPUP_MIN at most TOPUP_MAX"
             )
+        if self.database_replica_urls and not self.database_url.startswith("postgresql"):
+            raise ValueError(
+                "DATABASE_REPLICA_URLS is set but DATABASE_URL is not PostgreSQL; replicas "
+                "are PostgreSQL streaming standbys of DATABASE_URL: empty DATABASE_REPLICA_URLS"
+            )
         if self.redis_url and self.redis_cluster_nodes:
             raise ValueError("REDIS_URL and REDIS_CLUSTER_NODES are both set; set only one of them")
         if not self.heleket_webhook_url and self.public_base_url:
@@ -358,11 +387,14 @@ FILE_SETTINGS = (
         if SecretStr in (field.annotation, *get_args(field.annotation))
     ),
     "database_url",
+    "database_replica_urls",
     "redis_url",
 )
 
 # Lists whose empty value means "none" (documented in .env.example).
-EMPTY_LISTS = frozenset({"redis_cluster_nodes", "admin_ids", "trusted_proxies"})
+EMPTY_LISTS = frozenset(
+    {"redis_cluster_nodes", "admin_ids", "trusted_proxies", "database_replica_urls"}
+)
 
 
 class SettingsProblem(Exception):

@@ -26,6 +26,10 @@ FORMATS = {
     "LOG_FORMAT": "console or json",
     "DATABASE_URL": "postgresql+asyncpg://USER:PASSWORD@HOST:5432/DATABASE or "
     "sqlite+aiosqlite:///./shopbot.db",
+    "DATABASE_REPLICA_URLS": "comma-separated postgresql+asyncpg://USER:PASSWORD@HOST:5432/"
+    "DATABASE URLs of streaming replicas of DATABASE_URL; empty: no replicas",
+    "DATABASE_REPLICA_MAX_LAG_SECONDS": "seconds from 0 to 3600, e.g. 5 or 0.5 (a replica "
+    "further behind is skipped for reads)",
     "REDIS_URL": "redis://HOST:6379/0 (rediss:// for TLS, unix:///path/redis.sock); "
     "empty: no Redis",
     "REDIS_CLUSTER_NODES": "comma-separated HOST:PORT seeds, e.g. redis-1:7379,redis-2:7380; "
@@ -269,3 +273,19 @@ def normalise_database_url(value: str) -> str:
     else:
         raise ValueError(f"is a {backend!r} URL; shopbot supports PostgreSQL and SQLite")
     return url.render_as_string(hide_password=False)
+
+
+def normalise_replica_urls(urls: list[str]) -> list[str]:
+    """Each URL as `normalise_database_url` makes it, PostgreSQL only (a replica is a
+    streaming standby: SQLite has none). ValueError naming the URL's 1-based position,
+    never the URL (it holds a password)."""
+    normalised = []
+    for position, url in enumerate(urls, start=1):
+        try:
+            value = normalise_database_url(url)
+        except ValueError as refused:
+            raise ValueError(f"URL {position} {refused}") from None
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError(f"URL {position} is not PostgreSQL; replicas are PostgreSQL only")
+        normalised.append(value)
+    return normalised

@@ -29,6 +29,7 @@ SECRET_FILES = (
     "heleket_payout_key",
     "postgres_password",
     "database_url",
+    "database_replica_urls",
     "postgres_replication_password",
     "postgres_monitoring_password",
     "grafana_admin_password",

@@ -257,6 +257,27 @@ def test_replicas_stream_from_the_primary_over_their_own_slots(rendered):
     assert init == ["/docker-entrypoint-initdb.d/10-replication.sh"]
 
 
+def test_production_bots_read_from_the_replicas_the_webhook_service_does_not(rendered):
+    production = services(rendered, "production")
+    app, webhook = production["app"], production["webhook"]
+    assert app["environment"]["DATABASE_REPLICA_URLS_FILE"] == "/run/secrets/database_replica_urls"
+    assert {s["source"] for s in app["secrets"]} == {
+        "database_url",
+        "database_replica_urls",
+        "telegram_token",
+        "telegram_webhook_secret",
+        "heleket_api_key",
+        "heleket_payout_key",
+    }
+    assert app["environment"]["DATABASE_URL_FILE"] == "/run/secrets/database_url"
+    assert "DATABASE_REPLICA_URLS_FILE" not in webhook["environment"]
+    assert "database_replica_urls" not in {s["source"] for s in webhook["secrets"]}
+    for environment in ("development", "staging"):
+        assert "DATABASE_REPLICA_URLS_FILE" not in services(rendered, environment)["app"].get(
+            "environment", {}
+        )
+
+
 def test_production_mounts_tls_and_redirects_to_https(rendered):
     nginx = services(rendered, "production")["nginx"]
     assert nginx["environment"]["ENABLE_HTTPS_REDIRECT"] == "true"

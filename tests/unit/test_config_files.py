@@ -31,6 +31,7 @@ def test_every_secret_and_url_with_a_password_may_come_from_a_file() -> None:
         "heleket_api_key",
         "heleket_payout_key",
         "database_url",
+        "database_replica_urls",
         "redis_url",
     }
 

@@ -114,6 +114,7 @@ def test_every_secret_setting_and_url_password_is_masked() -> None:
         heleket_payout_key=SecretStr("hk-payout-unit-2"),
         telegram_webhook_secret=SecretStr("whsec-unit-3"),
         database_url="postgresql+asyncpg://shop:db-pw-unit@db:5432/shop",
+        database_replica_urls="postgresql+asyncpg://shop:replica-pw-unit@db-replica-1/shop",
         redis_url="redis://:redis-pw-unit@cache:6379/0",
     )
 
@@ -123,6 +124,7 @@ def test_every_secret_setting_and_url_password_is_masked() -> None:
         "hk-payout-unit-2",
         "whsec-unit-3",
         "db-pw-unit",
+        "replica-pw-unit",
         "redis-pw-unit",
     }
     shown = json.dumps(startup_fields(settings, "webhook"))
@@ -130,6 +132,10 @@ def test_every_secret_setting_and_url_password_is_masked() -> None:
     fields = startup_fields(settings, "webhook")
     assert fields["database"] == "postgresql+asyncpg://shop:***@db:5432/shop"
     assert fields["redis"] == "single redis://:***@cache:6379/0"
+    assert fields["database_replicas"] == "none"  # the webhook service reads the primary
+    bot = startup_fields(settings, "bot")
+    assert bot["database_replicas"] == "postgresql+asyncpg://shop:***@db-replica-1/shop"
+    assert "replica-pw-unit" not in json.dumps(bot)
     assert fields["listening"] == "0.0.0.0:8001"
 
 

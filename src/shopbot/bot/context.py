@@ -6,7 +6,7 @@ from shopbot.config import Settings
 from shopbot.domain.payments.gateway import PaymentGateway
 from shopbot.domain.payments.stars import StarsPolicy
 from shopbot.domain.payments.topups import TopupPolicy
-from shopbot.persistence.uow import UnitOfWorkFactory
+from shopbot.persistence.uow import ReadOnlyUnitOfWorkFactory, UnitOfWorkFactory
 
 
 @dataclass
@@ -24,6 +24,9 @@ class BotContext:
     topup_policy: TopupPolicy | None = None
     """Heleket top-ups; None when they are off (no gateway or no URL for webhooks)."""
     admin_ids: frozenset[int] = field(default_factory=frozenset)
+    reads: ReadOnlyUnitOfWorkFactory | None = None
+    """Read-only units of work, given to handlers that take `reads`
+    (bot/middlewares/reads.py); None in processes without handlers (the notifier)."""
 
     @property
     def currency(self) -> str:

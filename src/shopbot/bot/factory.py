@@ -27,6 +27,7 @@ from shopbot.bot.middlewares.log_context import UpdateLogContext
 from shopbot.bot.middlewares.metrics import HandlerMetrics, TelegramApiMetrics, UpdateMetrics
 from shopbot.bot.middlewares.private_chats import PrivateChatsOnly
 from shopbot.bot.middlewares.rate_limit import RateLimitMiddleware
+from shopbot.bot.middlewares.reads import ReadOnlyUnitOfWorkMiddleware
 from shopbot.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
 from shopbot.bot.routers import ROUTERS
 from shopbot.config import Settings, require_secrets
@@ -75,6 +76,10 @@ def create_storage(ctx: BotContext) -> BaseStorage:
 
 
 def create_dispatcher(ctx: BotContext) -> Dispatcher:
+    """The dispatcher with its middlewares and routers. Raises ValueError when `ctx` has
+    no read-only units of work (`ctx.reads`): the browsing handlers need them."""
+    if ctx.reads is None:
+        raise ValueError("the bot's context needs `reads` (composition.resources.open_reads)")
     dispatcher = Dispatcher(storage=create_storage(ctx))
     metrics = ctx.settings.metrics_enabled
     if metrics:  # first: its clock covers the whole update, dropped ones too
@@ -97,6 +102,9 @@ def create_dispatcher(ctx: BotContext) -> Dispatcher:
     for name, observer in dispatcher.observers.items():
         if metrics and name not in {"update", "error"}:
             observer.middleware(HandlerMetrics())
+    # Inside ErrorMiddleware: failing to open it is answered like a handler's failure.
+    for observer in (dispatcher.message, dispatcher.callback_query):
+        observer.middleware(ReadOnlyUnitOfWorkMiddleware(ctx.reads))
     for router in ROUTERS():
         dispatcher.include_router(router)
     return dispatcher

@@ -21,6 +21,7 @@ from shopbot.composition.resources import (
     open_coordination,
     open_database,
     open_optional_heleket,
+    open_reads,
 )
 from shopbot.config import Settings
 from shopbot.domain.payments.gateway import PaymentGateway
@@ -52,7 +53,8 @@ async def bot_process(
     heleket_retry: HeleketRetry | None = None,
 ) -> AsyncIterator[BotProcess]:
     """The bot built from `settings`; on exit its resources close in reverse order: the
-    Heleket client, the Bot's HTTP session, Redis, the database engine.
+    Heleket client, the Bot's HTTP session, Redis, the replicas' and the database's
+    engines. The read-only screens read through `ctx.reads` (DATABASE_REPLICA_URLS).
 
     `gateway`: used instead of a Heleket client built from the settings (which is left
     out when the Heleket keys are not set: Stars still work). `heleket_retry`: the built
@@ -60,11 +62,12 @@ async def bot_process(
     without TELEGRAM_WEBHOOK_SECRET or PUBLIC_BASE_URL. Nothing connects until used."""
     async with AsyncExitStack() as stack:
         database = open_database(stack, settings)
+        reads = open_reads(stack, settings, database)
         coordination = open_coordination(stack, settings)
         bot = open_bot(stack, settings)
         if gateway is None:
             gateway = open_optional_heleket(stack, settings, heleket_retry)
-        ctx = bot_context(settings, database.uows, coordination, gateway)
+        ctx = bot_context(settings, database.uows, coordination, gateway, reads)
         dispatcher = create_dispatcher(ctx)
         readiness = ReadinessProbe(database.engine, redis=redis_of(coordination))
         webhook = settings.bot_mode == "webhook"

@@ -23,11 +23,12 @@ from shopbot.bot.rate_limits.redis_buckets import RedisTokenBuckets
 from shopbot.composition.policies import crypto_topup_policy, stars_policy
 from shopbot.config import MissingSecret, Settings
 from shopbot.domain.payments.gateway import PaymentGateway
-from shopbot.observability.metrics import set_breaker_state
+from shopbot.observability.metrics import count_read, set_breaker_state, set_replica_lag
 from shopbot.observability.metrics.redis_commands import instrument_redis
 from shopbot.observability.metrics.sql import instrument_engine
 from shopbot.persistence.engine import create_engine, create_session_factory
-from shopbot.persistence.uow import UnitOfWorkFactory
+from shopbot.persistence.replicas import ReadRouter, ReplicaPolicy
+from shopbot.persistence.uow import ReadOnlyUnitOfWorkFactory, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,32 @@ def open_database(stack: AsyncExitStack, settings: Settings, *, pool_size: int =
         instrument_engine(engine)
     stack.push_async_callback(engine.dispose)
     return Database(engine, UnitOfWorkFactory(create_session_factory(engine)))
+
+
+def open_reads(
+    stack: AsyncExitStack, settings: Settings, database: Database, *, pool_size: int = 10
+) -> ReadOnlyUnitOfWorkFactory:
+    """Read-only units of work on DATABASE_REPLICA_URLS (in turn, skipping a replica that
+    fails or lags beyond DATABASE_REPLICA_MAX_LAG_SECONDS), else on `database`'s primary;
+    with no replicas, always the primary. Each replica's engine is disposed by the stack;
+    with METRICS_ENABLED its statements are timed like the primary's. The served target
+    and each measured lag are always published (`shopbot_db_reads_total`,
+    `shopbot_db_replica_lag_seconds`)."""
+    replicas = []
+    for url in settings.database_replica_urls:
+        engine = create_engine(url, pool_size=pool_size)
+        if settings.metrics_enabled:
+            instrument_engine(engine)
+        stack.push_async_callback(engine.dispose)
+        replicas.append(create_session_factory(engine))
+    router = ReadRouter(
+        create_session_factory(database.engine),
+        replicas,
+        ReplicaPolicy(max_lag=settings.database_replica_max_lag_seconds),
+        on_read=count_read,
+        on_lag=set_replica_lag,
+    )
+    return ReadOnlyUnitOfWorkFactory(router)
 
 
 def open_coordination(stack: AsyncExitStack, settings: Settings) -> Coordination:
@@ -125,11 +152,14 @@ def bot_context(
     uows: UnitOfWorkFactory,
     coordination: Coordination,
     gateway: PaymentGateway | None,
+    reads: ReadOnlyUnitOfWorkFactory | None = None,
 ) -> BotContext:
-    """The handlers' context, with the policies built once here."""
+    """The handlers' context, with the policies built once here. `reads`: the read-only
+    units of work (`open_reads`); None where no handler runs (the payment notifier)."""
     return BotContext(
         settings=settings,
         uows=uows,
+        reads=reads,
         coordination=coordination,
         stars_policy=stars_policy(settings),
         rate_limiter=rate_limiter(settings, coordination),

@@ -41,7 +41,10 @@ async def webhook_service(
     `gateway`: used instead of a Heleket client built from the settings (`heleket_retry`:
     the built client's retry pace). `notifier`: used instead of the Telegram notifier
     built from TELEGRAM_TOKEN (none without the token). Raises MissingSecret without
-    HELEKET_MERCHANT_ID and HELEKET_API_KEY. Nothing connects until used."""
+    HELEKET_MERCHANT_ID and HELEKET_API_KEY. Nothing connects until used.
+
+    No replicas (DATABASE_REPLICA_URLS): everything this service reads decides money
+    (an invoice's state, a balance to credit), so all of it goes to the primary."""
     async with AsyncExitStack() as stack:
         database = open_database(stack, settings)
         if gateway is None:

@@ -2,9 +2,14 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from shopbot.domain.catalog.ports import CatalogRepository, StockRepository
-from shopbot.domain.ledger.ports import LedgerRepository
-from shopbot.domain.orders.ports import OrderRepository
+from shopbot.domain.catalog.ports import (
+    CatalogReader,
+    CatalogRepository,
+    StockReader,
+    StockRepository,
+)
+from shopbot.domain.ledger.ports import LedgerHistory, LedgerRepository
+from shopbot.domain.orders.ports import OrderReader, OrderRepository
 from shopbot.domain.payments.ports import StarPaymentRepository, TopupRepository
 from shopbot.domain.stats import StatsRepository
 from shopbot.domain.users.ports import UserRepository
@@ -38,3 +43,28 @@ class UnitOfWork(Protocol):
 
 UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 """Opens a new unit of work; for use cases that must commit around network calls."""
+
+
+class ReadOnlyUnitOfWork(Protocol):
+    """One read-only transaction for screens that only show data: catalog browsing, a
+    customer's orders and transaction history, the admin's stats. It may be served by a
+    streaming replica, a bounded few seconds behind the primary (DATABASE_REPLICA_URLS,
+    DATABASE_REPLICA_MAX_LAG_SECONDS), so it offers no writes and no balance: whatever
+    decides or moves money (a balance, a purchase, a top-up) takes a `UnitOfWork`, which
+    is always the primary. The transaction is READ ONLY in the database as well, so a
+    write smuggled past these types fails instead of landing on the primary."""
+
+    @property
+    def catalog(self) -> CatalogReader: ...
+    @property
+    def stock(self) -> StockReader: ...
+    @property
+    def orders(self) -> OrderReader: ...
+    @property
+    def ledger(self) -> LedgerHistory: ...
+    @property
+    def stats(self) -> StatsRepository: ...
+
+
+ReadOnlyUnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[ReadOnlyUnitOfWork]]
+"""Opens a new read-only unit of work (on a healthy replica, else the primary)."""

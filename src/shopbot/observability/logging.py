@@ -50,14 +50,15 @@ class StderrHandler(logging.StreamHandler[TextIO]):
 
 
 def secrets_of(settings: "Settings") -> list[str]:
-    """The values to mask: every `SecretStr` setting, and the passwords in DATABASE_URL
-    and REDIS_URL (placeholders and unset ones included: masking them costs nothing)."""
+    """The values to mask: every `SecretStr` setting, and the passwords in DATABASE_URL,
+    DATABASE_REPLICA_URLS and REDIS_URL (placeholders and unset ones included: masking
+    them costs nothing)."""
     values = [
         value.get_secret_value()
         for value in (getattr(settings, name) for name in type(settings).model_fields)
         if isinstance(value, SecretStr)
     ]
-    for url in (settings.database_url, settings.redis_url):
+    for url in (settings.database_url, *settings.database_replica_urls, settings.redis_url):
         password = _password(url)
         if password:
             values.append(password)

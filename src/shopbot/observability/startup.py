@@ -20,6 +20,14 @@ def redis_target(settings: Settings) -> str:
     return "none"
 
 
+def replica_targets(settings: Settings, role: Role) -> str:
+    """The bot's read replicas (DATABASE_REPLICA_URLS, passwords masked) or "none"; the
+    webhook service reads only the primary."""
+    if role != "bot" or not settings.database_replica_urls:
+        return "none"
+    return ",".join(safe_url(url) for url in settings.database_replica_urls)
+
+
 def listening(settings: Settings, role: Role, host: str | None, port: int | None) -> str:
     """ "host:port" the process serves on (the bot in polling mode serves its health
     endpoints there). The webhook service defaults to WEBHOOK_HOST:WEBHOOK_PORT."""
@@ -31,14 +39,16 @@ def listening(settings: Settings, role: Role, host: str | None, port: int | None
 def startup_fields(
     settings: Settings, role: Role, *, host: str | None = None, port: int | None = None
 ) -> dict[str, object]:
-    """The start-up line's fields: version, role, environment, bot_mode, database and
-    redis (passwords masked), telegram_api, heleket_api, listening."""
+    """The start-up line's fields: version, role, environment, bot_mode, database,
+    database_replicas (the bot's read replicas, comma-separated, or "none") and redis
+    (passwords masked), telegram_api, heleket_api, listening."""
     return {
         "version": __version__,
         "role": role,
         "environment": settings.environment,
         "bot_mode": settings.bot_mode,
         "database": safe_url(settings.database_url),
+        "database_replicas": replica_targets(settings, role),
         "redis": redis_target(settings),
         "telegram_api": settings.telegram_api_url,
         "heleket_api": settings.heleket_api_url,

@@ -3,6 +3,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shopbot.persistence.replicas import ReadRouter
 from shopbot.persistence.repositories.catalog import SqlCatalogRepository, SqlStockRepository
 from shopbot.persistence.repositories.ledger import SqlLedgerRepository
 from shopbot.persistence.repositories.orders import SqlOrderRepository
@@ -54,3 +55,39 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._session_factory)
+
+
+class SqlReadOnlyUnitOfWork:
+    """One READ ONLY transaction, on a replica or the primary as `router` chooses
+    (`target` says which). Only read repositories; leaving the block rolls back."""
+
+    def __init__(self, router: ReadRouter) -> None:
+        self._router = router
+
+    async def __aenter__(self) -> Self:
+        self.session, self.target = await self._router.open()
+        self.catalog = SqlCatalogRepository(self.session)
+        self.stock = SqlStockRepository(self.session)
+        self.orders = SqlOrderRepository(self.session)
+        self.ledger = SqlLedgerRepository(self.session)
+        self.stats = SqlStatsRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+
+class ReadOnlyUnitOfWorkFactory:
+    def __init__(self, router: ReadRouter) -> None:
+        self.router = router
+
+    def __call__(self) -> SqlReadOnlyUnitOfWork:
+        return SqlReadOnlyUnitOfWork(self.router)

@@ -123,6 +123,10 @@ def live_stack(environment: str, image: str, workdir: Path) -> Iterator[LiveStac
         "postgres_replication_password": _token(24),
         "postgres_monitoring_password": _token(24),
         "database_url": f"postgresql+asyncpg://shopbot:{pg_password}@db:5432/shopbot",
+        "database_replica_urls": ",".join(
+            f"postgresql+asyncpg://shopbot:{pg_password}@db-replica-{n}:5432/shopbot"
+            for n in (1, 2)
+        ),
         "grafana_admin_password": _token(16),
         "cloudflare_tunnel_token": _token(),
         # the receivers point nowhere reachable: the live stack sends no notice out

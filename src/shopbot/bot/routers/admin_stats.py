@@ -21,7 +21,7 @@ from shopbot.bot.routers.admin_common import menu_button
 from shopbot.bot.stats_chart import ChartLabels, chart_series, render_png
 from shopbot.bot.texts import Raw, Texts
 from shopbot.domain.stats import Dashboard, PeriodFigures, chart_days, dashboard
-from shopbot.domain.uow import UnitOfWork
+from shopbot.domain.uow import ReadOnlyUnitOfWork
 
 
 def _period(t: Texts, label: str, figures: PeriodFigures, currency: str) -> str:
@@ -71,14 +71,18 @@ async def _show_photo(
 
 
 async def stats(
-    query: CallbackQuery, state: FSMContext, t: Texts, ctx: BotContext, uow: UnitOfWork
+    query: CallbackQuery,
+    state: FSMContext,
+    t: Texts,
+    ctx: BotContext,
+    reads: ReadOnlyUnitOfWork,
 ) -> None:
     await state.clear()
     await query.answer()  # stops the button's spinner while the chart renders
     now = datetime.now(UTC)
-    board = await dashboard(uow.stats, now)
+    board = await dashboard(reads.stats, now)
     first, days = chart_days(now)
-    series = chart_series(await uow.stats.daily(first, days))
+    series = chart_series(await reads.stats.daily(first, days))
     labels = ChartLabels(
         title=t("admin.stats.chart.title", days=days),
         revenue=t("admin.stats.chart.revenue", currency=ctx.currency),

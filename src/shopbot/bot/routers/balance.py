@@ -13,7 +13,7 @@ from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import user_account
 from shopbot.domain.ledger.ports import HistoryLine
-from shopbot.domain.uow import UnitOfWork
+from shopbot.domain.uow import ReadOnlyUnitOfWork, UnitOfWork
 from shopbot.domain.users import User
 
 HISTORY_LINES = 10
@@ -42,10 +42,13 @@ async def balance(
     t: Texts,
     ctx: BotContext,
     uow: UnitOfWork,
+    reads: ReadOnlyUnitOfWork,
 ) -> None:
+    """The balance from the primary (`uow`: money is never read from a replica); the
+    history, display only, from `reads`, which may trail it by the replica lag bound."""
     account = user_account(user.id)
     balance = await uow.ledger.balance(account)
-    history = await uow.ledger.history(account, HISTORY_LINES)
+    history = await reads.ledger.history(account, HISTORY_LINES)
     parts = [t("balance.text", balance=money(balance), currency=ctx.currency), ""]
     if history:
         parts.append(t("balance.history_title"))

@@ -21,7 +21,7 @@ from shopbot.domain.errors import InsufficientFunds, OutOfStock, ProductUnavaila
 from shopbot.domain.ledger import user_account
 from shopbot.domain.money import to_minor_units
 from shopbot.domain.orders.use_cases import purchase
-from shopbot.domain.uow import UnitOfWork
+from shopbot.domain.uow import ReadOnlyUnitOfWork, UnitOfWork
 from shopbot.domain.users import User
 from shopbot.observability.metrics import ORDERS
 
@@ -29,10 +29,10 @@ PAGE_SIZE = 6
 
 
 async def categories(
-    query: CallbackQuery, callback_data: MenuCB, t: Texts, uow: UnitOfWork
+    query: CallbackQuery, callback_data: MenuCB, t: Texts, reads: ReadOnlyUnitOfWork
 ) -> None:
-    listed = await uow.catalog.list_categories()
-    loose = await uow.catalog.products_in(None)
+    listed = await reads.catalog.list_categories()
+    loose = await reads.catalog.products_in(None)
     buttons = [[button(c.title.get(t.language), CategoryCB(category_id=c.id))] for c in listed]
     if loose:
         buttons.append([button(t("catalog.other"), CategoryCB(category_id=0))])
@@ -42,11 +42,15 @@ async def categories(
 
 
 async def products(
-    query: CallbackQuery, callback_data: CategoryCB, t: Texts, ctx: BotContext, uow: UnitOfWork
+    query: CallbackQuery,
+    callback_data: CategoryCB,
+    t: Texts,
+    ctx: BotContext,
+    reads: ReadOnlyUnitOfWork,
 ) -> None:
     category_id = callback_data.category_id or None
-    found = await uow.catalog.products_in(category_id)
-    names = {c.id: c.title.get(t.language) for c in await uow.catalog.list_categories()}
+    found = await reads.catalog.products_in(category_id)
+    names = {c.id: c.title.get(t.language) for c in await reads.catalog.list_categories()}
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(max(callback_data.page, 0), pages - 1)
     shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -85,9 +89,9 @@ async def products(
     )
 
 
-async def _availability(t: Texts, uow: UnitOfWork, product: Product) -> tuple[str, bool]:
+async def _availability(t: Texts, reads: ReadOnlyUnitOfWork, product: Product) -> tuple[str, bool]:
     if product.kind is ProductKind.STOCK:
-        left = await uow.stock.available(product.id)
+        left = await reads.stock.available(product.id)
         return (
             (t("product.in_stock", count=left), True)
             if left
@@ -99,16 +103,22 @@ async def _availability(t: Texts, uow: UnitOfWork, product: Product) -> tuple[st
 
 
 async def card(
-    query: CallbackQuery, callback_data: ProductCB, t: Texts, ctx: BotContext, uow: UnitOfWork
+    query: CallbackQuery,
+    callback_data: ProductCB,
+    t: Texts,
+    ctx: BotContext,
+    reads: ReadOnlyUnitOfWork,
 ) -> None:
-    product = await uow.catalog.get_product_by_id(callback_data.product_id)
+    """The product card, from a replica when one is healthy: what it shows (price, stock
+    left) is advisory; Buy re-reads both on the primary before any money moves."""
+    product = await reads.catalog.get_product_by_id(callback_data.product_id)
     back = button(
         t("common.back"), CategoryCB(category_id=callback_data.category_id, page=callback_data.page)
     )
     if product is None or not product.is_active:
         await show(query, t("product.unavailable"), rows([back]))
         return
-    availability, can_buy = await _availability(t, uow, product)
+    availability, can_buy = await _availability(t, reads, product)
     description = product.description.get(t.language)
     text = t(
         "product.card",
@@ -136,6 +146,7 @@ async def confirm(
     ctx: BotContext,
     uow: UnitOfWork,
 ) -> None:
+    # The balance decides what the buyer is offered: the primary's (`uow`), as is the price.
     product = await uow.catalog.get_product_by_id(callback_data.product_id)
     balance = await uow.ledger.balance(user_account(user.id))
     if product is None or not product.is_active:

@@ -14,7 +14,7 @@ from shopbot.bot.rendering import money
 from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.orders.models import OrderStatus
-from shopbot.domain.uow import UnitOfWork
+from shopbot.domain.uow import ReadOnlyUnitOfWork
 from shopbot.domain.users import User
 
 PAGE_SIZE = 5
@@ -35,19 +35,19 @@ async def _page(
     user: User,
     t: Texts,
     ctx: BotContext,
-    uow: UnitOfWork,
+    reads: ReadOnlyUnitOfWork,
     *,
     keep: bool,
 ) -> None:
     """`keep`: pressed under a delivery, so the page opens in a new message."""
     page = min(max(page, 0), MAX_PAGE)
     # One more than the page needs tells whether a next page exists.
-    found = await uow.orders.list_for_user(user.id, (page + 1) * PAGE_SIZE + 1)
+    found = await reads.orders.list_for_user(user.id, (page + 1) * PAGE_SIZE + 1)
     if found and len(found) <= page * PAGE_SIZE:  # a stale page: show the last one
         page = (len(found) - 1) // PAGE_SIZE
     shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     products = {
-        order.product_id: await uow.catalog.get_product_by_id(order.product_id) for order in shown
+        order.product_id: await reads.catalog.get_product_by_id(order.product_id) for order in shown
     }
     home = [button(t("common.menu"), MenuCB(to=MenuTarget.HOME))]
     if not shown:
@@ -82,9 +82,9 @@ async def first_page(
     user: User,
     t: Texts,
     ctx: BotContext,
-    uow: UnitOfWork,
+    reads: ReadOnlyUnitOfWork,
 ) -> None:
-    await _page(query, 0, user, t, ctx, uow, keep=callback_data.keep)
+    await _page(query, 0, user, t, ctx, reads, keep=callback_data.keep)
 
 
 async def other_page(
@@ -93,17 +93,17 @@ async def other_page(
     user: User,
     t: Texts,
     ctx: BotContext,
-    uow: UnitOfWork,
+    reads: ReadOnlyUnitOfWork,
 ) -> None:
-    await _page(query, callback_data.page, user, t, ctx, uow, keep=callback_data.keep)
+    await _page(query, callback_data.page, user, t, ctx, reads, keep=callback_data.keep)
 
 
 async def details(
-    query: CallbackQuery, callback_data: OrderCB, user: User, t: Texts, uow: UnitOfWork
+    query: CallbackQuery, callback_data: OrderCB, user: User, t: Texts, reads: ReadOnlyUnitOfWork
 ) -> None:
-    order = await uow.orders.get(callback_data.order_id)
+    order = await reads.orders.get(callback_data.order_id)
     mine = order is not None and order.user_id == user.id
-    product = await uow.catalog.get_product_by_id(order.product_id) if order and mine else None
+    product = await reads.catalog.get_product_by_id(order.product_id) if order and mine else None
     if order is None or not mine or product is None:
         # Someone else's order is answered exactly like a missing one.
         await show(query, t("orders.unknown"), rows([button(t("common.back"), OrdersPageCB())]))

@@ -4,10 +4,8 @@ from shopbot.domain.catalog.models import Category, Product
 from shopbot.domain.catalog.spec import CategorySpec, ProductSpec
 
 
-class CatalogRepository(Protocol):
-    async def upsert_category(self, spec: CategorySpec) -> Category: ...
-
-    async def upsert_product(self, spec: ProductSpec, category_id: int | None) -> Product: ...
+class CatalogReader(Protocol):
+    """The catalog's reads: what browsing needs (a replica may serve them)."""
 
     async def get_product(self, sku: str) -> Product | None: ...
 
@@ -24,13 +22,24 @@ class CatalogRepository(Protocol):
     ) -> list[Product]: ...
 
 
-class StockRepository(Protocol):
+class CatalogRepository(CatalogReader, Protocol):
+    async def upsert_category(self, spec: CategorySpec) -> Category: ...
+
+    async def upsert_product(self, spec: ProductSpec, category_id: int | None) -> Product: ...
+
+
+class StockReader(Protocol):
+    """How many items are left to sell (a replica may serve it: the purchase itself
+    reserves on the primary)."""
+
+    async def available(self, product_id: int) -> int: ...
+
+
+class StockRepository(StockReader, Protocol):
     async def add_items(self, product_id: int, items: list[str]) -> int:
         """Add items; returns how many were added. Raises StockItemsExist with the
         positions of items the product already has (and then nothing is added)."""
         ...
-
-    async def available(self, product_id: int) -> int: ...
 
     async def reserve(self, product_id: int, order_id: int) -> str | None:
         """Atomically give one unsold item to the order; None when none is left."""

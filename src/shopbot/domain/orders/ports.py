@@ -4,7 +4,17 @@ from typing import Protocol
 from shopbot.domain.orders.models import Order, OrderStatus
 
 
-class OrderRepository(Protocol):
+class OrderReader(Protocol):
+    """A customer's order history (a replica may serve it)."""
+
+    async def get(self, order_id: int) -> Order | None: ...
+
+    async def list_for_user(self, user_id: int, limit: int) -> list[Order]:
+        """Up to `limit` of the user's orders, newest first."""
+        ...
+
+
+class OrderRepository(OrderReader, Protocol):
     async def create(
         self,
         *,
@@ -17,8 +27,6 @@ class OrderRepository(Protocol):
     ) -> Order | None:
         """Insert the order; None when an order with this request key already exists."""
         ...
-
-    async def get(self, order_id: int) -> Order | None: ...
 
     async def get_by_request_key(self, request_key: str) -> Order | None: ...
 
@@ -44,5 +52,3 @@ class OrderRepository(Protocol):
     async def awaiting_fulfilment(self, limit: int) -> list[Order]:
         """Up to `limit` orders awaiting fulfilment, oldest first."""
         ...
-
-    async def list_for_user(self, user_id: int, limit: int) -> list[Order]: ...

@@ -112,6 +112,18 @@ DB_QUERY_DURATION = Histogram(
     ["operation"],
     buckets=FAST_BUCKETS,
 )
+DB_READS = Counter(
+    "shopbot_db_reads_total",
+    "Read-only units of work (catalog, order and transaction history, admin stats) by the "
+    "server that served them: primary, or replica-N (N: position in DATABASE_REPLICA_URLS).",
+    ["target"],
+)
+DB_REPLICA_LAG = Gauge(
+    "shopbot_db_replica_lag_seconds",
+    "A replica's replay lag as last measured by this process (NaN: not a streaming standby).",
+    ["replica"],
+    multiprocess_mode="mostrecent",
+)
 REDIS_COMMAND_DURATION = Histogram(
     "shopbot_redis_command_duration_seconds",
     "Redis command latency by command name.",
@@ -165,3 +177,13 @@ def set_build_info(revision: str | None = None, colour: str | None = None) -> No
 def set_breaker_state(breaker: str, state: str) -> None:
     """`state` is the breaker's own name for it: "closed", "half_open" or "open"."""
     CIRCUIT_BREAKER_STATE.labels(breaker=breaker).set(BREAKER_STATES[state])
+
+
+def count_read(target: str) -> None:
+    """`target`: "primary" or "replica-N" (persistence/replicas.py), a closed set."""
+    DB_READS.labels(target=target).inc()
+
+
+def set_replica_lag(replica: str, seconds: float | None) -> None:
+    """`seconds` None (the server is not a streaming standby) is published as NaN."""
+    DB_REPLICA_LAG.labels(replica=replica).set(float("nan") if seconds is None else seconds)

@@ -1,0 +1,117 @@
+"""The read-only unit of work with no replicas configured (the default, and always with
+SQLite): the primary serves it, every read repository answers, and on PostgreSQL the
+transaction is READ ONLY."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shopbot.domain.catalog.models import LocalizedText
+from shopbot.domain.catalog.spec import CategorySpec
+from shopbot.domain.ledger import user_account
+from shopbot.persistence import migrate
+from shopbot.persistence.engine import create_engine, create_session_factory
+from shopbot.persistence.replicas import ReadRouter, ReplicaPolicy
+from shopbot.persistence.uow import ReadOnlyUnitOfWorkFactory, UnitOfWorkFactory
+from tests.conftest import add_product, add_user
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    engine = create_engine(url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def engine(request: pytest.FixtureRequest) -> AsyncEngine:
+    """The shared PostgreSQL database, emptied (`pg_uow` truncates it), or a new SQLite."""
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_uow")
+        shared: AsyncEngine = request.getfixturevalue("pg_engine")
+        return shared
+    own: AsyncEngine = request.getfixturevalue("sqlite_engine")
+    return own
+
+
+async def test_without_replicas_the_primary_serves_every_read(engine: AsyncEngine) -> None:
+    uows = UnitOfWorkFactory(create_session_factory(engine))
+    await add_user(uows, 77, balance="12.50")
+    product_id = await add_product(uows, "key-1", stock=["K1", "K2", "K3"])
+    served: list[str] = []
+    reads = ReadOnlyUnitOfWorkFactory(
+        ReadRouter(create_session_factory(engine), on_read=served.append)
+    )
+
+    async with reads() as uow:
+        products = await uow.catalog.products_in(None)
+        left = await uow.stock.available(product_id)
+        orders = await uow.orders.list_for_user(77, 10)
+        history = await uow.ledger.history(user_account(77), 10)
+        users = await uow.stats.users_total()
+
+    assert uow.target == "primary"
+    assert served == ["primary"]
+    assert [p.sku for p in products] == ["key-1"]
+    assert (left, orders, users) == (3, [], 1)
+    assert [line.amount for line in history] == [Decimal("12.50")]
+
+
+async def test_a_write_through_reads_on_the_primary_fails(pg_engine: AsyncEngine) -> None:
+    reads = ReadOnlyUnitOfWorkFactory(ReadRouter(create_session_factory(pg_engine)))
+    category = CategorySpec(
+        slug=f"c-{uuid.uuid4().hex[:8]}", title=LocalizedText("к", "c"), position=1
+    )
+
+    async with reads() as uow:
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            await uow.catalog.upsert_category(category)  # not on the port: forced here
+
+
+async def test_a_replica_that_never_answers_falls_back_to_the_primary(
+    pg_engine: AsyncEngine, pg_uow: UnitOfWorkFactory
+) -> None:
+    """A replica host that accepts connections and then says nothing (a hung server, a
+    firewall that drops): after `open_timeout` the primary serves, and the replica cools
+    down instead of holding every read for the driver's 60 s connect timeout."""
+    await add_user(pg_uow, 91)
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    replica = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres")
+    served: list[str] = []
+    router = ReadRouter(
+        create_session_factory(pg_engine),
+        [create_session_factory(replica)],
+        ReplicaPolicy(open_timeout=0.5),
+        on_read=served.append,
+    )
+    reads = ReadOnlyUnitOfWorkFactory(router)
+    try:
+        async with reads() as first:
+            users = await first.stats.users_total()
+        async with reads() as second:
+            pass
+    finally:
+        await replica.dispose()
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+    assert (first.target, second.target) == ("primary", "primary")
+    assert served == ["primary", "primary"]
+    assert users == 1
+    assert len(held) == 1  # the second read did not try the cooling replica
