@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.docker.live.journey import play
+from tests.docker.live.journey import CUSTOMER_ID, browse, play
 from tests.docker.live.stack import DOMAIN, STOCK, LiveStack, live_stack
 from tests.monitoring.grafana import dashboard_files, queries
 
@@ -88,6 +88,7 @@ def test_environment_comes_up_sells_and_goes_down_clean(
             check_production_servers(stack)
             prometheus_sees_the_shop(stack)
             dashboards_read_the_live_shop(stack)
+            customers_browse_through_faults(stack)
         MEASURED[environment] = {"up": stack.timings["up_to_healthy"], "memory": memory(stack)}
     assert project.leftovers() == []
     print(f"\n{environment}: {MEASURED[environment]}")
@@ -295,6 +296,49 @@ def dashboards_read_the_live_shop(stack: LiveStack) -> None:
     assert {key: n for key, n in answers.items() if not isinstance(n, int)} == {}
     empty = {key for key, n in answers.items() if n == 0}
     assert empty - MAY_BE_EMPTY == set(), answers
+
+
+def master_of_customer_keys(stack: LiveStack) -> str:
+    """The Redis master service serving the journey customer's slot: the hash tag of
+    their rate-limit buckets (`shopbot:rl:{<user id>}:...`, bot/rate_limits). A node
+    that does not serve a key answers MOVED with the owner's announced host name."""
+    answer = stack.compose(
+        "exec", "-T", "redis-node-1", "redis-cli", "-p", "7379", "GET", f"{{{CUSTOMER_ID}}}",
+        check=False,
+    ).stdout  # fmt: skip
+    if "MOVED" not in answer:
+        return "redis-node-1"
+    return answer.split()[-1].rsplit(":", 1)[0]
+
+
+def customers_browse_through_faults(stack: LiveStack) -> None:
+    """Two of the issue's failure drills on the production topology, in small: a
+    PostgreSQL replica stopped (the catalog's reads fall back to the other replica or
+    the primary), then a Redis master killed (each Redis command of the update waits
+    for the replica's promotion, REDIS_RETRY_SECONDS). Each time a customer browses the
+    catalog through nginx and gets a fresh page (the killed master is the one holding
+    the customer's rate-limit bucket, so the update does meet the failover, and the
+    retry counter says so); afterwards every update Telegram
+    delivered was finally answered 200 and the ledger is sound."""
+    stack.compose("stop", "db-replica-1")
+    assert "Game key" in browse(stack.telegram_url, stack.heleket_url)
+    master = master_of_customer_keys(stack)
+    stack.compose("kill", master)
+    assert "Game key" in browse(stack.telegram_url, stack.heleket_url)
+    recovered = 'sum(shopbot_redis_failover_retries_total{outcome="recovered"})'
+    done = stack.compose(
+        "run", "--rm", "--no-deps", "-T", "--entrypoint", "python", "migrate", "-c", PROMQL,
+        json.dumps({"retried": [recovered, 1]}), timeout=240,
+    )  # fmt: skip
+    # the customer's rate-limit bucket lives on the killed master: its commands waited
+    assert json.loads(done.stdout.strip().splitlines()[-1])["retried"] >= 1
+    deliveries = httpx.get(f"{stack.telegram_url}/sandbox/deliveries", timeout=30).json()
+    answered = {}
+    for delivery in deliveries:  # a redelivered update counts by its last attempt
+        answered[delivery.get("update_id")] = delivery.get("ok")
+    assert all(answered.values()), [d for d in deliveries if not d.get("ok")]
+    verify = stack.shopbot("ledger", "verify", check=False)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
 def cluster_nodes(stack: LiveStack) -> list[tuple[str, str, str, str]]:

@@ -87,6 +87,16 @@ class SharedRedisCluster(RedisCluster):
         await super().aclose()
 
 
+CONNECT_TIMEOUT = 2.0
+"""Seconds to connect to a Redis node. redis-py waits for the operating system by
+default: a node whose container is gone leaves its address silent (no refusal), and a
+connection attempt would hang for minutes (Linux: tcp_syn_retries, ~2 min) instead of
+failing into the failover retry."""
+COMMAND_TIMEOUT = 5.0
+"""Seconds for one command's reply (no blocking commands are used): a partitioned node
+fails the command into the failover retry rather than hanging the update."""
+
+
 def redis_client(
     url: str | None, cluster_nodes: list[str], *, retry_seconds: float = 0
 ) -> "Redis | RedisCluster | None":
@@ -107,15 +117,31 @@ def redis_client(
         # also leaked its probe connections when it raised on such a hole.
         if retry_seconds > 0:
             client = SharedRedisCluster(
-                startup_nodes=nodes, require_full_coverage=False, retry=Retry(NoBackoff(), 0)
+                startup_nodes=nodes,
+                require_full_coverage=False,
+                retry=Retry(NoBackoff(), 0),
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                socket_timeout=COMMAND_TIMEOUT,
             )
         else:
-            client = SharedRedisCluster(startup_nodes=nodes, require_full_coverage=False)
+            client = SharedRedisCluster(
+                startup_nodes=nodes,
+                require_full_coverage=False,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                socket_timeout=COMMAND_TIMEOUT,
+            )
     elif url:
         if retry_seconds > 0:
-            client = Redis.from_url(url, retry=Retry(NoBackoff(), 0))
+            client = Redis.from_url(
+                url,
+                retry=Retry(NoBackoff(), 0),
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                socket_timeout=COMMAND_TIMEOUT,
+            )
         else:
-            client = Redis.from_url(url)
+            client = Redis.from_url(
+                url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT
+            )
     else:
         return None
     ride_out_failover(client, retry_seconds)

@@ -127,3 +127,30 @@ def play(telegram_url: str, heleket_url: str, stock: list[str]) -> dict[str, Any
         delivered = next(item for item in stock if item in delivered_text)
         webhooks = telegram.get("/sandbox/deliveries").json()
         return {"delivered": delivered, "invoice": uuid, "telegram_deliveries": webhooks}
+
+
+def browse(telegram_url: str, heleket_url: str) -> str:
+    """The same customer again: /start, the catalog, the Games category (nothing bought,
+    so it can be replayed during a fault). Returns the category page's product buttons,
+    read from a message the bot sent for this /start, never an earlier one. Raises
+    JourneyFailed."""
+    with (
+        httpx.Client(base_url=telegram_url, timeout=30) as telegram,
+        httpx.Client(base_url=heleket_url, timeout=30) as heleket,
+    ):
+        customer = Customer(telegram, heleket)
+        before = {int(m["message_id"]) for m in customer.bot_messages()}
+        customer.send("/start")
+        customer.press(plain(EN("menu.catalog")))
+        customer.press("Games")
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while time.monotonic() < deadline:
+            for message in customer.bot_messages():
+                if int(message["message_id"]) in before:
+                    continue
+                rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+                labels = " | ".join(b.get("text", "") for row in rows for b in row)
+                if "Games" in plain(message.get("text") or "") and "Game key" in labels:
+                    return labels
+            time.sleep(0.25)
+        raise JourneyFailed(f"no fresh Games page; the bot said {customer.texts()!r}")
