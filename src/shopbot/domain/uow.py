@@ -2,6 +2,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from shopbot.domain.broadcasts.ports import BroadcastRepository
 from shopbot.domain.catalog.ports import CatalogRepository, StockRepository
 from shopbot.domain.ledger.ports import LedgerRepository
 from shopbot.domain.orders.ports import OrderRepository
@@ -30,6 +31,8 @@ class UnitOfWork(Protocol):
     def stars(self) -> StarPaymentRepository: ...
     @property
     def stats(self) -> StatsRepository: ...
+    @property
+    def broadcasts(self) -> BroadcastRepository: ...
 
     async def commit(self) -> None: ...
 
