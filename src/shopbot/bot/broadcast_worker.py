@@ -114,6 +114,9 @@ class BroadcastWorker:
         """Batch after batch until no recipient is PENDING or an admin cancelled it; the
         progress message is edited every `progress_every` seconds and once at the end."""
         log.info("broadcast %s: sending to %s recipients", broadcast.id, broadcast.total)
+        async with self.uows() as uow:
+            await uow.broadcasts.mark_started(broadcast.id, self._now())
+            await uow.commit()
         shown_at = float("-inf")
         while True:
             async with self.uows() as uow:

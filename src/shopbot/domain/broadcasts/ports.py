@@ -47,6 +47,10 @@ class BroadcastRepository(Protocol):
         """RUNNING → DONE; False if it was not running."""
         ...
 
+    async def mark_started(self, broadcast_id: int, at: datetime) -> None:
+        """Records when a worker first took it up (kept on resumes)."""
+        ...
+
     async def claim(self, broadcast_id: int, limit: int) -> list[int]:
         """Up to `limit` PENDING recipients, lowest user id first, made SENDING; their
         user ids. On PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so two

@@ -18,7 +18,6 @@ from shopbot.domain.broadcasts.progress import Progress
 from shopbot.persistence.models import BroadcastRecipientRow, BroadcastRow, UserRow
 from shopbot.persistence.repositories._sql import insert_or_ignore
 from shopbot.persistence.repositories.users import REACHABLE
-from shopbot.persistence.types import utcnow
 
 Recipient = BroadcastRecipientRow
 
@@ -147,15 +146,15 @@ class SqlBroadcastRepository:
             .returning(Recipient.user_id)
             .execution_options(synchronize_session=False)
         )
-        user_ids = sorted(claimed)
-        if user_ids:
-            await self._session.execute(
-                update(BroadcastRow)
-                .where(BroadcastRow.id == broadcast_id, BroadcastRow.started_at.is_(None))
-                .values(started_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-        return user_ids
+        return sorted(claimed)
+
+    async def mark_started(self, broadcast_id: int, at: datetime) -> None:
+        await self._session.execute(
+            update(BroadcastRow)
+            .where(BroadcastRow.id == broadcast_id, BroadcastRow.started_at.is_(None))
+            .values(started_at=at)
+            .execution_options(synchronize_session=False)
+        )
 
     async def record(self, broadcast_id: int, outcomes: Sequence[Outcome], at: datetime) -> None:
         if not outcomes:
