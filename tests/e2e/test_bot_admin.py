@@ -679,15 +679,25 @@ async def broadcast_journey(shop: Shop) -> None:
     await open_admin(shop, "admin.section.broadcast")
     assert "all 9 reachable users" in shop.admin.last_text()
     await shop.admin.send("Big <sale> & more")
-    assert shop.admin.last_text() == "Big <sale> & more"  # the preview: exactly what users get
+    assert shop.admin.last_text() == plain(EN("admin.broadcast.ask_buttons"))
+    await shop.admin.send("Shop https://example.com")
+    assert shop.admin.last_text() == plain(EN("admin.broadcast.bad_buttons.format", line=1))
+    await shop.admin.send("Shop - https://example.com/sale")
+    test_send, confirm = shop.admin.messages(sender="bot")[-2:]
+    assert test_send.text == "Big <sale> & more"  # the test send: exactly what users get
+    assert test_send.buttons == [[{"text": "Shop", "url": "https://example.com/sale"}]]
+    assert confirm.text == EN("admin.broadcast.test_sent", count=9)
     shop.emu.set_flood(per_chat=None, global_rate=3)
     await shop.admin.press(EN("admin.broadcast.send"))
 
-    def report() -> Any:
-        return next((t for t in shop.admin.bot_texts() if "Broadcast finished" in t), None)
+    def finished() -> str | None:
+        for message in shop.admin.messages(sender="bot"):
+            if (message.text or "").startswith("📣 Broadcast #") and "finished" in message.text:
+                return message.text
+        return None
 
-    done = await shop.emu.wait_for(report, timeout=30)
-    assert done == "📣 Broadcast finished: sent 8, unreachable 1, failed 0."
+    done = await shop.emu.wait_for(finished, timeout=30)
+    assert done.endswith("▓▓▓▓▓▓▓▓▓▓ 100 %\nSent 8 · blocked 1 · failed 0 · left 0"), done
     calls = shop.emu.calls("sendMessage")
     refusals = [c for c in calls if c.error_code == 429]
     assert refusals, "the flood limit should have answered 429 at least once"
@@ -706,6 +716,26 @@ async def broadcast_journey(shop: Shop) -> None:
     await open_admin(shop, "admin.section.users")
     await shop.admin.send("5003")
     assert "blocked the bot" in shop.admin.last_text()
+
+
+async def test_a_document_broadcast_without_buttons(shop: Shop) -> None:
+    await start(shop.admin, shop.alice)
+    await open_admin(shop, "admin.section.broadcast")
+    await shop.admin.send_document("price.txt", b"prices", "text/plain")
+    await shop.admin.press(EN("admin.broadcast.no_buttons"))
+    test_send = shop.admin.messages(sender="bot")[-2]
+    assert test_send.document is not None
+    assert test_send.buttons == []
+    await shop.admin.press(EN("admin.broadcast.send"))
+
+    def delivered() -> Message | None:
+        got = [m for m in shop.alice.messages(sender="bot") if m.document is not None]
+        return got[0] if got else None
+
+    message = await shop.emu.wait_for(delivered, timeout=30)
+    assert message.document is not None
+    assert message.document["file_id"] == test_send.document["file_id"]
+    assert message.document["file_name"] == "price.txt"
 
 
 async def test_a_note_for_an_order_fulfilled_meanwhile_is_refused_in_words(shop: Shop) -> None:

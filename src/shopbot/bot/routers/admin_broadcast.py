@@ -22,6 +22,7 @@ from aiogram.types import CallbackQuery, Message
 from shopbot.bot.broadcast_content import progress_keyboard, progress_text, send_content
 from shopbot.bot.callbacks import AdminCB, AdminSection, BroadcastAction, BroadcastStopCB
 from shopbot.bot.context import BotContext
+from shopbot.bot.failures import retrying
 from shopbot.bot.keyboards import button, rows
 from shopbot.bot.routers.admin_common import (
     TEXT_INPUT,
@@ -174,22 +175,29 @@ async def send(
     broadcast = await uow.broadcasts.create(
         request_key=nonce, created_by=admin_id, content=_content(data), at=datetime.now(UTC)
     )
-    await uow.commit()
     await state.clear()
     if broadcast is None:  # this confirmation was used already
         await query.answer(t("admin.expired"), show_alert=True)
         return
+    # The progress message before the commit: no worker sees the job without it, so the
+    # worker's last edit (the final counts) can never come before the message exists.
     progress = await uow.broadcasts.progress(broadcast.id)
-    shown = await bot.send_message(
-        admin_id,
-        progress_text(
-            t, broadcast.id, broadcast.status, progress, ctx.settings.broadcast_per_second
-        ),
-        reply_markup=progress_keyboard(t, broadcast.id, broadcast.status),
-    )
-    await uow.broadcasts.set_progress_message(
-        broadcast.id, chat_id=admin_id, message_id=shown.message_id
-    )
+    rate = ctx.settings.broadcast_per_second
+    try:
+        # Another job may be sending and using the whole rate: honour a 429.
+        shown = await retrying(
+            lambda: bot.send_message(
+                admin_id,
+                progress_text(t, broadcast.id, broadcast.status, progress, rate),
+                reply_markup=progress_keyboard(t, broadcast.id, broadcast.status),
+            )
+        )
+    except TelegramAPIError as exc:  # the job runs without its progress message
+        log.warning("broadcast %s: progress message not shown: %s", broadcast.id, exc)
+    else:
+        await uow.broadcasts.set_progress_message(
+            broadcast.id, chat_id=admin_id, message_id=shown.message_id
+        )
     await uow.commit()
     # Courtesies only: the job runs whatever happens to them.
     try:
