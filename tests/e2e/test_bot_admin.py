@@ -690,11 +690,9 @@ async def broadcast_journey(shop: Shop) -> None:
     shop.emu.set_flood(per_chat=None, global_rate=3)
     await shop.admin.press(EN("admin.broadcast.send"))
 
-    def finished() -> str | None:
-        for message in shop.admin.messages(sender="bot"):
-            if (message.text or "").startswith("📣 Broadcast #") and "finished" in message.text:
-                return message.text
-        return None
+    def finished() -> str:
+        texts = shop.admin.bot_texts()
+        return next((t for t in texts if t.startswith("📣 Broadcast #") and "finished" in t), "")
 
     done = await shop.emu.wait_for(finished, timeout=30)
     assert done.endswith("▓▓▓▓▓▓▓▓▓▓ 100 %\nSent 8 · blocked 1 · failed 0 · left 0"), done
@@ -728,14 +726,12 @@ async def test_a_document_broadcast_without_buttons(shop: Shop) -> None:
     assert test_send.buttons == []
     await shop.admin.press(EN("admin.broadcast.send"))
 
-    def delivered() -> Message | None:
-        got = [m for m in shop.alice.messages(sender="bot") if m.document is not None]
-        return got[0] if got else None
+    def delivered() -> list[dict[str, Any]]:
+        return [m.document for m in shop.alice.messages(sender="bot") if m.document is not None]
 
-    message = await shop.emu.wait_for(delivered, timeout=30)
-    assert message.document is not None
-    assert message.document["file_id"] == test_send.document["file_id"]
-    assert message.document["file_name"] == "price.txt"
+    [document] = await shop.emu.wait_for(delivered, timeout=30)
+    assert document["file_id"] == test_send.document["file_id"]
+    assert document["file_name"] == "price.txt"
 
 
 async def test_a_note_for_an_order_fulfilled_meanwhile_is_refused_in_words(shop: Shop) -> None:
