@@ -1,6 +1,7 @@
 """End-to-end admin flows: the real Dispatcher and aiogram Bot over HTTP against the
 Telegram Bot API emulator, on real PostgreSQL."""
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from shopbot.bot.callbacks import RefundKind
 from shopbot.bot.stats_chart import HEIGHT_PX, WIDTH_PX
 from shopbot.bot.texts import Texts
+from shopbot.domain.broadcasts.models import BroadcastStatus
 from shopbot.domain.catalog.models import LocalizedText, ProductKind
 from shopbot.domain.catalog.spec import CategorySpec
 from shopbot.domain.ledger import SystemAccount, user_account
@@ -714,6 +716,37 @@ async def broadcast_journey(shop: Shop) -> None:
     await open_admin(shop, "admin.section.users")
     await shop.admin.send("5003")
     assert "blocked the bot" in shop.admin.last_text()
+
+
+async def test_the_admin_cancels_a_running_broadcast(
+    pg_url: str, pg_uow: UnitOfWorkFactory
+) -> None:
+    async with open_shop(pg_url, "webhook", broadcast_per_second=1) as shop:
+        customers = [shop.stack.user(user_id) for user_id in range(6001, 6011)]
+        await start(shop.admin, *customers)
+        await open_admin(shop, "admin.section.broadcast")
+        await shop.admin.send("Soon")
+        await shop.admin.press(EN("admin.broadcast.no_buttons"))
+        await shop.admin.press(EN("admin.broadcast.send"))
+        await shop.admin.press(EN("admin.broadcast.stop"))
+
+        async with shop.uows() as uow:
+            job = await uow.broadcasts.get(1)
+            assert job is not None
+            assert job.status is BroadcastStatus.CANCELLED
+        progress = next(
+            m
+            for m in shop.admin.messages(sender="bot")
+            if (m.text or "").startswith("📣 Broadcast #1")
+        )
+        assert "cancelled" in (progress.text or "")
+        assert progress.buttons == []  # no Cancel once it stopped
+        await asyncio.sleep(3)  # the worker's next look (it polls every 2 s) sends nothing
+        got = [c.id for c in customers if "Soon" in c.bot_texts()]
+        assert len(got) < len(customers)  # 11 recipients at one a second, cancelled at once
+        async with shop.uows() as uow:
+            left = (await uow.broadcasts.progress(1)).left
+        assert left > 0  # never sent: the job stays cancelled
 
 
 async def test_a_document_broadcast_without_buttons(shop: Shop) -> None:
