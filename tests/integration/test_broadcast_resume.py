@@ -90,7 +90,9 @@ async def test_sigkill_mid_broadcast_resumes_without_duplicate_or_skip(
     before = await states(env, broadcast.id)
     assert "pending" in before.values()  # killed in the middle, not after the end
     in_flight = sorted(u for u, s in before.items() if s == "sending")
-    assert len(in_flight) <= batch
+    # Killed right after the 23rd delivery, while the 24th and 25th wait for the pace
+    # (20 a second): the batch of users 21-25 is claimed and not recorded.
+    assert 1 <= len(in_flight) <= batch
 
     # The dead worker's session is gone, so is its advisory lock: the lease moves.
     async def lease_is_free() -> bool:
