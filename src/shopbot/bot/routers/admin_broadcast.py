@@ -17,7 +17,7 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from shopbot.bot.broadcast_content import progress_keyboard, progress_text, send_content
 from shopbot.bot.callbacks import AdminCB, AdminSection, BroadcastAction, BroadcastStopCB
@@ -34,7 +34,12 @@ from shopbot.bot.routers.admin_common import (
 from shopbot.bot.telegram_text import CAPTION_LIMIT, MESSAGE_LIMIT, visible_length
 from shopbot.bot.texts import Texts
 from shopbot.domain.broadcasts.buttons import MAX_BUTTONS, ButtonLineError, parse_buttons
-from shopbot.domain.broadcasts.models import BroadcastContent, ContentKind, UrlButton
+from shopbot.domain.broadcasts.models import (
+    BroadcastContent,
+    BroadcastStatus,
+    ContentKind,
+    UrlButton,
+)
 from shopbot.domain.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -175,30 +180,12 @@ async def send(
     broadcast = await uow.broadcasts.create(
         request_key=nonce, created_by=admin_id, content=_content(data), at=datetime.now(UTC)
     )
+    await uow.commit()  # no row lock is held across the Telegram calls below
     await state.clear()
     if broadcast is None:  # this confirmation was used already
         await query.answer(t("admin.expired"), show_alert=True)
         return
-    # The progress message before the commit: no worker sees the job without it, so the
-    # worker's last edit (the final counts) can never come before the message exists.
-    progress = await uow.broadcasts.progress(broadcast.id)
-    rate = ctx.settings.broadcast_per_second
-    try:
-        # Another job may be sending and using the whole rate: honour a 429.
-        shown = await retrying(
-            lambda: bot.send_message(
-                admin_id,
-                progress_text(t, broadcast.id, broadcast.status, progress, rate),
-                reply_markup=progress_keyboard(t, broadcast.id, broadcast.status),
-            )
-        )
-    except TelegramAPIError as exc:  # the job runs without its progress message
-        log.warning("broadcast %s: progress message not shown: %s", broadcast.id, exc)
-    else:
-        await uow.broadcasts.set_progress_message(
-            broadcast.id, chat_id=admin_id, message_id=shown.message_id
-        )
-    await uow.commit()
+    await _show_progress(bot, t, ctx, uow, broadcast.id, admin_id)
     # Courtesies only: the job runs whatever happens to them.
     try:
         await query.answer(t("admin.broadcast.started"))
@@ -206,6 +193,48 @@ async def send(
             await query.message.edit_reply_markup(reply_markup=None)
     except TelegramAPIError as exc:
         log.info("could not confirm the broadcast start: %s", exc)
+
+
+async def _show_progress(
+    bot: Bot, t: Texts, ctx: BotContext, uow: UnitOfWork, broadcast_id: int, admin_id: int
+) -> None:
+    """The progress message of a job committed already (a worker may be sending it).
+    The worker edits it once it knows its id; if the job stopped before the id was
+    stored, the worker's last edit found none, so this edits it to the final counts: of
+    the two commits (the id here, the status there) the later one's reader sees the
+    other's write."""
+    rate = ctx.settings.broadcast_per_second
+
+    async def render() -> tuple[str, InlineKeyboardMarkup | None, bool]:
+        job = await uow.broadcasts.get(broadcast_id)
+        assert job is not None  # committed above, never deleted
+        progress = await uow.broadcasts.progress(broadcast_id)
+        text = progress_text(t, broadcast_id, job.status, progress, rate)
+        running = job.status is BroadcastStatus.RUNNING
+        return text, progress_keyboard(t, broadcast_id, job.status), running
+
+    text, markup, _ = await render()
+    try:
+        # The worker may be using the whole rate: honour a 429.
+        shown = await retrying(lambda: bot.send_message(admin_id, text, reply_markup=markup))
+    except TelegramAPIError as exc:  # the job runs without its progress message
+        log.warning("broadcast %s: progress message not shown: %s", broadcast_id, exc)
+        return
+    await uow.broadcasts.set_progress_message(
+        broadcast_id, chat_id=admin_id, message_id=shown.message_id
+    )
+    await uow.commit()
+    text, markup, running = await render()
+    if running:
+        return
+    try:
+        await retrying(
+            lambda: bot.edit_message_text(
+                text, chat_id=admin_id, message_id=shown.message_id, reply_markup=markup
+            )
+        )
+    except TelegramAPIError as exc:
+        log.info("broadcast %s: final progress not shown: %s", broadcast_id, exc)
 
 
 async def cancel(
