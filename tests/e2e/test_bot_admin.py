@@ -1,6 +1,7 @@
 """End-to-end admin flows: the real Dispatcher and aiogram Bot over HTTP against the
 Telegram Bot API emulator, on real PostgreSQL."""
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from shopbot.bot.callbacks import RefundKind
 from shopbot.bot.stats_chart import HEIGHT_PX, WIDTH_PX
 from shopbot.bot.texts import Texts
+from shopbot.domain.broadcasts.models import BroadcastStatus
 from shopbot.domain.catalog.models import LocalizedText, ProductKind
 from shopbot.domain.catalog.spec import CategorySpec
 from shopbot.domain.ledger import SystemAccount, user_account
@@ -679,16 +681,25 @@ async def broadcast_journey(shop: Shop) -> None:
     await open_admin(shop, "admin.section.broadcast")
     assert "all 9 reachable users" in shop.admin.last_text()
     await shop.admin.send("Big <sale> & more")
-    assert shop.admin.last_text() == "Big <sale> & more"  # the preview: exactly what users get
+    assert shop.admin.last_text() == plain(EN("admin.broadcast.ask_buttons"))
+    await shop.admin.send("Shop https://example.com")
+    assert shop.admin.last_text() == plain(EN("admin.broadcast.bad_buttons.format", line=1))
+    await shop.admin.send("Shop - https://example.com/sale")
+    test_send, confirm = shop.admin.messages(sender="bot")[-2:]
+    assert test_send.text == "Big <sale> & more"  # the test send: exactly what users get
+    assert test_send.buttons == [[{"text": "Shop", "url": "https://example.com/sale"}]]
+    assert confirm.text == EN("admin.broadcast.test_sent", count=9)
     shop.emu.set_flood(per_chat=None, global_rate=3)
     await shop.admin.press(EN("admin.broadcast.send"))
 
-    def report() -> Any:
-        return next((t for t in shop.admin.bot_texts() if "Broadcast finished" in t), None)
+    def finished() -> str:
+        texts = shop.admin.bot_texts()
+        return next((t for t in texts if t.startswith("📣 Broadcast #") and "finished" in t), "")
 
-    done = await shop.emu.wait_for(report, timeout=30)
-    assert done == "📣 Broadcast finished: sent 8, unreachable 1, failed 0."
-    calls = shop.emu.calls("sendMessage")
+    done = await shop.emu.wait_for(finished, timeout=30)
+    assert done.endswith("▓▓▓▓▓▓▓▓▓▓ 100 %\nSent 8 · blocked 1 · failed 0 · left 0"), done
+    # The broadcast's own sends (the progress message to the admin competes for the rate)
+    calls = [c for c in shop.emu.calls("sendMessage") if c.params["text"].startswith("Big")]
     refusals = [c for c in calls if c.error_code == 429]
     assert refusals, "the flood limit should have answered 429 at least once"
     for refusal in refusals:  # the same user again, and only after retry_after
@@ -706,6 +717,55 @@ async def broadcast_journey(shop: Shop) -> None:
     await open_admin(shop, "admin.section.users")
     await shop.admin.send("5003")
     assert "blocked the bot" in shop.admin.last_text()
+
+
+async def test_the_admin_cancels_a_running_broadcast(
+    pg_url: str, pg_uow: UnitOfWorkFactory
+) -> None:
+    async with open_shop(pg_url, "webhook", broadcast_per_second=1) as shop:
+        customers = [shop.stack.user(user_id) for user_id in range(6001, 6011)]
+        await start(shop.admin, *customers)
+        await open_admin(shop, "admin.section.broadcast")
+        await shop.admin.send("Soon")
+        await shop.admin.press(EN("admin.broadcast.no_buttons"))
+        await shop.admin.press(EN("admin.broadcast.send"))
+        await shop.admin.press(EN("admin.broadcast.stop"))
+
+        async with shop.uows() as uow:
+            job = await uow.broadcasts.get(1)
+            assert job is not None
+            assert job.status is BroadcastStatus.CANCELLED
+        progress = next(
+            m
+            for m in shop.admin.messages(sender="bot")
+            if (m.text or "").startswith("📣 Broadcast #1")
+        )
+        assert "cancelled" in (progress.text or "")
+        assert progress.buttons == []  # no Cancel once it stopped
+        await asyncio.sleep(3)  # the worker's next look (it polls every 2 s) sends nothing
+        got = [c.id for c in customers if "Soon" in c.bot_texts()]
+        assert len(got) < len(customers)  # 11 recipients at one a second, cancelled at once
+        async with shop.uows() as uow:
+            left = (await uow.broadcasts.progress(1)).left
+        assert left > 0  # never sent: the job stays cancelled
+
+
+async def test_a_document_broadcast_without_buttons(shop: Shop) -> None:
+    await start(shop.admin, shop.alice)
+    await open_admin(shop, "admin.section.broadcast")
+    await shop.admin.send_document("price.txt", b"prices", "text/plain")
+    await shop.admin.press(EN("admin.broadcast.no_buttons"))
+    test_send = shop.admin.messages(sender="bot")[-2]
+    assert test_send.document is not None
+    assert test_send.buttons == []
+    await shop.admin.press(EN("admin.broadcast.send"))
+
+    def delivered() -> list[dict[str, Any]]:
+        return [m.document for m in shop.alice.messages(sender="bot") if m.document is not None]
+
+    [document] = await shop.emu.wait_for(delivered, timeout=30)
+    assert document["file_id"] == test_send.document["file_id"]
+    assert document["file_name"] == "price.txt"
 
 
 async def test_a_note_for_an_order_fulfilled_meanwhile_is_refused_in_words(shop: Shop) -> None:

@@ -1,109 +1,38 @@
-"""The broadcaster driving the real aiogram `Bot` over HTTP against the Telegram Bot API
-emulator (with its flood limits answering real 429s), on real PostgreSQL."""
+"""The broadcast worker sending durable jobs with the real aiogram `Bot` against the
+Telegram emulator, on real PostgreSQL: pace, 429s, blocked users, cancel, media with
+buttons, the progress message, the audience snapshot."""
 
-import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
 
 import pytest
-from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.methods import SendMessage, TelegramMethod
-from aiogram.methods.base import Response, TelegramType
 
-from shopbot.bot.broadcast import Broadcaster, Pacer
-from shopbot.http.serve_aiohttp import serve_aiohttp
-from shopbot.persistence.uow import UnitOfWorkFactory
-from shopbot.sandbox.telegram import EMULATOR, Emulator, EmulatorConfig, create_app
+from shopbot.bot.broadcast import Pacer
+from shopbot.domain.broadcasts.models import (
+    BroadcastContent,
+    BroadcastStatus,
+    ContentKind,
+    UrlButton,
+)
+from shopbot.domain.broadcasts.progress import Progress
+from tests.integration.broadcast_env import (
+    ADMIN,
+    Env,
+    FakeClock,
+    RecordingSleep,
+    SendLog,
+    add_users,
+    create,
+    env,
+    max_in_any_second,
+    png,
+    received,
+    states,
+    text,
+)
 
-TOKEN = "777001:broadcast-test-token"
-
-
-class FakeClock:
-    """Virtual seconds: `sleep` moves time forward instead of waiting. Concurrent sleepers
-    wake at the latest of their wake-up times, as they would in real time."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        wake = self.now + seconds
-        await asyncio.sleep(0)
-        self.now = max(self.now, wake)
-
-
-class RecordingSleep:
-    """Real sleeps, recorded."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        await asyncio.sleep(seconds)
-
-
-@dataclass
-class SendLog(BaseRequestMiddleware):
-    """Records when (by the given clock) the bot issued each sendMessage, and to whom."""
-
-    clock: Any
-    sends: list[tuple[float, int]] = field(default_factory=list)
-
-    async def __call__(self, make_request: Any, bot: Bot, method: TelegramMethod[TelegramType]):  # type: ignore[override]
-        if isinstance(method, SendMessage):
-            self.sends.append((self.clock(), int(method.chat_id)))
-        result: Response[TelegramType] = await make_request(bot, method)
-        return result
-
-
-@dataclass
-class Env:
-    emu: Emulator
-    bot: Bot
-    uows: UnitOfWorkFactory
-
-
-@pytest.fixture
-async def env(pg_uow: UnitOfWorkFactory) -> AsyncIterator[Env]:
-    app = create_app(EmulatorConfig(bots={TOKEN: (777001, "broadcast_bot", "Shop")}))
-    async with serve_aiohttp(app) as base_url:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(base_url))
-        bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
-        try:
-            yield Env(app[EMULATOR], bot, pg_uow)
-        finally:
-            await bot.session.close()
-
-
-async def add_users(env: Env, user_ids: list[int], *, in_telegram: bool = True) -> None:
-    async with env.uows() as uow:
-        for user_id in user_ids:
-            await uow.users.register(user_id, username=None, language="en")
-        await uow.commit()
-    if in_telegram:
-        for user_id in user_ids:
-            env.emu.create_user(user_id, started=True)
-
-
-def received(env: Env, user_id: int) -> list[str]:
-    return [m.text or "" for m in env.emu.messages(user_id) if m.sender == "bot"]
-
-
-def max_in_any_second(times: list[float]) -> int:
-    """The most sends in any half-open window (t - 1, t]."""
-    return max(sum(1 for s in times if t - 1.0 < s <= t) for t in times)
+__all__ = ["env"]  # the fixture
 
 
 async def test_pacing_never_exceeds_the_rate(env: Env) -> None:
@@ -112,12 +41,10 @@ async def test_pacing_never_exceeds_the_rate(env: Env) -> None:
     clock = FakeClock()
     log = SendLog(clock)
     env.bot.session.middleware(log)
+    await create(env, text("<b>News</b> &amp; offers"))
 
-    report = await Broadcaster(
-        env.bot, env.uows, rate=10, clock=clock, sleep=clock.sleep, page_size=7
-    ).send("<b>News</b> &amp; offers")
+    assert await env.worker(rate=10, clock=clock, batch_size=7).drain() == 1
 
-    assert (report.sent, report.unreachable, report.failed) == (45, 0, 0)
     assert all(received(env, u) == ["News & offers"] for u in users)
     times = [t for t, _ in log.sends]
     assert len(times) == 45
@@ -143,21 +70,54 @@ async def test_pacer_alone_spreads_a_burst() -> None:
         Pacer(0, clock, clock.sleep)
 
 
+async def test_the_audience_is_the_users_reachable_when_confirmed(env: Env) -> None:
+    await add_users(env, [1, 2, 3, 4])
+    async with env.uows() as uow:
+        await uow.users.mark_unreachable([4], datetime.now(UTC))
+        await uow.commit()
+    broadcast = await create(env, text("hello"))
+    await add_users(env, [5])  # joins after the confirmation
+
+    await env.worker(clock=FakeClock()).drain()
+
+    assert broadcast.total == 3
+    assert await states(env, broadcast.id) == {1: "sent", 2: "sent", 3: "sent"}
+    assert [received(env, u) for u in (1, 2, 3, 4, 5)] == [["hello"]] * 3 + [[], []]
+    async with env.uows() as uow:
+        done = await uow.broadcasts.get(broadcast.id)
+    assert done is not None
+    assert done.status is BroadcastStatus.DONE
+    assert done.finished_at is not None
+
+
+async def test_a_double_confirmation_creates_one_job(env: Env) -> None:
+    await add_users(env, [1])
+    await create(env, text("once"), key="same")
+    async with env.uows() as uow:
+        again = await uow.broadcasts.create(
+            request_key="same",
+            created_by=ADMIN,
+            content=text("once"),
+            at=datetime.now(UTC),
+        )
+    assert again is None
+
+
 async def test_a_429_is_honoured_and_the_same_user_retried(env: Env) -> None:
     users = list(range(200, 212))
     await add_users(env, users)
-    env.emu.set_flood(per_chat=None, global_rate=4)  # stricter than the broadcaster's rate
+    env.emu.set_flood(per_chat=None, global_rate=4)  # stricter than the worker's rate
     sleep = RecordingSleep()
     log = SendLog(time.time)
     env.bot.session.middleware(log)
+    broadcast = await create(env, text("hello"))
 
-    report = await Broadcaster(env.bot, env.uows, rate=25, sleep=sleep).send("hello")
+    await env.worker(rate=25, sleep=sleep).drain()
 
-    assert (report.sent, report.unreachable, report.failed) == (12, 0, 0)
-    assert report.rate_limited >= 1
+    assert set((await states(env, broadcast.id)).values()) == {"sent"}
     assert all(received(env, u) == ["hello"] for u in users)  # exactly once each
     refusals = [c for c in env.emu.calls("sendMessage") if c.error_code == 429]
-    assert len(refusals) == report.rate_limited
+    assert refusals, "the emulator's flood limit should have answered 429"
     for refusal in refusals:
         retry_after = int(re.findall(r"retry after (\d+)", refusal.description or "")[0])
         chat_id = int(refusal.params["chat_id"])
@@ -172,13 +132,13 @@ async def test_a_user_who_keeps_getting_429_fails_after_max_attempts(env: Env) -
     await add_users(env, [300])
     env.emu.set_flood(per_chat=None, global_rate=1)
     env.emu.check_flood(env.emu.bot(), env.emu.chat(300))  # the window is full already
-    clock = FakeClock()  # virtual sleeps: the emulator's real window never clears
+    broadcast = await create(env, text("hello"))
 
-    report = await Broadcaster(
-        env.bot, env.uows, rate=25, clock=clock, sleep=clock.sleep, max_attempts=3
-    ).send("hello")
+    # virtual sleeps: the emulator's real window never clears
+    await env.worker(clock=FakeClock(), max_attempts=3).drain()
 
-    assert (report.sent, report.failed, report.rate_limited) == (0, 1, 3)
+    assert await states(env, broadcast.id) == {300: "failed"}
+    assert len(env.emu.calls("sendMessage")) == 3
     assert received(env, 300) == []
 
 
@@ -187,49 +147,108 @@ async def test_blocked_users_are_marked_unreachable_and_skipped_next_time(env: E
     await add_users(env, [6], in_telegram=False)  # never opened the chat: 400
     env.emu.block(3)
     clock = FakeClock()
+    first = await create(env, text("one"), key="one")
+    await env.worker(clock=clock).drain()
 
-    first = await Broadcaster(env.bot, env.uows, rate=25, clock=clock, sleep=clock.sleep).send(
-        "one"
-    )
-
-    assert (first.sent, first.unreachable, first.failed) == (4, 1, 1)
+    assert await states(env, first.id) == {
+        1: "sent",
+        2: "sent",
+        3: "blocked",
+        4: "sent",
+        5: "sent",
+        6: "failed",
+    }
     async with env.uows() as uow:
         assert await uow.users.unreachable_since(3) is not None
         assert await uow.users.unreachable_since(6) is None
-        assert await uow.users.count_reachable() == 5
+        assert await uow.broadcasts.progress(first.id) == Progress(
+            total=6, sent=4, blocked=1, failed=1
+        )
 
-    second = await Broadcaster(env.bot, env.uows, rate=25, clock=clock, sleep=clock.sleep).send(
-        "two"
-    )
+    second = await create(env, text("two"), key="two")
+    await env.worker(clock=clock).drain()
 
-    assert (second.sent, second.unreachable, second.failed) == (4, 0, 1)
+    assert 3 not in await states(env, second.id)
     attempts_for_3 = [c for c in env.emu.calls("sendMessage") if c.params.get("chat_id") == "3"]
     assert len(attempts_for_3) == 1  # only the first broadcast tried
     assert received(env, 1) == ["one", "two"]
 
-    # The user unblocks the bot and writes to it: reachable again.
-    env.emu.unblock(3)
-    async with env.uows() as uow:
-        await uow.users.register(3, username=None, language="en")
-        await uow.commit()
-    third = await Broadcaster(env.bot, env.uows, rate=25, clock=clock, sleep=clock.sleep).send(
-        "three"
-    )
-    assert (third.sent, third.unreachable, third.failed) == (5, 0, 1)
-    assert received(env, 3) == ["three"]
 
-
-async def test_progress_callback_after_every_page(env: Env) -> None:
-    await add_users(env, list(range(400, 410)))
+async def test_cancel_stops_the_worker_within_one_batch(env: Env) -> None:
+    users = list(range(1, 31))
+    await add_users(env, users)
     clock = FakeClock()
-    seen: list[int] = []
+    broadcast = await create(env, text("x"))
 
-    async def on_page(report: Any) -> None:
-        seen.append(report.total)
+    async def cancel_at(count: int) -> None:
+        if count == 7:  # in the second batch of five
+            async with env.uows() as uow:
+                assert await uow.broadcasts.cancel(broadcast.id, datetime.now(UTC))
+                await uow.commit()
 
-    report = await Broadcaster(
-        env.bot, env.uows, rate=25, clock=clock, sleep=clock.sleep, page_size=4, on_page=on_page
-    ).send("x")
+    env.bot.session.middleware(SendLog(clock, before=cancel_at))
+    await env.worker(clock=clock, batch_size=5).drain()
 
-    assert report.sent == 10
-    assert len(seen) == 3
+    got = [u for u in users if received(env, u)]
+    assert got == users[:10]  # the batch under way finished; no further batch
+    final = await states(env, broadcast.id)
+    assert [final[u] for u in users] == ["sent"] * 10 + ["pending"] * 20
+    async with env.uows() as uow:
+        stopped = await uow.broadcasts.get(broadcast.id)
+        assert stopped is not None
+        assert stopped.status is BroadcastStatus.CANCELLED
+        assert await uow.broadcasts.running() == []
+
+
+@pytest.mark.parametrize("kind", [ContentKind.PHOTO, ContentKind.DOCUMENT])
+async def test_media_with_url_buttons_reach_every_user(env: Env, kind: ContentKind) -> None:
+    await add_users(env, [1, 2])
+    folder = "photos" if kind is ContentKind.PHOTO else "documents"
+    name = "offer.png" if kind is ContentKind.PHOTO else "price.pdf"
+    stored = env.emu.store_file(png(), name, None, folder)
+    buttons = (UrlButton("Shop", "https://example.com/shop"), UrlButton("Help", "https://e.x/h"))
+    content = BroadcastContent(kind, "<b>Sale</b> &amp; more", stored.file_id, buttons)
+    await create(env, content)
+
+    await env.worker(clock=FakeClock()).drain()
+
+    for user_id in (1, 2):
+        [message] = [m for m in env.emu.messages(user_id) if m.sender == "bot"]
+        assert message.caption == "Sale & more"
+        assert message.caption_entities[0]["type"] == "bold"
+        if kind is ContentKind.PHOTO:
+            assert message.photo is not None
+            assert message.photo[0]["file_id"] == stored.file_id
+        else:
+            assert message.document is not None
+            assert message.document["file_id"] == stored.file_id
+        assert message.buttons == [
+            [{"text": "Shop", "url": "https://example.com/shop"}],
+            [{"text": "Help", "url": "https://e.x/h"}],
+        ]
+
+
+async def test_the_progress_message_is_edited_with_the_counts(env: Env) -> None:
+    users = list(range(1, 41))
+    await add_users(env, users)
+    env.emu.block(40)
+    clock = FakeClock()
+    broadcast = await create(env, text("x"), progress=True)
+
+    await env.worker(rate=10, clock=clock, batch_size=10, progress_every=2.0).drain()
+
+    edits = [c for c in env.emu.calls("editMessageText") if c.ok]
+    assert 2 <= len(edits) <= 4  # every 2 virtual seconds of a 4-second run, and the end
+    progress = env.emu.last_bot_message(ADMIN)
+    assert progress is not None
+    assert progress.text == (
+        f"📣 Broadcast #{broadcast.id}: finished\n"
+        "▓▓▓▓▓▓▓▓▓▓ 100 %\n"
+        "Sent 39 · blocked 1 · failed 0 · left 0"
+    )
+    assert progress.buttons == []  # no Cancel once it stopped
+    first = edits[0].params["text"]
+    assert "sending" in first
+    assert "left 0" not in first
+    assert "Time left: about 0:0" in first
+    assert "Cancel the broadcast" in edits[0].params["reply_markup"]

@@ -3,8 +3,7 @@ PostgreSQL: sent, blocked (403) and failed (400: the user never opened the chat)
 
 from prometheus_client import REGISTRY
 
-from shopbot.bot.broadcast import Broadcaster
-from tests.integration.test_broadcast import Env, FakeClock, add_users, env
+from tests.integration.broadcast_env import Env, FakeClock, add_users, create, env, states, text
 
 __all__ = ["env"]  # the fixture, shared with test_broadcast.py
 
@@ -17,14 +16,19 @@ async def test_broadcast_outcomes_are_counted(env: Env) -> None:
     await add_users(env, [1, 2, 3, 4, 5])
     await add_users(env, [6], in_telegram=False)
     env.emu.block(3)
-    clock = FakeClock()
     before = {outcome: sent(outcome) for outcome in ("sent", "blocked", "failed")}
+    broadcast = await create(env, text("hello"))
 
-    report = await Broadcaster(env.bot, env.uows, rate=25, clock=clock, sleep=clock.sleep).send(
-        "hello"
-    )
+    await env.worker(clock=FakeClock()).drain()
 
-    assert (report.sent, report.unreachable, report.failed) == (4, 1, 1)
+    assert sorted((await states(env, broadcast.id)).values()) == [
+        "blocked",
+        "failed",
+        "sent",
+        "sent",
+        "sent",
+        "sent",
+    ]
     assert {outcome: sent(outcome) - before[outcome] for outcome in before} == {
         "sent": 4,
         "blocked": 1,

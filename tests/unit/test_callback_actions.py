@@ -61,7 +61,7 @@ TODAYS_VALUES = {
         "debit",
         "adjust_ok",
     },
-    BroadcastAction: {"send", "cancel"},
+    BroadcastAction: {"send", "cancel", "skip"},
     SupportAction: {"cancel"},
 }
 CASES = [

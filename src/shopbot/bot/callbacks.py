@@ -96,10 +96,11 @@ class DialogAction(StrEnum):
 
 
 class BroadcastAction(StrEnum):
-    """Send or cancel a previewed broadcast (BroadcastCB.action)."""
+    """Send or cancel a previewed broadcast, or skip its buttons (BroadcastCB.action)."""
 
     SEND = "send"
     CANCEL = "cancel"
+    SKIP = "skip"
 
 
 class SupportAction(StrEnum):
@@ -215,3 +216,10 @@ class RefundCB(CallbackData, prefix="rf"):
 
     kind: RefundKind
     ref: DbId
+
+
+class BroadcastStopCB(CallbackData, prefix="admbx"):
+    """The Cancel button under a running broadcast's progress message (its handler is in
+    the admin router, behind its AdminOnly gate)."""
+
+    broadcast_id: DbId

@@ -1,6 +1,8 @@
 """Building the bot process: Bot, Dispatcher, the handlers' context and, in webhook mode,
 the aiohttp app Telegram posts updates to."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -10,6 +12,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from shopbot.bot.broadcast_worker import BROADCAST_LEASE, POLL_SECONDS, BroadcastWorker
 from shopbot.bot.context import BotContext
 from shopbot.bot.coordination import Coordination, RedisCoordination
 from shopbot.bot.factory import create_dispatcher
@@ -25,6 +28,7 @@ from shopbot.composition.resources import (
 )
 from shopbot.config import Settings
 from shopbot.domain.payments.gateway import PaymentGateway
+from shopbot.jobs.periodic import run_periodically
 from shopbot.observability.health import ReadinessProbe
 from shopbot.persistence.uow import UnitOfWorkFactory
 
@@ -52,14 +56,17 @@ async def bot_process(
     gateway: PaymentGateway | None = None,
     heleket_retry: HeleketRetry | None = None,
 ) -> AsyncIterator[BotProcess]:
-    """The bot built from `settings`; on exit its resources close in reverse order: the
-    Heleket client, the Bot's HTTP session, Redis, the replicas' and the database's
-    engines. The read-only screens read through `ctx.reads` (DATABASE_REPLICA_URLS).
+    """The bot built from `settings`, with the broadcast worker running in the
+    background (it sends only while this instance holds the broadcast lease); on exit the
+    worker is cancelled and the resources close in reverse order: the Heleket client, the
+    Bot's HTTP session, Redis, the replicas' and the database's engines. The read-only
+    screens read through `ctx.reads` (DATABASE_REPLICA_URLS).
 
     `gateway`: used instead of a Heleket client built from the settings (which is left
     out when the Heleket keys are not set: Stars still work). `heleket_retry`: the built
     client's retry pace. Raises MissingSecret without TELEGRAM_TOKEN, and in webhook mode
-    without TELEGRAM_WEBHOOK_SECRET or PUBLIC_BASE_URL. Nothing connects until used."""
+    without TELEGRAM_WEBHOOK_SECRET or PUBLIC_BASE_URL. Nothing but the worker's lease
+    attempts (every POLL_SECONDS) connects until used."""
     async with AsyncExitStack() as stack:
         database = open_database(stack, settings)
         reads = open_reads(stack, settings, database)
@@ -72,6 +79,13 @@ async def bot_process(
         readiness = ReadinessProbe(database.engine, redis=redis_of(coordination))
         webhook = settings.bot_mode == "webhook"
         app = webhook_app(ctx, bot, dispatcher, readiness) if webhook else None
+        worker = BroadcastWorker(bot, database.uows, rate=settings.broadcast_per_second)
+        task = asyncio.create_task(
+            run_periodically(
+                database.engine, BROADCAST_LEASE, POLL_SECONDS, worker.drain, log_result=False
+            )
+        )
+        stack.push_async_callback(_stop, task)
         yield BotProcess(settings, ctx, bot, dispatcher, app, readiness)
 
 
@@ -79,3 +93,9 @@ def redis_of(coordination: Coordination) -> Redis | RedisCluster | None:
     """The Redis client the bot coordinates through (readiness pings that very client);
     None with in-memory coordination."""
     return coordination.client if isinstance(coordination, RedisCoordination) else None
+
+
+async def _stop(task: "asyncio.Task[None]") -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -2,6 +2,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from shopbot.domain.broadcasts.ports import BroadcastRepository
 from shopbot.domain.catalog.ports import (
     CatalogReader,
     CatalogRepository,
@@ -35,6 +36,8 @@ class UnitOfWork(Protocol):
     def stars(self) -> StarPaymentRepository: ...
     @property
     def stats(self) -> StatsRepository: ...
+    @property
+    def broadcasts(self) -> BroadcastRepository: ...
 
     async def commit(self) -> None: ...
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     ForeignKey,
@@ -283,4 +284,68 @@ class StarPaymentRow(Base):
             "refund_state IN ('none', 'requested', 'refunded', 'failed')", name="refund_state"
         ),
         CheckConstraint("(refund_state = 'refunded') = (refunded_at IS NOT NULL)", name="refunded"),
+    )
+
+
+class BroadcastRow(Base):
+    """A broadcast job: what to send and how far it got (docs/bot.md, "Broadcasts")."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    """The confirmation's nonce: a double tap or a redelivered update starts one job."""
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    html: Mapped[str] = mapped_column(Text)
+    """The text, or the caption of a photo or document, in Telegram's HTML."""
+    file_id: Mapped[str | None] = mapped_column(String(256))
+    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    """URL buttons, one per row: [{"label": ..., "url": ...}]."""
+    status: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('text', 'photo', 'document')", name="kind"),
+        CheckConstraint("(kind = 'text') = (file_id IS NULL)", name="file_id"),
+        CheckConstraint("status IN ('running', 'cancelled', 'done')", name="status"),
+        CheckConstraint("(status = 'running') = (finished_at IS NULL)", name="finished"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+    )
+
+
+class BroadcastRecipientRow(Base):
+    """One user of a broadcast's audience snapshot, and the outcome for them."""
+
+    __tablename__ = "broadcast_recipients"
+
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    """1.. in the order they are sent (ascending user id)."""
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('pending', 'sending', 'sent', 'blocked', 'failed', 'unknown')",
+            name="state",
+        ),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index(
+            "ix_broadcast_recipients_pending",
+            "broadcast_id",
+            "user_id",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+        Index("ix_broadcast_recipients_state", "broadcast_id", "state"),
     )

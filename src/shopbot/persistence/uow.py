@@ -4,6 +4,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shopbot.persistence.replicas import ReadRouter
+from shopbot.persistence.repositories.broadcasts import SqlBroadcastRepository
 from shopbot.persistence.repositories.catalog import SqlCatalogRepository, SqlStockRepository
 from shopbot.persistence.repositories.ledger import SqlLedgerRepository
 from shopbot.persistence.repositories.orders import SqlOrderRepository
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
         self.topups = SqlTopupRepository(self.session)
         self.stars = SqlStarPaymentRepository(self.session)
         self.stats = SqlStatsRepository(self.session)
+        self.broadcasts = SqlBroadcastRepository(self.session)
         return self
 
     async def __aexit__(

@@ -48,7 +48,8 @@ class AdminStates(StatesGroup):
     adjust_reason = State()
     upload_stock = State()
     fulfil_note = State()
-    broadcast_text = State()
+    broadcast_content = State()
+    broadcast_buttons = State()
 
 
 class ProductDialog(StatesGroup):

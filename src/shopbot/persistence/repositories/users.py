@@ -22,7 +22,7 @@ def _user(row: UserRow) -> User:
     )
 
 
-_REACHABLE = (UserRow.unreachable_since.is_(None), UserRow.is_blocked.is_(False))
+REACHABLE = (UserRow.unreachable_since.is_(None), UserRow.is_blocked.is_(False))
 """Users a broadcast goes to: the bot can reach them and the shop has not banned them."""
 
 
@@ -99,14 +99,14 @@ class SqlUserRepository:
     async def reachable_ids(self, *, after_id: int, limit: int) -> list[int]:
         ids = await self._session.scalars(
             select(UserRow.id)
-            .where(UserRow.id > after_id, *_REACHABLE)
+            .where(UserRow.id > after_id, *REACHABLE)
             .order_by(UserRow.id)
             .limit(limit)
         )
         return list(ids)
 
     async def count_reachable(self) -> int:
-        return await self._session.scalar(select(func.count(UserRow.id)).where(*_REACHABLE)) or 0
+        return await self._session.scalar(select(func.count(UserRow.id)).where(*REACHABLE)) or 0
 
     async def mark_unreachable(self, user_ids: list[int], at: datetime) -> None:
         if not user_ids:
