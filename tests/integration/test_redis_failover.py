@@ -14,6 +14,7 @@ from aiogram import Bot
 from aiogram.types import Update
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 
 from shopbot.bot.coordination import RedisCoordination, redis_client
 from shopbot.bot.middlewares.dedupe import UpdateDedupeMiddleware
@@ -167,3 +168,21 @@ async def test_a_claim_whose_reply_was_lost_is_recognised_as_ours() -> None:
         await bot.session.close()
     assert len(lost) == 1
     assert handled == [1]
+
+
+async def test_an_answer_with_an_error_after_a_retry_counts_as_recovered() -> None:
+    """A promoted replica answers EVALSHA with NOSCRIPT (its script cache is its own):
+    Redis is back, the error is the command's; redis-py's Script reloads and re-runs."""
+    answers: list[Exception] = [RedisConnectionError("reset by the failover"), NoScriptError("x")]
+    recovered_before = counted("recovered")
+
+    async def evalsha() -> None:
+        raise answers.pop(0)
+
+    async def no_wait(_: float) -> None:
+        return None
+
+    with pytest.raises(NoScriptError):
+        await call_through_failover(evalsha, 30, sleep=no_wait)
+    assert answers == []
+    assert counted("recovered") == recovered_before + 1

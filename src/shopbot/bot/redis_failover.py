@@ -82,7 +82,8 @@ async def call_through_failover(
 ) -> Any:
     """Awaits `call()`; on one of TRANSIENT retries it with backoff until it succeeds or
     `window_seconds` (> 0) have passed since the first attempt, then raises the last
-    error. Other errors are raised at once. `what` (a command name) is only logged."""
+    error. Other errors are raised at once (after a retry they count as recovered: Redis
+    answered). `what` (a command name) is only logged."""
     started = clock()
     delays = backoff_delays()
     retried = False
@@ -104,10 +105,21 @@ async def call_through_failover(
             # the last attempt comes at the window's end, not a backoff step before it
             await sleep(min(next(delays), window_seconds - elapsed))
             continue
+        except Exception:
+            # Redis answered, with an error of the command's own (a promoted replica
+            # answers EVALSHA with NOSCRIPT until the script is loaded again, which
+            # redis-py's Script then does): the failover is over for this call.
+            if retried:
+                _recovered(what, clock() - started)
+            raise
         if retried:
-            REDIS_FAILOVER_RETRIES.labels("recovered").inc()
-            log.info("redis %s recovered after %.1f s", what, clock() - started)
+            _recovered(what, clock() - started)
         return result
+
+
+def _recovered(what: str, seconds: float) -> None:
+    REDIS_FAILOVER_RETRIES.labels("recovered").inc()
+    log.info("redis %s recovered after %.1f s", what, seconds)
 
 
 def ride_out_failover(client: "Redis | RedisCluster", window_seconds: float) -> None:
