@@ -17,9 +17,13 @@ slots=${REPLICATION_SLOTS:-replica_1 replica_2}
 password_file=${POSTGRES_REPLICATION_PASSWORD_FILE:?POSTGRES_REPLICATION_PASSWORD_FILE is not set}
 [ -s "$password_file" ] || { echo "primary-init: $password_file is empty or missing" >&2; exit 1; }
 
-# The password goes in as a psql variable, quoted by psql (:'...'), never on a command line.
+# The password is read by psql itself from the file (\set with a backquoted command, in
+# which psql shell-quotes :'password_file'; the heredoc is quoted, so bash leaves it alone)
+# and quoted by psql (:'...'): it is never on a command line, where any host user could
+# read it in the process list.
 psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
-    -v user="$replication_user" -v password="$(cat "$password_file")" <<'SQL'
+    -v user="$replication_user" -v password_file="$password_file" <<'SQL'
+\set password `cat :'password_file'`
 CREATE ROLE :"user" WITH REPLICATION LOGIN PASSWORD :'password';
 SQL
 
@@ -27,7 +31,8 @@ monitoring_password_file=${POSTGRES_MONITORING_PASSWORD_FILE:-}
 if [ -n "$monitoring_password_file" ]; then
     [ -s "$monitoring_password_file" ] || { echo "primary-init: $monitoring_password_file is empty or missing" >&2; exit 1; }
     psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
-        -v user="${MONITORING_USER:-monitoring}" -v password="$(cat "$monitoring_password_file")" <<'SQL'
+        -v user="${MONITORING_USER:-monitoring}" -v password_file="$monitoring_password_file" <<'SQL'
+\set password `cat :'password_file'`
 CREATE ROLE :"user" WITH LOGIN PASSWORD :'password' IN ROLE pg_monitor;
 SQL
 fi

@@ -165,6 +165,8 @@ CONTRACT_METRICS = {
     "node_memory_MemTotal_bytes",
     "node_cpu_seconds_total",
     "pg_replica_lag_seconds",
+    "pg_up",
+    "redis_up",
     "pg_replication_slots_active",
 }
 # PromQL words that look like metric names in an expression
