@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -312,10 +313,11 @@ def master_of_customer_keys(stack: LiveStack) -> str:
 
 
 def customers_browse_through_faults(stack: LiveStack) -> None:
-    """Three of the issue's failure drills on the production topology, in small: a
+    """Four of the issue's failure drills on the production topology, in small: a
     PostgreSQL replica stopped (the catalog's reads fall back to the other replica or
     the primary), a Redis master killed (each Redis command of the update waits for the
-    replica's promotion, REDIS_RETRY_SECONDS), then a bot instance killed (SIGKILL).
+    replica's promotion, REDIS_RETRY_SECONDS), a bot instance killed (SIGKILL), and the
+    PostgreSQL primary stopped for 8 s (Telegram redelivers what failed meanwhile).
     Each time a customer browses the catalog through nginx and gets a fresh page. The
     killed master is the one holding the customer's rate-limit bucket, so the update
     does meet the failover, and the retry counter says so. Afterwards every update
@@ -337,6 +339,15 @@ def customers_browse_through_faults(stack: LiveStack) -> None:
     app = next(c for c in stack.containers() if c["Service"] == "app")
     subprocess.run(["docker", "kill", str(app["Name"])], check=True, capture_output=True)
     assert "Game key" in browse(stack.telegram_url, stack.heleket_url)
+    # the PostgreSQL primary down while the customer starts browsing, back 8 s later:
+    # the updates answered 5xx meanwhile are redelivered and applied once it is back
+    stack.compose("stop", "db")
+    restart = threading.Timer(8, lambda: stack.compose("start", "db"))
+    restart.start()
+    try:
+        assert "Game key" in browse(stack.telegram_url, stack.heleket_url)
+    finally:
+        restart.join()
     deliveries = httpx.get(f"{stack.telegram_url}/sandbox/deliveries", timeout=30).json()
     answered = {}
     for delivery in deliveries:  # a redelivered update counts by its last attempt

@@ -11,10 +11,13 @@ import signal
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shopbot.jobs.leader import run_as_leader
 from shopbot.jobs.periodic import run_periodically
 from shopbot.persistence.engine import create_engine
 from shopbot.persistence.locks import exclusive, lock_key
@@ -126,3 +129,75 @@ async def test_the_lock_is_a_session_lock_freed_with_its_connection(pg_url: str)
         await second.close()
         if not first.is_closed():
             await first.close()
+
+
+async def test_the_leader_keeps_the_lease_and_it_moves_when_the_leader_stops(
+    pg_url: str,
+) -> None:
+    """run_as_leader: of two instances ticking every 20 ms, one runs the job every time
+    while it leads; stopping it (its task cancelled, as at shutdown) hands the lease to
+    the other, which then runs it."""
+    name = f"test-leader-{uuid.uuid4()}"
+    runs: list[str] = []
+
+    def job_of(instance: str) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            runs.append(instance)
+
+        return job
+
+    engines = [create_engine(pg_url), create_engine(pg_url)]
+    tasks = [
+        asyncio.create_task(run_as_leader(engine, name, 0.02, job_of(f"i{n}")))
+        for n, engine in enumerate(engines)
+    ]
+    try:
+        await asyncio.sleep(1.0)
+        leader = runs[0]
+        assert len(runs) >= 10
+        assert set(runs) == {leader}  # the other instance never ran it
+        follower = tasks[1] if leader == "i0" else tasks[0]
+        led = tasks[0] if leader == "i0" else tasks[1]
+        led.cancel()
+        await asyncio.gather(led, return_exceptions=True)
+        before = len(runs)
+        await asyncio.sleep(1.0)
+        assert not follower.done()
+        assert set(runs[before:]) == {"i1" if leader == "i0" else "i0"}
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_holding_a_lease_holds_no_transaction_open(
+    pg_url: str, pg_engine: AsyncEngine
+) -> None:
+    """The lock's session is in autocommit: while a job runs under it, the session is
+    `idle`, never `idle in transaction` (which would hold back VACUUM for the job's
+    whole length)."""
+    name = f"test-lease-{uuid.uuid4()}"
+    engine = create_engine(pg_url)
+    try:
+        async with exclusive(engine, name) as held:
+            assert held
+            async with pg_engine.connect() as observer:
+                states = (
+                    (
+                        await observer.execute(
+                            text(
+                                "SELECT a.state FROM pg_locks l JOIN pg_stat_activity a"
+                                " ON a.pid = l.pid WHERE l.locktype = 'advisory'"
+                                " AND (l.classid::bigint << 32 | l.objid::bigint) = :key"
+                            ),
+                            {"key": lock_key(name)},
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+        assert states == ["idle"]
+    finally:
+        await engine.dispose()

@@ -172,7 +172,7 @@ CONTRACT_METRICS = {
 # PromQL words that look like metric names in an expression
 PROMQL_WORDS = {
     "sum", "max", "min", "avg", "count", "by", "on", "and", "or", "unless", "rate",
-    "increase", "histogram_quantile", "time", "le", "bool",
+    "increase", "histogram_quantile", "time", "le", "bool", "group_left",
 }  # fmt: skip
 
 

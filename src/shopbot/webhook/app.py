@@ -3,6 +3,7 @@ owns nothing it was given (`shopbot.composition.webhook` builds and closes those
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -14,15 +15,19 @@ from shopbot.config import Settings
 from shopbot.domain.payments.events import EventResult
 from shopbot.domain.payments.gateway import PaymentGateway
 from shopbot.domain.payments.reconcile import reconcile
+from shopbot.jobs.leader import run_as_leader
 from shopbot.jobs.periodic import run_periodically
 from shopbot.observability.metrics import set_build_info
 from shopbot.observability.metrics.asgi import HttpMetricsMiddleware
-from shopbot.observability.metrics.ledger import check_ledger_periodically
+from shopbot.observability.metrics.ledger import check_ledger
 from shopbot.observability.metrics.payments import count_settled
 from shopbot.webhook import metrics
 from shopbot.webhook.request_id import RequestIdMiddleware
 from shopbot.webhook.routes import health, heleket
 from shopbot.webhook.services import WebhookServices
+
+LEDGER_CHECK_LEASE = "ledger-check"
+"""The lease whose leader checks the ledger for the metrics (one instance at a time)."""
 
 
 def create_app(
@@ -34,8 +39,8 @@ def create_app(
     """The routes over `services`. With a gateway and RECONCILE_INTERVAL_SECONDS > 0 the
     app also reconciles open invoices periodically while it runs, once across all
     instances (the job is stopped at the app's shutdown). With
-    LEDGER_CHECK_INTERVAL_SECONDS > 0 it checks the ledger for its metrics as well
-    (`shopbot.observability.metrics.ledger`)."""
+    LEDGER_CHECK_INTERVAL_SECONDS > 0 it checks the ledger for its metrics as well, on
+    one instance at a time (`shopbot.observability.metrics.ledger`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,8 +75,11 @@ def create_app(
         if settings.ledger_check_interval_seconds > 0:
             jobs.append(
                 asyncio.create_task(
-                    check_ledger_periodically(
-                        services.uow_factory, settings.ledger_check_interval_seconds
+                    run_as_leader(
+                        services.engine,
+                        LEDGER_CHECK_LEASE,
+                        settings.ledger_check_interval_seconds,
+                        functools.partial(check_ledger, services.uow_factory),
                     )
                 )
             )

@@ -1,9 +1,11 @@
 """The periodic ledger check behind `shopbot_ledger_check_ok` and
-`shopbot_payments_pending`: what `shopbot ledger verify` checks, run by each webhook
-service process on its own (a read-only query; every process must publish a value, or
-its scrape would show the gauge's initial 0 and look like a failed check)."""
+`shopbot_payments_pending`: what `shopbot ledger verify` checks (a full scan of the
+ledger), run by one webhook service instance at a time, the leader of the lease
+`ledger-check` (webhook/app.py, jobs/leader.py). The other instances publish the
+gauges' initial values (0, and a timestamp of 0): the alerts and the dashboard read the
+most recent check's result, the series whose timestamp is the job's latest
+(deploy/prometheus/rules/alerts.yml)."""
 
-import asyncio
 import logging
 import time
 
@@ -28,16 +30,3 @@ async def check_ledger(uows: UnitOfWorkFactory) -> LedgerReport:
     if not report.sound:
         log.error("ledger check: the ledger is NOT sound (run `shopbot ledger verify`)")
     return report
-
-
-async def check_ledger_periodically(uows: UnitOfWorkFactory, interval: float) -> None:
-    """`check_ledger` now and then every `interval` seconds until cancelled; a failed
-    run is logged and tried again at the next tick."""
-    while True:
-        try:
-            await check_ledger(uows)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("ledger check failed; retrying in %s s", interval)
-        await asyncio.sleep(interval)
