@@ -9,10 +9,10 @@ from pydantic import ValidationError
 from shopbot.config import Settings
 from shopbot.config_rules import FORMATS, describe_errors
 
-PRIMARY = "postgresql+asyncpg://shopbot:primary-pw@db:5432/shopbot"
+PRIMARY = "postgresql+asyncpg://shopbot:primary-pw@db:5432/shopbot"  # pragma: allowlist secret
 REPLICAS = (
-    "postgres://shopbot:replica-pw@db-replica-1/shopbot, "
-    "postgresql://shopbot:replica-pw@db-replica-2:5433/shopbot"
+    "postgres://shopbot:replica-pw@db-replica-1/shopbot, "  # pragma: allowlist secret
+    "postgresql://shopbot:replica-pw@db-replica-2:5433/shopbot"  # pragma: allowlist secret
 )
 
 
@@ -48,7 +48,9 @@ def test_replica_urls_are_a_comma_list_given_the_async_driver(
     loaded = Settings(_env_file=None)
 
     assert loaded.database_replica_urls == [
+        # pragma: allowlist nextline secret
         "postgresql+asyncpg://shopbot:replica-pw@db-replica-1/shopbot",
+        # pragma: allowlist nextline secret
         "postgresql+asyncpg://shopbot:replica-pw@db-replica-2:5433/shopbot",
     ]
     assert loaded.database_replica_max_lag_seconds == 0.5
@@ -83,9 +85,18 @@ def test_replica_urls_never_show_in_the_repr(monkeypatch: pytest.MonkeyPatch) ->
     ("raw", "problem"),
     [
         ("sqlite+aiosqlite:///./replica.db", "URL 1 is not PostgreSQL"),
-        (f"{PRIMARY},mysql://shopbot:replica-pw@db/shop", "URL 2 is a 'mysql' URL"),
-        (f"{PRIMARY},postgresql+psycopg://u:replica-pw@db/s", "URL 2 uses the driver 'psycopg'"),
-        ("postgresql://shopbot:replica-pw@db-replica-1", "URL 1 names no database"),
+        (
+            f"{PRIMARY},mysql://shopbot:replica-pw@db/shop",  # pragma: allowlist secret
+            "URL 2 is a 'mysql' URL",
+        ),
+        (
+            f"{PRIMARY},postgresql+psycopg://u:replica-pw@db/s",  # pragma: allowlist secret
+            "URL 2 uses the driver 'psycopg'",
+        ),
+        (
+            "postgresql://shopbot:replica-pw@db-replica-1",  # pragma: allowlist secret
+            "URL 1 names no database",
+        ),
     ],
 )
 def test_a_bad_replica_url_is_named_by_position_never_quoted(raw: str, problem: str) -> None:

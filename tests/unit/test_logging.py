@@ -114,6 +114,7 @@ def test_every_secret_setting_and_url_password_is_masked() -> None:
         heleket_payout_key=SecretStr("hk-payout-unit-2"),
         telegram_webhook_secret=SecretStr("whsec-unit-3"),
         database_url="postgresql+asyncpg://shop:db-pw-unit@db:5432/shop",
+        # pragma: allowlist nextline secret
         database_replica_urls="postgresql+asyncpg://shop:replica-pw-unit@db-replica-1/shop",
         redis_url="redis://:redis-pw-unit@cache:6379/0",
     )

@@ -125,8 +125,9 @@ def _recovered(what: str, seconds: float) -> None:
 def ride_out_failover(client: "Redis | RedisCluster", window_seconds: float) -> None:
     """Makes every command `client` executes go through `call_through_failover` (on
     this instance only: redis-py has no retry hook that waits, so `execute_command` is
-    wrapped, as `instrument_redis` does for timing). `window_seconds` <= 0 leaves the
-    client as it is."""
+    wrapped, as `instrument_redis` does for timing), except PING: health checks ask
+    whether Redis answers now (the bot's readiness probe pings this very client).
+    `window_seconds` <= 0 leaves the client as it is."""
     if window_seconds <= 0:
         return
     execute = client.execute_command
@@ -134,8 +135,12 @@ def ride_out_failover(client: "Redis | RedisCluster", window_seconds: float) -> 
     async def retried(*args: Any, **options: Any) -> Any:
         name = args[0] if args else "command"
         shown = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
+        command = shown.split(" ", 1)[0]
+        if command.upper() == "PING":
+            # the readiness probe's question is whether Redis answers now
+            return await execute(*args, **options)
         return await call_through_failover(
-            lambda: execute(*args, **options), window_seconds, what=shown.split(" ", 1)[0]
+            lambda: execute(*args, **options), window_seconds, what=command
         )
 
     client.execute_command = retried  # type: ignore[method-assign]

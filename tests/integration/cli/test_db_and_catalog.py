@@ -32,7 +32,7 @@ async def test_db_upgrade_never_goes_down_and_says_so(shop: Shop) -> None:
 
     assert older.code == 2, older.output
     assert older.stdout.strip().endswith("is at head")
-    assert "stays at 0007, past 0006: `db upgrade` never goes down" in older.stderr
+    assert "stays at 0008, past 0006: `db upgrade` never goes down" in older.stderr
     assert unknown.code == 2, unknown.output
     assert "no migration '0099'" in unknown.stderr
     assert (await shop.run("ledger", "verify")).code == 0
