@@ -48,5 +48,8 @@ async def run_as_leader(
         except asyncio.CancelledError:
             raise
         except Exception:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # cancelled while the lease was let go: stop, as asked
             log.warning("job %s: lost the lease or the database; trying again", name, exc_info=True)
         await asyncio.sleep(interval)

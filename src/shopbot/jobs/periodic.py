@@ -30,5 +30,8 @@ async def run_periodically(
         except asyncio.CancelledError:
             raise
         except Exception:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # an error while cancelled (e.g. in a cleanup) must not swallow it
             log.exception("job %s failed; retrying in %s s", name, interval)
         await asyncio.sleep(interval)

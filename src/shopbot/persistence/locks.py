@@ -7,6 +7,7 @@ lock connections run in autocommit, so holding a lock never holds a transaction 
 (an idle transaction would keep VACUUM from cleaning up for as long as the job runs).
 """
 
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -60,4 +61,7 @@ async def lease(engine: AsyncEngine, name: str) -> AsyncIterator[Lease | None]:
             yield Lease(connection) if held else None
         finally:
             if held and not connection.closed and not connection.invalidated:
-                await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                # A session that is gone took the lock with it; an error here must not
+                # replace what ends the block (a task's cancellation above all).
+                with contextlib.suppress(Exception):
+                    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
