@@ -41,6 +41,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shopbot.observability.metrics import REDIS_FAILOVER_RETRIES
+from shopbot.observability.metrics.redis_commands import command_name
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +134,8 @@ def ride_out_failover(client: "Redis | RedisCluster", window_seconds: float) -> 
     execute = client.execute_command
 
     async def retried(*args: Any, **options: Any) -> Any:
-        name = args[0] if args else "command"
-        shown = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
-        command = shown.split(" ", 1)[0]
-        if command.upper() == "PING":
+        command = command_name(args)
+        if command == "PING":
             # the readiness probe's question is whether Redis answers now
             return await execute(*args, **options)
         return await call_through_failover(
