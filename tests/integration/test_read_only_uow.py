@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +21,9 @@ from shopbot.persistence.engine import create_engine, create_session_factory
 from shopbot.persistence.replicas import ReadRouter, ReplicaPolicy
 from shopbot.persistence.uow import ReadOnlyUnitOfWorkFactory, UnitOfWorkFactory
 from tests.conftest import add_product, add_user
+
+BACKEND_PID = text("SELECT pg_backend_pid()")
+READ_ONLY_MODE = text("SHOW transaction_read_only")
 
 
 @pytest.fixture
@@ -115,3 +119,26 @@ async def test_a_replica_that_never_answers_falls_back_to_the_primary(
     assert served == ["primary", "primary"]
     assert users == 1
     assert len(held) == 1  # the second read did not try the cooling replica
+
+
+async def test_a_connection_back_from_reads_writes_again(pg_url: str) -> None:
+    """`BEGIN READ ONLY` comes from a connection option (`begin_read_only`): the pool must
+    hand the same connection to a writer afterwards without it. One connection only, so
+    the writer gets the very one the reads used."""
+    engine = create_engine(pg_url, pool_size=1)
+    try:
+        sessions = create_session_factory(engine)
+        reads = ReadOnlyUnitOfWorkFactory(ReadRouter(sessions))
+        async with reads() as uow:
+            await uow.stats.users_total()
+            read_pid = (await uow.session.execute(BACKEND_PID)).scalar()
+        uows = UnitOfWorkFactory(sessions)
+        await add_user(uows, 515_000_001)
+        async with uows() as uow:
+            write_pid = (await uow.session.execute(BACKEND_PID)).scalar()
+            mode = (await uow.session.execute(READ_ONLY_MODE)).scalar()
+    finally:
+        await engine.dispose()
+
+    assert read_pid == write_pid
+    assert mode == "off"

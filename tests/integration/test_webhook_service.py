@@ -5,6 +5,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from shopbot.domain.ledger import user_account
@@ -46,6 +47,44 @@ async def test_paid_webhook_credits_once_and_duplicates_answer_200(
     assert again.status_code == 200
     assert again.json()["outcome"] == "duplicate"
     assert await balance(pg_uow) == Decimal("25.00")
+
+
+def statements_run() -> float:
+    """SQL statements this process has run so far (the service runs in it)."""
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        for sample in metric.samples
+        if sample.name == "shopbot_db_query_duration_seconds_count"
+    )
+
+
+async def test_a_redelivery_of_an_event_seen_committed_skips_the_database(
+    pg_url: str, pg_uow: UnitOfWorkFactory
+) -> None:
+    """The service remembers the events it saw committed (webhook/recorded_events.py):
+    their redeliveries are answered after the signature check alone. Another process
+    (here: a second service) does not remember it, and asks the database."""
+    await open_invoice(pg_uow)
+    body = signed(paid_payload())
+    async with webhook_service(webhook_settings(pg_url)) as client:
+        first = await client.post("/webhook/heleket", content=body, headers=JSON)
+        before = statements_run()
+        again = await client.post("/webhook/heleket", content=body, headers=JSON)
+        remembered = statements_run() - before
+        forged = signed(paid_payload(), key="not-the-key")
+        refused = await client.post("/webhook/heleket", content=forged, headers=JSON)
+    async with webhook_service(webhook_settings(pg_url)) as other:
+        before = statements_run()
+        elsewhere = await other.post("/webhook/heleket", content=body, headers=JSON)
+        asked = statements_run() - before
+
+    assert first.json()["outcome"] == "applied"
+    assert (again.status_code, again.json()["outcome"], remembered) == (200, "duplicate", 0)
+    assert refused.status_code == 401  # remembered events still need a valid signature
+    assert (elsewhere.json()["outcome"], asked > 0) == ("duplicate", True)
+    assert await balance(pg_uow) == Decimal("25.00")
+    assert await events(pg_uow) == 1
 
 
 async def test_fifty_concurrent_deliveries_credit_once(

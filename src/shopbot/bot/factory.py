@@ -29,6 +29,7 @@ from shopbot.bot.middlewares.private_chats import PrivateChatsOnly
 from shopbot.bot.middlewares.rate_limit import RateLimitMiddleware
 from shopbot.bot.middlewares.reads import ReadOnlyUnitOfWorkMiddleware
 from shopbot.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
+from shopbot.bot.response_models import KeepResponseModels
 from shopbot.bot.routers import ROUTERS
 from shopbot.config import Settings, require_secrets
 
@@ -57,6 +58,7 @@ def create_bot(settings: Settings) -> Bot:
     require_secrets(settings, "telegram_token")
     assert settings.telegram_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(KeepResponseModels())
     session.middleware(StaleCallbackAnswers())
     if settings.metrics_enabled:
         # Registered last, so innermost: it sees each call's own result, before

@@ -1,7 +1,9 @@
+import time
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,9 +28,43 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             cursor.close()
 
         return engine
-    return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+    ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 2.0
+"""A pooled connection idle at least this long is pinged before it is handed out."""
+
+
+def ping_when_idle(engine: AsyncEngine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    """Pessimistic disconnect handling for connections that sat in the pool: SQLAlchemy's
+    "custom pessimistic ping" recipe (docs: Core, "Dealing with Disconnects"), in place of
+    `pool_pre_ping`, which pings at every checkout. With asyncpg a ping is three round
+    trips (BEGIN, `;`, ROLLBACK: SQLAlchemy wraps it in a transaction for pgbouncer), and
+    a bot update checks out a connection two or three times, so pinging every checkout
+    was most of an update's database round trips (bench/dispatch.py).
+
+    A connection back in use within `idle_seconds` is not pinged: if the server went away
+    in that moment, the statement fails, SQLAlchemy recognises the disconnect and
+    invalidates the whole pool, and that one request fails (a bot update or a Heleket
+    webhook is redelivered). A connection idle longer (every one after a restart that
+    took longer than that) is pinged; a dead one is replaced before anyone uses it
+    (raising DisconnectionError makes the pool try another connection)."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return  # new, or just used
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise DisconnectionError(f"a pooled connection is gone: {exc}") from exc
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -7,7 +7,7 @@ is usable the primary serves, so a replica's trouble never fails a request. The 
 measured on the connection just opened, at most once per `lag_ttl` per replica (not per
 request), and the verdict is cached in between.
 
-Every transaction opened here is `SET TRANSACTION READ ONLY` on PostgreSQL: a write
+Every transaction opened here is `BEGIN READ ONLY` on PostgreSQL: a write
 through it fails loudly, replica or primary alike.
 """
 
@@ -43,7 +43,7 @@ LAG_QUERY = text(
     "SELECT CASE WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0 "
     "ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END"
 )
-READ_ONLY = text("SET TRANSACTION READ ONLY")
+PROBE = text("SELECT 1")
 # What a replica that cannot serve raises while connecting or measuring: the driver's
 # errors (wrapped by SQLAlchemy), the socket's, and the opening's time limit.
 UNAVAILABLE = (DBAPIError, OSError, TimeoutError)
@@ -163,7 +163,11 @@ class ReadRouter:
         try:
             async with asyncio.timeout(self.policy.open_timeout):
                 await begin_read_only(session)
-                if not self._lag_fresh(replica, self._clock()):
+                if self._lag_fresh(replica, self._clock()):
+                    # The transaction begins with its first statement: this one, so a
+                    # replica gone since it served last fails here, where it is skipped.
+                    await session.execute(PROBE)
+                else:
                     await self._measure(replica, session)
         except UNAVAILABLE as exc:
             replica.failed_at = self._clock()
@@ -201,10 +205,12 @@ class ReadRouter:
 
 async def begin_read_only(session: AsyncSession) -> None:
     """Begin the session's transaction READ ONLY (PostgreSQL; SQLite has no such
-    transaction mode and never has replicas, so its sessions begin as they are)."""
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        await session.execute(READ_ONLY)
+    transaction mode and never has replicas, so its sessions begin as they are). On
+    PostgreSQL the connection's `postgresql_readonly` option makes asyncpg open it with
+    one `BEGIN READ ONLY` (SQLAlchemy resets the option when the connection goes back to
+    the pool), sent with the first statement instead of a `SET TRANSACTION` of its own."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.connection(execution_options={"postgresql_readonly": True})
 
 
 async def _discard(session: AsyncSession) -> None:

@@ -15,13 +15,22 @@ from shopbot.persistence.repositories.users import SqlUserRepository
 
 
 class SqlUnitOfWork:
-    """One session and transaction. Leaving the block without `commit()` rolls back."""
+    """One session and transaction. Leaving the block without `commit()` rolls back.
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    With `autocommit`, there is no transaction: each statement commits on its own (for
+    work that is one statement anyway, so BEGIN and COMMIT would be two more round trips:
+    the registration every bot update begins with)."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], *, autocommit: bool = False
+    ) -> None:
         self._session_factory = session_factory
+        self._autocommit = autocommit
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
+        if self._autocommit:  # SQLAlchemy restores the level when the connection goes back
+            await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         self.users = SqlUserRepository(self.session)
         self.ledger = SqlLedgerRepository(self.session)
         self.catalog = SqlCatalogRepository(self.session)
@@ -57,6 +66,10 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._session_factory)
+
+    def autocommit(self) -> SqlUnitOfWork:
+        """A unit of work whose statements each commit at once (`SqlUnitOfWork`)."""
+        return SqlUnitOfWork(self._session_factory, autocommit=True)
 
 
 class SqlReadOnlyUnitOfWork:

@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -6,6 +6,7 @@ from shopbot.config import Settings, is_placeholder, require_secrets
 from shopbot.domain.payments.notifier import PaymentNotifier
 from shopbot.persistence.uow import UnitOfWorkFactory
 from shopbot.webhook.client_ip import AddressSet
+from shopbot.webhook.recorded_events import RecordedEvents
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class WebhookServices:
     trusted_proxies: AddressSet
     notify: PaymentNotifier | None = None
     max_body_bytes: int = 64 * 1024
+    recorded: RecordedEvents = field(default_factory=RecordedEvents)
+    """Events this process saw committed: their redeliveries skip the database."""
 
     @classmethod
     def from_settings(

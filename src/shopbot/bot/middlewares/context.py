@@ -1,8 +1,10 @@
 """Registers the user of every update and hands handlers `user`, `t` (texts) and `ctx`.
 
-The registration runs in the update's unit of work (`UnitOfWorkMiddleware` sits outside
-this one) and is committed at once: the user exists whatever the handler does, and the
-upsert's row lock is not held while the handler talks to Telegram."""
+The registration is committed at once, outside the update's unit of work: the user
+exists whatever the handler does, and no row lock of it is held while the handler talks
+to Telegram. It is one statement in autocommit (`UnitOfWorkFactory.autocommit`,
+`SqlUserRepository.register`): one database round trip for every update, instead of
+BEGIN, the statements and COMMIT (bench/dispatch.py, docs/performance.md)."""
 
 import re
 from collections.abc import Awaitable, Callable
@@ -13,10 +15,8 @@ from aiogram.types import Message, TelegramObject, Update
 from aiogram.types import User as TelegramUser
 
 from shopbot.bot.context import BotContext
-from shopbot.bot.middlewares.unit_of_work import UOW
 from shopbot.bot.texts import Texts, pick_language
 from shopbot.domain.ids import parse_id
-from shopbot.domain.uow import UnitOfWork
 from shopbot.domain.users.use_cases import register_user
 
 REFERRAL = re.compile(r"^/start(?:@\w+)?\s+(?:ref_?)?([0-9]+)$", re.ASCII)
@@ -48,15 +48,14 @@ class ShopContextMiddleware(BaseMiddleware):
         if sender is None or sender.is_bot:
             data["t"] = Texts(pick_language(None))
             return await handler(event, data)
-        uow: UnitOfWork = data[UOW]
-        user = await register_user(
-            uow,
-            sender.id,
-            username=sender.username,
-            language=pick_language(sender.language_code),
-            referrer_id=referrer_of(event) if isinstance(event, Update) else None,
-        )
-        await uow.commit()
+        async with self.ctx.uows.autocommit() as registration:
+            user = await register_user(
+                registration,
+                sender.id,
+                username=sender.username,
+                language=pick_language(sender.language_code),
+                referrer_id=referrer_of(event) if isinstance(event, Update) else None,
+            )
         data["user"] = user
         data["t"] = Texts(user.language)
         return await handler(event, data)

@@ -1,10 +1,11 @@
 """One unit of work per update: a request-scoped transaction.
 
 Handlers receive it as `uow` (the domain's `UnitOfWork` port, never the SQL session).
-It is an outer *update* middleware, so one unit of work serves the whole update: the
-user registration (`ShopContextMiddleware`, which commits it at once so a redelivery
-finds the user) and then the handler. It commits when the update's handling returns
-and rolls back when it raises. `ErrorMiddleware` (inner, per observer) rolls
+It is an outer *update* middleware, so one unit of work serves the whole update's
+handling (the user's registration before it commits on its own:
+`ShopContextMiddleware`). It commits when the update's handling returns and rolls back
+when it raises; a handler that runs no SQL costs no round trip (the transaction begins
+with the first statement). `ErrorMiddleware` (inner, per observer) rolls
 `data["uow"]` back itself before it answers a failure it swallows (a refusal, a
 permanent Telegram error), so an answered failure leaves nothing half-written either;
 a failure it raises again is rolled back here, and a redelivery starts clean.

@@ -1,16 +1,66 @@
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, Table, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopbot.domain.ids import is_id
 from shopbot.domain.users.models import User
 from shopbot.persistence.models import UserRow
-from shopbot.persistence.repositories._sql import insert_or_ignore
-from shopbot.persistence.types import utcnow
+from shopbot.persistence.types import UTCDateTime, utcnow
+
+USERS = cast(Table, UserRow.__table__)
+USER_COLUMNS = [
+    USERS.c[name]
+    for name in (
+        "id",
+        "username",
+        "language",
+        "referrer_id",
+        "is_blocked",
+        "created_at",
+        "updated_at",
+        "unreachable_since",
+    )
+]
+"""What `register` reads back (Core columns: no ORM identity map on the hot path)."""
+_INSERT = (
+    "INSERT INTO users (id, username, language, referrer_id, is_blocked, created_at, "
+    "updated_at) VALUES (:id, :username, :language, :referrer_id, false, :now, :now) "
+    "ON CONFLICT (id) DO NOTHING "
+    "RETURNING id, username, language, referrer_id, is_blocked, created_at, updated_at, "
+    "unreachable_since"
+)
+_SELECT = (
+    "SELECT id, username, language, referrer_id, is_blocked, created_at, updated_at, "
+    "unreachable_since FROM users WHERE id = :id"
+)
+_NOW = bindparam("now", type_=UTCDateTime())
+REGISTER = (
+    text(
+        "WITH new AS ("
+        "INSERT INTO users (id, username, language, referrer_id, is_blocked, created_at, "
+        "updated_at) VALUES (:id, :username, :language, :referrer_id, false, :now, :now) "
+        "ON CONFLICT (id) DO NOTHING "
+        "RETURNING id, username, language, referrer_id, is_blocked, created_at, updated_at, "
+        "unreachable_since) "
+        "SELECT * FROM new UNION ALL "
+        "SELECT id, username, language, referrer_id, is_blocked, created_at, updated_at, "
+        "unreachable_since FROM users WHERE id = :id"
+    )
+    .bindparams(_NOW)
+    .columns(*USER_COLUMNS)
+)
+"""Every update's registration in one round trip (PostgreSQL): the user inserted unless
+known, and their row. The outer SELECT sees the table as the statement began, so exactly
+one branch yields the row, unless a concurrent first registration committed after that
+moment (then neither does). Plain SQL, built once: composing the statement per call cost
+more CPU than running it (bench/dispatch.py --profile)."""
+INSERT_OR_IGNORE = text(_INSERT).bindparams(_NOW).columns(*USER_COLUMNS)
+ROW = text(_SELECT).columns(*USER_COLUMNS)
 
 
-def _user(row: UserRow) -> User:
+def _user(row: Any) -> User:
     return User(
         id=row.id,
         username=row.username,
@@ -44,37 +94,43 @@ class SqlUserRepository:
         language: str,
         referrer_id: int | None = None,
     ) -> User:
-        # Inserted once: a known user keeps the referrer stored at first registration.
+        # Runs for every update, so it is one statement in the common case (the user is
+        # known and unchanged): insert-or-ignore and the row, together (PostgreSQL), or
+        # the row inserted and else read (SQLite). The UPDATE only when something changed.
         now = utcnow()
-        await self._session.execute(
-            insert_or_ignore(self._session, UserRow, conflict_on=["id"]).values(
-                id=user_id,
-                username=username,
-                language=language,
-                referrer_id=referrer_id,
-                is_blocked=False,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        # One statement refreshes the username and, since the user just wrote to the bot,
-        # clears a mark left by a broadcast that found them unreachable.
-        await self._session.execute(
-            update(UserRow)
-            .where(
-                UserRow.id == user_id,
-                or_(
-                    UserRow.username.is_distinct_from(username),
-                    UserRow.unreachable_since.is_not(None),
-                ),
-            )
-            .values(username=username, unreachable_since=None, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        user = await self.get(user_id)
-        if user is None:
-            raise RuntimeError(f"user {user_id} vanished during registration")
-        return user
+        inserted = {
+            "id": user_id,
+            "username": username,
+            "language": language,
+            "referrer_id": referrer_id,
+            "now": now,
+        }
+        row = await self._insert_or_read(inserted, user_id)
+        # A known user's username is refreshed and, since they just wrote to the bot, a
+        # mark left by a broadcast that found them unreachable is cleared.
+        if row.username != username or row.unreachable_since is not None:
+            row = (
+                await self._session.execute(
+                    update(USERS)
+                    .where(USERS.c.id == user_id)
+                    .values(username=username, unreachable_since=None, updated_at=now)
+                    .returning(*USER_COLUMNS)
+                )
+            ).one()
+        return _user(row)
+
+    async def _insert_or_read(self, inserted: dict[str, Any], user_id: int) -> Row[Any]:
+        """The user's row after `inserted` (INSERT ... ON CONFLICT DO NOTHING on SQLite)
+        or `REGISTER` (PostgreSQL, one round trip): the new row, or the one that was
+        there; a concurrent first registration that committed after the statement began
+        is read by the plain SELECT below."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            row = (await self._session.execute(REGISTER, inserted)).first()
+        else:
+            row = (await self._session.execute(INSERT_OR_IGNORE, inserted)).first()
+        if row is None:
+            row = (await self._session.execute(ROW, {"id": user_id})).one()
+        return row
 
     async def set_language(self, user_id: int, language: str) -> None:
         await self._set(user_id, language=language)

@@ -1,5 +1,8 @@
 """POST /webhook/heleket: verify, record once, apply in one transaction, answer 200.
 
+A redelivery of an event this process saw committed is answered 200 after the signature
+check, without the database (`recorded_events.py`).
+
 4xx (nothing changes) for bodies that are not from Heleket; 5xx when the database or
 anything else transient fails, so Heleket delivers again later.
 """
@@ -13,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from shopbot.adapters.heleket.signature import InvalidSignature, php_json_decode, verify_webhook
 from shopbot.adapters.heleket.webhooks import MalformedWebhook, payment_event
-from shopbot.domain.payments.events import Outcome, handle_payment_event
+from shopbot.domain.payments.events import EventResult, Outcome, handle_payment_event
 from shopbot.webhook.client_ip import client_ip
 from shopbot.webhook.metrics import count_event, count_webhook
 from shopbot.webhook.services import WebhookServices
@@ -114,6 +117,10 @@ async def heleket_webhook(request: Request) -> JSONResponse:
     except MalformedWebhook as exc:
         count_webhook("error")
         return _answer(400, "malformed", detail=str(exc))
+    if services.recorded.seen(event.uuid, event.status):
+        count_event(EventResult(Outcome.DUPLICATE))
+        log.info("heleket webhook %s/%s: duplicate (seen committed)", event.uuid, event.status)
+        return _answer(200, "ok", outcome=Outcome.DUPLICATE.value)
     try:
         async with services.uow_factory() as uow:
             result = await handle_payment_event(uow, event)
@@ -122,6 +129,7 @@ async def heleket_webhook(request: Request) -> JSONResponse:
         log.exception("heleket webhook %s/%s: database unavailable", event.uuid, event.status)
         count_webhook("error")
         return _answer(503, "unavailable")
+    services.recorded.remember(event.uuid, event.status)
     count_event(result)
     log.info(
         "heleket webhook %s/%s: %s%s",
