@@ -88,9 +88,8 @@ async def remove_invoice_buttons(
     paid; its text stays as the record. `replaced` is a (chat id, message id) the caller
     is rewriting itself (the pressed "Check payment"), so it is left alone. Telegram's
     refusals (the message was deleted, ...) are logged, not raised."""
-    async with ctx.uows() as uow:
+    async with ctx.uows.autocommit() as uow:  # one statement: no BEGIN and COMMIT
         shown = await uow.topups.take_shown_message(invoice_id)
-        await uow.commit()
     if shown is None or shown == replaced:
         return
     chat_id, message_id = shown
@@ -158,7 +157,9 @@ async def announce_payment(bot: Bot, ctx: BotContext, result: EventResult) -> No
     invoice = result.invoice
     if invoice is None or (result.credited is None and result.refund is None):
         return
-    async with ctx.uows() as uow:
+    # Three reads for a message, each its own statement (READ COMMITTED would give each
+    # its own snapshot in a transaction too): no BEGIN and ROLLBACK around them.
+    async with ctx.uows.autocommit() as uow:
         user = await uow.users.get(invoice.user_id)
         balance = await uow.ledger.balance(user_account(invoice.user_id))
         product_id = await uow.topups.then_buy_product_id(invoice.id)
