@@ -2,8 +2,9 @@ import functools
 import json
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Table, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopbot.domain.ids import is_id
@@ -46,7 +47,13 @@ def _forward(status: str) -> ColumnElement[str]:
     )
 
 
-def _invoice(row: TopupInvoiceRow) -> TopupInvoice:
+TOPUPS = cast(Table, TopupInvoiceRow.__table__)
+"""The table, for Core statements: the hot path (a webhook's claim, read and state
+change) needs no ORM identity map, whose bookkeeping cost more CPU than the SQL."""
+
+
+def _invoice(row: Any) -> TopupInvoice:
+    """From an ORM row or a Core row of TOPUPS (same attribute names)."""
     return TopupInvoice(
         id=row.id,
         user_id=row.user_id,
@@ -103,9 +110,8 @@ class SqlTopupRepository:
         return None if invoice_id is None else await self._get(TopupInvoiceRow.id == invoice_id)
 
     async def _get(self, condition: object) -> TopupInvoice | None:
-        row = await self._session.scalar(
-            select(TopupInvoiceRow).where(condition).execution_options(populate_existing=True)  # type: ignore[arg-type]
-        )
+        found = await self._session.execute(select(*TOPUPS.c).where(condition))  # type: ignore[arg-type]
+        row = found.one_or_none()
         return _invoice(row) if row else None
 
     async def get(self, invoice_id: int) -> TopupInvoice | None:
@@ -164,12 +170,11 @@ class SqlTopupRepository:
         self, invoice_id: int, *conditions: object, **values: object
     ) -> TopupInvoice | None:
         """One conditional UPDATE returning the changed invoice, or None if none matched."""
-        changed = await self._session.scalars(
-            update(TopupInvoiceRow)
-            .where(TopupInvoiceRow.id == invoice_id, *conditions)  # type: ignore[arg-type]
+        changed = await self._session.execute(
+            update(TOPUPS)
+            .where(TOPUPS.c.id == invoice_id, *conditions)  # type: ignore[arg-type]
             .values(**values, updated_at=utcnow())
-            .returning(TopupInvoiceRow)
-            .execution_options(synchronize_session=False, populate_existing=True)
+            .returning(*TOPUPS.c)
         )
         row = changed.one_or_none()
         return _invoice(row) if row else None
@@ -233,8 +238,8 @@ class SqlTopupRepository:
     async def needing_reconciliation(
         self, *, created_before: datetime, limit: int
     ) -> list[TopupInvoice]:
-        rows = await self._session.scalars(
-            select(TopupInvoiceRow)
+        rows = await self._session.execute(
+            select(*TOPUPS.c)
             .where(
                 or_(
                     TopupInvoiceRow.state == InvoiceState.PENDING.value,
