@@ -8,6 +8,7 @@ on a 429 pauses every send for `retry_after` seconds. Clock and sleep are inject
 tests can check the pacing without waiting.
 """
 
+import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -38,8 +39,15 @@ class Pacer:
         self._sleep = sleep
         self._window: deque[float] = deque()
         self._paused_until = float("-inf")
+        self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
+        # One acquirer waits for a slot at a time, the others on the lock (in order):
+        # a whole batch waiting on the clock would wake together at every slot.
+        async with self._lock:
+            await self._wait_for_slot()
+
+    async def _wait_for_slot(self) -> None:
         while True:
             now = self._clock()
             if now < self._paused_until:
