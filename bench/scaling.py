@@ -29,14 +29,18 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -48,6 +52,7 @@ from bench.stack import (
     WrkResult,
     busy_fraction,
     children,
+    cpu_seconds,
     flush_redis,
     free_port,
     machine_ticks,
@@ -57,7 +62,6 @@ from bench.stack import (
     start_emulator,
     start_nginx,
     stop,
-    total_cpu,
     wait_quiet,
     wait_ready,
     wrk,
@@ -83,7 +87,11 @@ class Scenario:
     result: WrkResult | None = None
     proxied: int = 0
     cpu_ms: float = 0.0
+    """CPU milliseconds per update, summed over the bot processes."""
     emulator_cpu_ms: float = 0.0
+    nginx_cpu_ms: float = 0.0
+    postgres_cpu_ms: float = 0.0
+    """Of the backends serving the benchmark's database (pg_stat_activity)."""
     machine_busy: float = 0.0
     rss: dict[str, list[int]] = field(default_factory=dict)
     sent: list[tuple[int, str]] = field(default_factory=list)  # (user, text) nginx passed on
@@ -138,11 +146,48 @@ def instance_command(kind: str, port: int) -> list[str]:
     return [*command[: command.index("webhook")], "bot", "--host", "127.0.0.1", "--port", str(port)]
 
 
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    found = {}
+    for pid in pids:
+        try:
+            found[pid] = cpu_seconds(pid)
+        except OSError:  # ended meanwhile
+            continue
+    return found
+
+
+def cpu_since(before: dict[int, float], pids: list[int]) -> float:
+    """CPU seconds `pids` spent since `before` (a process not in it: all of its time)."""
+    now = cpu_by_pid(pids)
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
+
+
+async def backend_pids(database_url: str) -> list[int]:
+    """PostgreSQL backends connected to the benchmark's database (same machine)."""
+    url = make_url(database_url)
+    connection = await asyncpg.connect(
+        url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            url.database,
+        )
+    finally:
+        await connection.close()
+    return [row["pid"] for row in rows]
+
+
 async def run_scenario(
-    scenario: Scenario, options: argparse.Namespace, workdir: Path, env: dict, emulator_pid: int
+    scenario: Scenario,
+    options: argparse.Namespace,
+    workdir: Path,
+    env: dict,
+    emulator_pid: int,
+    database_url: str,
 ) -> None:
     ports = [free_port() for _ in range(scenario.instances)]
-    root = workdir / f"nginx-{scenario.name.replace(' ', '-')}"
+    root = workdir / f"nginx-{scenario.users.start}"
     nginx: Nginx = await start_nginx(root, ports, [free_port()])
     url = f"{nginx.edge.http}/webhook/telegram"
     processes = [
@@ -153,24 +198,32 @@ async def run_scenario(
         for port in ports:
             await wait_ready(f"http://127.0.0.1:{port}/health")
         first_update = scenario.users.start * 10
-        warm = workdir / f"warm-{scenario.instances}-{scenario.kind}.jsonl"
+        warm = workdir / f"warm-{scenario.users.start}.jsonl"
         write_bodies(warm, scenario.warm_users, first_update + 500_000)
         wrk(url, warm, 2, options.connections)
         await wait_quiet(env["TELEGRAM_API_URL"])
         before = nginx.proxied()
 
-        bodies = workdir / f"bodies-{scenario.instances}-{scenario.kind}.jsonl"
+        bodies = workdir / f"bodies-{scenario.users.start}.jsonl"
         order = write_bodies(bodies, scenario.users, first_update)
         pids = [p.pid for p in processes]
-        cpu, emulator_cpu = total_cpu(pids), total_cpu([emulator_pid])
+        groups = {"bots": pids, "emulator": [emulator_pid], "nginx": nginx.pids}
+        cpu = {name: cpu_by_pid(members) for name, members in groups.items()}
+        cpu["postgres"] = cpu_by_pid(await backend_pids(database_url))
         machine = machine_ticks()
         scenario.result = wrk(url, bodies, options.seconds, options.connections)
         scenario.machine_busy = busy_fraction(machine, machine_ticks())
+        groups["postgres"] = await backend_pids(database_url)
+        spent = {name: cpu_since(cpu[name], members) for name, members in groups.items()}
         await wait_quiet(env["TELEGRAM_API_URL"])
         scenario.proxied = nginx.proxied() - before
+        # Per update passed on; the few still in flight when wrk stopped are counted
+        # as handled but their CPU after that moment is not: a slight underestimate.
         handled = max(scenario.proxied, 1)
-        scenario.cpu_ms = (total_cpu(pids) - cpu) * 1000 / handled
-        scenario.emulator_cpu_ms = (total_cpu([emulator_pid]) - emulator_cpu) * 1000 / handled
+        scenario.cpu_ms = spent["bots"] * 1000 / handled
+        scenario.emulator_cpu_ms = spent["emulator"] * 1000 / handled
+        scenario.nginx_cpu_ms = spent["nginx"] * 1000 / handled
+        scenario.postgres_cpu_ms = spent["postgres"] * 1000 / handled
         if scenario.proxied + 1 > len(order):
             raise RuntimeError(f"{scenario.name}: wrk ran out of bodies; raise USERS_PER_SCENARIO")
         # wrk calls the script's request() once before its first request and throws that
@@ -222,34 +275,50 @@ async def exactly_once(
 
 
 def print_tables(scenarios: list[Scenario], options: argparse.Namespace) -> None:
+    """One row per bot and instance count: medians over the rounds."""
     print(
-        f"wrk -t1 -c{options.connections} -d{options.seconds}s through nginx; "
-        f"{os.cpu_count()} CPUs shared by wrk, nginx, the bots, the emulator, PostgreSQL, Redis"
+        f"wrk -t1 -c{options.connections} -d{options.seconds}s through nginx, "
+        f"{options.rounds} round(s), medians; {os.cpu_count()} CPUs shared by wrk, nginx, "
+        "the bots, the emulator, PostgreSQL, Redis (and other work on the machine)"
     )
-    echo = next((s for s in scenarios if s.kind == "echo" and s.instances == 1), None)
-    shop_one = next((s for s in scenarios if s.kind == "shop" and s.instances == 1), None)
-    print(
-        "| bot | instances | updates | req/s | p50 ms | p99 ms | errors "
-        "| bot CPU ms/update | emulator CPU ms/update | machine busy | vs 1 instance | vs echo x1 |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    rows: dict[tuple[str, int], list[Scenario]] = {}
     for s in scenarios:
-        assert s.result is not None
-        same_one = shop_one if s.kind == "shop" else echo
-        vs_one = s.result.rate / same_one.result.rate if same_one and same_one.result else 0
-        vs_echo = s.result.rate / echo.result.rate if echo and echo.result else 0
+        rows.setdefault((s.kind, s.instances), []).append(s)
+
+    def med(group: list[Scenario], value: Callable[[Scenario], float]) -> float:
+        return statistics.median(value(s) for s in group)
+
+    def rate(s: Scenario) -> float:
+        return s.result.rate if s.result else 0.0
+
+    print(
+        "| bot | instances | updates | req/s | p50 ms | p99 ms | errors | CPU ms/update: "
+        "bots | PostgreSQL | emulator | nginx | machine busy | vs 1 instance | vs echo x1 |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    echo = rows.get(("echo", 1))
+    for (kind, instances), group in rows.items():
+        one = rows.get((kind, 1))
+        errors = "; ".join(sorted({s.result.errors for s in group if s.result}))
         print(
-            f"| {s.kind} | {s.instances} | {s.result.requests} | {s.result.rate:.0f} "
-            f"| {s.result.p50_ms:.1f} | {s.result.p99_ms:.1f} | {s.result.errors} "
-            f"| {s.cpu_ms:.2f} | {s.emulator_cpu_ms:.2f} | {s.machine_busy:.0%} "
-            f"| {vs_one:.2f} | {vs_echo:.2f} |"
+            f"| {kind} | {instances} | {sum(s.result.requests for s in group if s.result)} "
+            f"| {med(group, rate):.0f} "
+            f"| {med(group, lambda s: s.result.p50_ms if s.result else 0):.1f} "
+            f"| {med(group, lambda s: s.result.p99_ms if s.result else 0):.1f} | {errors} "
+            f"| {med(group, lambda s: s.cpu_ms):.2f} "
+            f"| {med(group, lambda s: s.postgres_cpu_ms):.2f} "
+            f"| {med(group, lambda s: s.emulator_cpu_ms):.2f} "
+            f"| {med(group, lambda s: s.nginx_cpu_ms):.2f} "
+            f"| {med(group, lambda s: s.machine_busy):.0%} "
+            f"| {med(group, rate) / med(one, rate) if one else 0:.2f} "
+            f"| {med(group, rate) / med(echo, rate) if echo else 0:.2f} |"
         )
 
 
 def print_memory(scenarios: list[Scenario], emulator_kib: int) -> None:
-    print("| process | scenario | RSS MiB (each) |")
+    print("| process | scenario (round 1, after its load) | RSS MiB (each) |")
     print("|---|---|---|")
-    for s in scenarios:
+    for s in (s for s in scenarios if s.name.endswith("#1")):
         for name, values in s.rss.items():
             shown = ", ".join(f"{v / 1024:.0f}" for v in values)
             print(f"| {name} | {s.name} | {shown} |")
@@ -262,18 +331,22 @@ async def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--instances", default="1,2,3")
     parser.add_argument("--echo-instances", default="1", help="echo bot scenarios, e.g. 1,3")
+    parser.add_argument("--rounds", type=int, default=1, help="the table shows medians")
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/scaling.py needs wrk: apt-get install wrk")
 
     plan = [("echo", int(n)) for n in options.echo_instances.split(",")]
     plan += [("shop", int(n)) for n in options.instances.split(",")]
+    # Round after round, forward then backward: drift in the shared machine's load falls
+    # on every scenario alike.
+    rounds = [plan if r % 2 == 0 else plan[::-1] for r in range(options.rounds)]
     scenarios = []
-    for index, (kind, count) in enumerate(plan):
+    for index, (kind, count) in enumerate(item for one in rounds for item in one):
         base = 2_000_000 + index * 100_000
         scenarios.append(
             Scenario(
-                f"{kind} x{count}",
+                f"{kind} x{count} #{index // len(plan) + 1}",
                 kind,
                 count,
                 range(base, base + USERS_PER_SCENARIO),
@@ -299,7 +372,7 @@ async def main() -> None:
             scenario_env = (
                 env if scenario.kind == "echo" else bot_env(database_url, telegram_url, "")
             )
-            await run_scenario(scenario, options, workdir, scenario_env, emulator.pid)
+            await run_scenario(scenario, options, workdir, scenario_env, emulator.pid, database_url)
         checks = await exactly_once(scenarios, telegram_url, database_url)
         emulator_kib = rss_kib(emulator.pid)
     finally:

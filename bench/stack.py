@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,20 +108,16 @@ async def sent_messages(telegram_url: str) -> list[dict]:
     ]
 
 
-async def wait_quiet(telegram_url: str, quiet: float = 1.0, limit: float = 60.0) -> int:
-    """Waits until the emulator's count of sendMessage calls stops moving for `quiet`
-    seconds (requests in flight when wrk stopped are still handled); returns it."""
-    deadline = time.monotonic() + limit
-    last = -1
-    async with httpx.AsyncClient(timeout=60) as client:
-        while time.monotonic() < deadline:
-            state = (await client.get(f"{telegram_url}/sandbox/state")).json()
-            count = sum(chat["messages"] for bot in state["bots"] for chat in bot["chats"])
-            if count == last:
-                return count
-            last = count
-            await asyncio.sleep(quiet)
-    raise RuntimeError("the bots kept sending after wrk stopped")
+async def wait_quiet(telegram_url: str, quiet: float = 1.0, limit: float = 60.0) -> None:
+    """Waits until the bot made no Bot API call for `quiet` seconds and none is in
+    progress (the emulator's GET /sandbox/idle): requests in flight when wrk stopped are
+    still handled, and their answers come after."""
+    async with httpx.AsyncClient(timeout=limit + 10) as client:
+        answer = await client.get(
+            f"{telegram_url}/sandbox/idle", params={"timeout": limit, "quiet": quiet}
+        )
+    if answer.status_code != 200:
+        raise RuntimeError(f"the bots kept calling the emulator: {answer.text}")
 
 
 @dataclass
