@@ -1,3 +1,5 @@
+import functools
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from shopbot.bot.callbacks import LanguageCB, MenuCB, MenuTarget
@@ -13,6 +15,14 @@ def rows(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
 
 
 def main_menu(t: Texts) -> InlineKeyboardMarkup:
+    """The main menu in `t`'s language: the same for everyone, so built once per language
+    (it answers every /start and Menu press; nothing mutates a markup once built)."""
+    return _main_menu(t.language)
+
+
+@functools.lru_cache(maxsize=8)
+def _main_menu(language: str) -> InlineKeyboardMarkup:
+    t = Texts(language)
     return rows(
         [button(t("menu.catalog"), MenuCB(to=MenuTarget.CATALOG))],
         [

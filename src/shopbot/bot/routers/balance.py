@@ -13,7 +13,7 @@ from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import user_account
 from shopbot.domain.ledger.ports import HistoryLine
-from shopbot.domain.uow import ReadOnlyUnitOfWork, UnitOfWork
+from shopbot.domain.uow import ReadOnlyUnitOfWork
 from shopbot.domain.users import User
 
 HISTORY_LINES = 10
@@ -41,13 +41,14 @@ async def balance(
     user: User,
     t: Texts,
     ctx: BotContext,
-    uow: UnitOfWork,
     reads: ReadOnlyUnitOfWork,
 ) -> None:
-    """The balance from the primary (`uow`: money is never read from a replica); the
-    history, display only, from `reads`, which may trail it by the replica lag bound."""
+    """The balance from the primary (money is never read from a replica), one statement
+    in autocommit (no BEGIN and COMMIT around a single read); the history, display only,
+    from `reads`, which may trail it by the replica lag bound."""
     account = user_account(user.id)
-    balance = await uow.ledger.balance(account)
+    async with ctx.uows.autocommit() as primary:
+        balance = await primary.ledger.balance(account)
     history = await reads.ledger.history(account, HISTORY_LINES)
     parts = [t("balance.text", balance=money(balance), currency=ctx.currency), ""]
     if history:
