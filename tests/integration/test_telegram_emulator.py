@@ -744,6 +744,24 @@ async def test_blocked_user(env: Env) -> None:
 # --- control API ------------------------------------------------------------------------------
 
 
+async def test_control_api_creates_users_in_bulk_with_open_chats(env: Env) -> None:
+    """A broadcast drill's audience in one request: each user exists with an open chat,
+    so the bot can message them (a user who never opened a chat would answer 400)."""
+    async with aiohttp.ClientSession(base_url=env.base_url) as http:
+        body = {"first_id": 800_001, "count": 3, "started": True}
+        async with http.post("/sandbox/users/bulk", json=body) as response:
+            assert response.status == 200
+            assert await response.json() == {"created": 3, "first_id": 800_001, "last_id": 800_003}
+        for bad in ({"first_id": 1, "count": 0}, {"first_id": 0, "count": 1}, {"count": 2}):
+            async with http.post("/sandbox/users/bulk", json=bad) as response:
+                assert response.status == 400, bad
+    assert [env.emu.user(n).first_name for n in (800_001, 800_003)] == ["User800001", "User800003"]
+    sent = await env.bot.send_message(800_002, "hello")
+    assert [m.text for m in env.emu.messages(800_002)] == ["hello"]
+    assert sent.chat.id == 800_002
+    assert 800_004 not in env.emu.users
+
+
 async def test_control_api(env: Env) -> None:
     async with aiohttp.ClientSession(base_url=env.base_url) as http:
 
