@@ -389,9 +389,9 @@ async def test_dispatcher_webhook_with_retries(env: Env) -> None:
         await emu.wait_idle()
         update_id = emu.deliveries()[-1]["update_id"]
         attempts = [d for d in emu.deliveries() if d["update_id"] == update_id]
-        assert [(a["attempt"], a["status"], a["ok"]) for a in attempts] == [
-            (1, 500, False),
-            (2, 200, True),
+        assert [(a["attempt"], a["status"], a["ok"], a["from_id"]) for a in attempts] == [
+            (1, 500, False, ALICE),
+            (2, 200, True, ALICE),
         ]
         assert attempts[0]["error"] == "Wrong response from the webhook: 500 Internal Server Error"
         assert env.seen == ["hi", "boom"]
