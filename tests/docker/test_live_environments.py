@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.docker.live.drills import full_scale_drills
 from tests.docker.live.journey import CUSTOMER_ID, browse, play
 from tests.docker.live.stack import DOMAIN, STOCK, LiveStack, live_stack
 from tests.monitoring.grafana import dashboard_files, queries
@@ -91,6 +92,8 @@ def test_environment_comes_up_sells_and_goes_down_clean(
             dashboards_read_the_live_shop(stack)
             customers_browse_through_faults(stack)
         MEASURED[environment] = {"up": stack.timings["up_to_healthy"], "memory": memory(stack)}
+        if environment == "production":
+            MEASURED[environment]["drills"] = full_scale_drills(stack)
     assert project.leftovers() == []
     print(f"\n{environment}: {MEASURED[environment]}")
 
