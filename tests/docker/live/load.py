@@ -92,7 +92,24 @@ class Customer:
             if found is not None:
                 return found
             time.sleep(0.3)
-        raise JourneyFailed(f"customer {self.user_id}: no {what} within {STEP_TIMEOUT} s")
+        raise JourneyFailed(
+            f"customer {self.user_id}: no {what} within {STEP_TIMEOUT} s; {self.diagnosis()}"
+        )
+
+    def diagnosis(self) -> str:
+        """The user's last webhook attempts and the bot's last calls to their chat."""
+        attempts = [
+            {k: a.get(k) for k in ("update_id", "type", "attempt", "status", "error", "gave_up")}
+            for a in self._ok(self.http.get("/sandbox/deliveries"))
+            if a.get("from_id") == self.user_id
+        ]
+        calls = [
+            {k: c.get(k) for k in ("method", "ok", "error_code", "description", "at")}
+            for c in self._ok(self.http.get("/sandbox/calls"))
+            if str((c.get("params") or {}).get("chat_id")) == str(self.user_id)
+        ]
+        texts = [m.get("text") for m in self.bot_messages()]
+        return f"attempts {attempts[-8:]}; calls {calls[-8:]}; bot messages {texts[-4:]}"
 
     def command(self, text: str) -> int:
         """Sends `text`; returns the id of the bot's new answer with the main menu."""
