@@ -21,8 +21,15 @@ import httpx
 from shopbot.demo.transcript import plain
 from tests.docker.live.journey import EN, JourneyFailed
 
-CONCURRENCY = 25
-"""Customers playing at once; the rest wait their turn (the emulator's polls stay light)."""
+CONCURRENCY = 40
+"""Customers playing at once; the rest wait their turn. 40 paced customers offer about
+13 updates a second, under the shop's global limit (RATE_LIMIT_GLOBAL_PER_SECOND 25)."""
+PRESS_GAP = 3.2
+MESSAGE_GAP = 2.2
+"""Seconds between one customer's presses and between their messages: the shop's
+per-user limits (RATE_LIMIT_OPERATIONS_PER_MINUTE 20, RATE_LIMIT_MESSAGES_PER_MINUTE 30,
+config.py) answer a faster customer with a notice instead of the screen, as they should;
+the drills play customers who stay within them."""
 STEP_TIMEOUT = 120.0
 """Seconds one update may take to be answered: a fault's outage (the primary's restart,
 a Redis promotion) plus Telegram's redelivery backoff, on a loaded 2-core machine."""
@@ -73,6 +80,13 @@ class Customer:
     def __init__(self, http: httpx.Client, user_id: int, progress: Progress) -> None:
         self.http, self.user_id, self.progress = http, user_id, progress
         self.played = Played(user_id)
+        self._last = {"press": float("-inf"), "message": float("-inf")}
+
+    def _pace(self, kind: str, gap: float) -> None:
+        wait = self._last[kind] + gap - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last[kind] = time.monotonic()
 
     def _ok(self, response: httpx.Response) -> Any:
         if response.status_code != 200:
@@ -91,7 +105,7 @@ class Customer:
             found = find(self.bot_messages())
             if found is not None:
                 return found
-            time.sleep(0.3)
+            time.sleep(0.5)
         raise JourneyFailed(
             f"customer {self.user_id}: no {what} within {STEP_TIMEOUT} s; {self.diagnosis()}"
         )
@@ -115,6 +129,7 @@ class Customer:
         """Sends `text`; returns the id of the bot's new answer with the main menu."""
         before = {m["message_id"] for m in self.bot_messages()}
         expected = WELCOME if text == "/start" else HELP
+        self._pace("message", MESSAGE_GAP)
         self._ok(self.http.post(f"/sandbox/users/{self.user_id}/send", json={"text": text}))
         self.progress.add()
         self.played.commands[text] = self.played.commands.get(text, 0) + 1
@@ -133,6 +148,7 @@ class Customer:
 
         current = self._wait(f"message {message_id}", screen)
         data = button(current, label)
+        self._pace("press", PRESS_GAP)
         pressed = self._ok(self.http.post(f"/sandbox/users/{self.user_id}/press", json={
             "message_id": message_id, "callback_data": data}))  # fmt: skip
         self.progress.add()
