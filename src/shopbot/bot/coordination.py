@@ -55,7 +55,7 @@ class RedisCoordination:
     async def extend_if_held(self, key: str, value: str, ttl_seconds: int) -> bool:
         # one key: a cluster routes the script to the key's master
         done = self.client.eval(EXTEND_IF_HELD, 1, key, value, str(ttl_seconds))
-        return bool(await done)  # type: ignore[misc]
+        return bool(await done)
 
     async def delete(self, key: str) -> None:
         await self.client.delete(key)

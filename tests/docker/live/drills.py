@@ -68,9 +68,13 @@ class Schedule(threading.Thread):
 
 def full_scale_drills(stack: LiveStack) -> dict[str, Any]:
     """Runs the drills; returns the figures. Raises AssertionError on any gap."""
+    with httpx.Client(base_url=stack.telegram_url, timeout=60) as telegram:
+        return _drills(stack, telegram)
+
+
+def _drills(stack: LiveStack, telegram: httpx.Client) -> dict[str, Any]:
     figures: dict[str, Any] = {"restored": faults.restore(stack)}
     assert faults.cluster_ok(stack), "the Redis cluster is not ok before the drills"
-    telegram = httpx.Client(base_url=stack.telegram_url, timeout=60)
     for user_id in [*CUSTOMERS, ADMIN]:
         telegram.post("/sandbox/users", json={"id": user_id, "started": True}).raise_for_status()
     first_update = 1 + max((int(d["update_id"]) for d in deliveries(telegram)), default=0)
