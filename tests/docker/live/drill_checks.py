@@ -127,8 +127,8 @@ def broadcast_once(
             received[chat] += 1
             resent[chat].append(float(call["at"]))
         elif call.get("error_code") == 429:
-            wait = RETRY_AFTER.search(str(call.get("description")))
-            refused.append((chat, float(call["at"]), int(wait.group(1)) if wait else 1))
+            asked = RETRY_AFTER.search(str(call.get("description")))
+            refused.append((chat, float(call["at"]), int(asked.group(1)) if asked else 1))
     by_state = Counter(states.values())
     assert set(by_state) <= {"sent", "unknown"}, by_state
     assert set(received) <= set(states), set(received) - set(states)
