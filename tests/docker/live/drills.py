@@ -5,7 +5,8 @@ the emulator's 30 messages/s per bot, and the faults come in turn while both run
 master with a live replica killed, the bot instance holding the broadcast worker's lease
 killed with SIGKILL (the broadcast's `kill -9` and the bot-instance drill at once), a
 PostgreSQL replica stopped (no update may fail for it), and the primary stopped for 8 s
-(what failed meanwhile is redelivered and applied once afterwards). Then the checks of
+(what failed meanwhile is redelivered and applied once afterwards; a Heleket invoice is
+paid during that outage: topup_drill.py). Then the checks of
 drill_checks.py, and the figures for docs/deployment.md."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from tests.docker.live import drill_checks, faults
+from tests.docker.live import drill_checks, faults, topup_drill
 from tests.docker.live.load import (
     PRICE,
     PURCHASES_PER_CUSTOMER,
@@ -77,6 +78,7 @@ def _drills(stack: LiveStack, telegram: httpx.Client) -> dict[str, Any]:
     assert faults.cluster_ok(stack), "the Redis cluster is not ok before the drills"
     for user_id in [*CUSTOMERS, ADMIN]:
         telegram.post("/sandbox/users", json={"id": user_id, "started": True}).raise_for_status()
+    invoice = topup_drill.open_invoice(stack)  # before the broadcast keeps the bot busy
     first_update = 1 + max((int(d["update_id"]) for d in deliveries(telegram)), default=0)
 
     started = time.monotonic()
@@ -110,6 +112,7 @@ def _drills(stack: LiveStack, telegram: httpx.Client) -> dict[str, Any]:
 
     def restart_primary() -> None:
         stack.compose("stop", "db")
+        topup_drill.pay(stack, invoice)  # Heleket's webhook meets the outage
         time.sleep(PRIMARY_DOWN)
         stack.compose("start", "db")
 
@@ -169,6 +172,7 @@ def _drills(stack: LiveStack, telegram: httpx.Client) -> dict[str, Any]:
     }  # fmt: skip
     figures["broadcast"] |= drill_checks.broadcast_once(calls, TEXT, states, BATCH, 2)
     figures["429 answers in all"] = sum(1 for c in calls if c.get("error_code") == 429)
+    figures["heleket top-up"] = topup_drill.credited_once(stack, invoice, faults.sql)
     verify = stack.shopbot("ledger", "verify", check=False)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     return figures
