@@ -34,6 +34,7 @@ def updates_answered_once(
         "updates": len(by_update),
         "attempts": sum(len(a) for a in by_update.values()),
         "redelivered updates": sum(1 for a in by_update.values() if len(a) > 1),
+        "most attempts of one update": max(len(a) for a in by_update.values()),
         "failed attempts by status": dict(Counter(str(a["status"]) for a in failed)),
     }
 
