@@ -3,7 +3,9 @@
 customer buys through nginx (the Telegram and Heleket emulators run as containers on the
 same networks), the ledger stays sound, and everything comes down with nothing left.
 Production also proves the 3+3 Redis cluster with every slot covered, both PostgreSQL
-replicas streaming, and a second run of the cluster creator changing nothing.
+replicas streaming, and a second run of the cluster creator changing nothing, then runs
+the failure drills in small (one customer) and at full scale (tests/docker/live/drills.py:
+2,000 updates from 100 customers and a 5,000-recipient broadcast through four faults).
 
 Slow (minutes): marked `slow`, so `make test-fast` leaves it to `make test`."""
 
