@@ -832,3 +832,15 @@ async def test_control_api(env: Env) -> None:
         assert blocked == {"blocked": True}
         status, _ = await call("POST", f"/sandbox/users/{ALICE}/send", {"text": "hi"})
         assert status == 409
+
+
+def test_command_line_sets_webhook_attempts() -> None:
+    """The live drills' overlay gives Telegram's redelivery more attempts than the
+    default, so a primary restart on a slow machine does not exhaust them."""
+    from shopbot.sandbox.telegram.__main__ import parse
+
+    _, default = parse(["--token", "1:x"])
+    _, more = parse(["--token", "1:x", "--webhook-attempts", "12", "--global-rate", "30"])
+    assert (default.webhook_attempts, more.webhook_attempts) == (8, 12)
+    assert more.global_rate == 30
+    assert more.bots == {"1:x": (1, "sandbox_shop_bot", "Sandbox Shop")}
