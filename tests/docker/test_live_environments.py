@@ -3,7 +3,9 @@
 customer buys through nginx (the Telegram and Heleket emulators run as containers on the
 same networks), the ledger stays sound, and everything comes down with nothing left.
 Production also proves the 3+3 Redis cluster with every slot covered, both PostgreSQL
-replicas streaming, and a second run of the cluster creator changing nothing.
+replicas streaming, and a second run of the cluster creator changing nothing, then runs
+the failure drills in small (one customer) and at full scale (tests/docker/live/drills.py:
+2,000 updates from 100 customers and a 5,000-recipient broadcast through four faults).
 
 Slow (minutes): marked `slow`, so `make test-fast` leaves it to `make test`."""
 
@@ -20,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.docker.live.drills import full_scale_drills
 from tests.docker.live.journey import CUSTOMER_ID, browse, play
 from tests.docker.live.stack import DOMAIN, STOCK, LiveStack, live_stack
 from tests.monitoring.grafana import dashboard_files, queries
@@ -91,6 +94,8 @@ def test_environment_comes_up_sells_and_goes_down_clean(
             dashboards_read_the_live_shop(stack)
             customers_browse_through_faults(stack)
         MEASURED[environment] = {"up": stack.timings["up_to_healthy"], "memory": memory(stack)}
+        if environment == "production":
+            MEASURED[environment]["drills"] = full_scale_drills(stack)
     assert project.leftovers() == []
     print(f"\n{environment}: {MEASURED[environment]}")
 

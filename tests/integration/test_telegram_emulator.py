@@ -389,9 +389,9 @@ async def test_dispatcher_webhook_with_retries(env: Env) -> None:
         await emu.wait_idle()
         update_id = emu.deliveries()[-1]["update_id"]
         attempts = [d for d in emu.deliveries() if d["update_id"] == update_id]
-        assert [(a["attempt"], a["status"], a["ok"]) for a in attempts] == [
-            (1, 500, False),
-            (2, 200, True),
+        assert [(a["attempt"], a["status"], a["ok"], a["from_id"]) for a in attempts] == [
+            (1, 500, False, ALICE),
+            (2, 200, True, ALICE),
         ]
         assert attempts[0]["error"] == "Wrong response from the webhook: 500 Internal Server Error"
         assert env.seen == ["hi", "boom"]
@@ -744,6 +744,24 @@ async def test_blocked_user(env: Env) -> None:
 # --- control API ------------------------------------------------------------------------------
 
 
+async def test_control_api_creates_users_in_bulk_with_open_chats(env: Env) -> None:
+    """A broadcast drill's audience in one request: each user exists with an open chat,
+    so the bot can message them (a user who never opened a chat would answer 400)."""
+    async with aiohttp.ClientSession(base_url=env.base_url) as http:
+        body = {"first_id": 800_001, "count": 3, "started": True}
+        async with http.post("/sandbox/users/bulk", json=body) as response:
+            assert response.status == 200
+            assert await response.json() == {"created": 3, "first_id": 800_001, "last_id": 800_003}
+        for bad in ({"first_id": 1, "count": 0}, {"first_id": 0, "count": 1}, {"count": 2}):
+            async with http.post("/sandbox/users/bulk", json=bad) as response:
+                assert response.status == 400, bad
+    assert [env.emu.user(n).first_name for n in (800_001, 800_003)] == ["User800001", "User800003"]
+    sent = await env.bot.send_message(800_002, "hello")
+    assert [m.text for m in env.emu.messages(800_002)] == ["hello"]
+    assert sent.chat.id == 800_002
+    assert 800_004 not in env.emu.users
+
+
 async def test_control_api(env: Env) -> None:
     async with aiohttp.ClientSession(base_url=env.base_url) as http:
 
@@ -814,3 +832,15 @@ async def test_control_api(env: Env) -> None:
         assert blocked == {"blocked": True}
         status, _ = await call("POST", f"/sandbox/users/{ALICE}/send", {"text": "hi"})
         assert status == 409
+
+
+def test_command_line_sets_webhook_attempts() -> None:
+    """The live drills' overlay gives Telegram's redelivery more attempts than the
+    default, so a primary restart on a slow machine does not exhaust them."""
+    from shopbot.sandbox.telegram.__main__ import parse
+
+    _, default = parse(["--token", "1:x"])
+    _, more = parse(["--token", "1:x", "--webhook-attempts", "12", "--global-rate", "30"])
+    assert (default.webhook_attempts, more.webhook_attempts) == (8, 12)
+    assert more.global_rate == 30
+    assert more.bots == {"1:x": (1, "sandbox_shop_bot", "Sandbox Shop")}

@@ -19,9 +19,23 @@ class Coordination(Protocol):
 
     async def set(self, key: str, value: str, ttl_seconds: int) -> None: ...
 
+    async def extend_if_held(self, key: str, value: str, ttl_seconds: int) -> bool:
+        """Restarts `key`'s expiry at `ttl_seconds` if it still holds `value` (one atomic
+        step: a claim that lapsed and was taken by another holder is never touched);
+        True if it did."""
+        ...
+
     async def delete(self, key: str) -> None: ...
 
     async def close(self) -> None: ...
+
+
+EXTEND_IF_HELD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
 
 
 class RedisCoordination:
@@ -37,6 +51,11 @@ class RedisCoordination:
 
     async def set(self, key: str, value: str, ttl_seconds: int) -> None:
         await self.client.set(key, value, ex=ttl_seconds)
+
+    async def extend_if_held(self, key: str, value: str, ttl_seconds: int) -> bool:
+        # one key: a cluster routes the script to the key's master
+        done = self.client.eval(EXTEND_IF_HELD, 1, key, value, str(ttl_seconds))
+        return bool(await done)
 
     async def delete(self, key: str) -> None:
         await self.client.delete(key)
@@ -69,6 +88,12 @@ class MemoryCoordination:
 
     async def set(self, key: str, value: str, ttl_seconds: int) -> None:
         self._values[key] = (value, time.monotonic() + ttl_seconds)
+
+    async def extend_if_held(self, key: str, value: str, ttl_seconds: int) -> bool:
+        if self._live(key) != value:
+            return False
+        self._values[key] = (value, time.monotonic() + ttl_seconds)
+        return True
 
     async def delete(self, key: str) -> None:
         self._values.pop(key, None)

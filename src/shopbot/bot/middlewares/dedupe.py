@@ -6,8 +6,17 @@ anyway (money moves under database keys), this also spares users duplicate messa
 The claim holds a nonce of this handling: a SET NX retried through a Redis failover
 (bot/redis_failover.py) may find its own first attempt applied, and must not take it
 for another instance's.
+
+The claim is a lease: it lapses BUSY_TTL seconds after its holder stops renewing it, and
+the holder renews it every RENEW_EVERY seconds while the handler runs. An instance killed
+in the middle of an update (SIGKILL, out of memory) therefore blocks Telegram's
+redelivery of that update for at most BUSY_TTL, not for as long as a slow handler may
+take; the failure drill found the update dropped when the claim outlived Telegram's
+retries (tests/docker/live/drills.py).
 """
 
+import asyncio
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,8 +26,16 @@ from aiogram.types import TelegramObject, Update
 
 from shopbot.bot.coordination import Coordination
 
+log = logging.getLogger(__name__)
+
 DONE_TTL = 24 * 3600  # Telegram keeps undelivered updates for 24 hours
-BUSY_TTL = 120
+BUSY_TTL = 15
+"""Seconds a dead holder's claim blocks its update. Telegram gives up on an update after
+some failed deliveries (the emulator: 8 attempts in about 23 s, 0.2 s doubling to 10 s),
+so the claim must lapse well within that."""
+RENEW_EVERY = 5
+"""Seconds between renewals of a live holder's claim: two renewals may fail (Redis beyond
+its failover window) before the claim lapses."""
 
 
 class UpdateInProgress(Exception):
@@ -26,8 +43,15 @@ class UpdateInProgress(Exception):
 
 
 class UpdateDedupeMiddleware(BaseMiddleware):
-    def __init__(self, coordination: Coordination) -> None:
+    def __init__(
+        self,
+        coordination: Coordination,
+        *,
+        busy_ttl: int = BUSY_TTL,
+        renew_every: float = RENEW_EVERY,
+    ) -> None:
         self.coordination = coordination
+        self.busy_ttl, self.renew_every = busy_ttl, renew_every
 
     async def __call__(
         self,
@@ -39,16 +63,37 @@ class UpdateDedupeMiddleware(BaseMiddleware):
             return await handler(event, data)
         key = f"shopbot:update:{data['bot'].id}:{event.update_id}"
         claim = f"busy:{secrets.token_hex(8)}"
-        if not await self.coordination.set_if_absent(key, claim, BUSY_TTL):
+        if not await self.coordination.set_if_absent(key, claim, self.busy_ttl):
             held = await self.coordination.get(key)
             if held == "done":
                 return None
             if held != claim:
                 raise UpdateInProgress(event.update_id)
+        renewing = asyncio.create_task(self._renew(key, claim))
         try:
             result = await handler(event, data)
         except BaseException:
+            await _stop(renewing)
             await self.coordination.delete(key)
             raise
+        await _stop(renewing)
         await self.coordination.set(key, "done", DONE_TTL)
         return result
+
+    async def _renew(self, key: str, claim: str) -> None:
+        """Keeps the claim alive until cancelled, or until it is no longer this one's."""
+        while True:
+            await asyncio.sleep(self.renew_every)
+            try:
+                if not await self.coordination.extend_if_held(key, claim, self.busy_ttl):
+                    log.warning("the claim on %s lapsed while its update was handled", key)
+                    return
+            except Exception:  # Redis beyond its failover window: the next renewal may do
+                log.warning("could not renew the claim on %s", key, exc_info=True)
+
+
+async def _stop(task: "asyncio.Task[None]") -> None:
+    """Cancels the renewal and waits for it to end (`wait` never raises the task's
+    CancelledError, so a cancellation of the update itself still propagates)."""
+    task.cancel()
+    await asyncio.wait([task])

@@ -16,8 +16,8 @@ def parse_token(text: str) -> str:
     return text
 
 
-def main(argv: list[str] | None = None) -> None:
-    configure_logging()
+def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, EmulatorConfig]:
+    """The command line, and the emulator's configuration made from it."""
     parser = argparse.ArgumentParser(
         prog="python -m shopbot.sandbox.telegram", description="Local Telegram Bot API emulator."
     )
@@ -30,6 +30,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", default="Sandbox Shop", help="first name of the first bot")
     parser.add_argument("--per-chat-rate", type=int, help="flood limit, messages/s per chat")
     parser.add_argument("--global-rate", type=int, help="flood limit, messages/s per bot")
+    parser.add_argument(
+        "--webhook-attempts",
+        type=int,
+        default=EmulatorConfig.webhook_attempts,
+        help="webhook deliveries of one update before it is dropped",
+    )
     args = parser.parse_args(argv)
 
     bots: dict[str, tuple[int, str, str]] = {}
@@ -40,8 +46,18 @@ def main(argv: list[str] | None = None) -> None:
         else:
             bots[token] = (bot_id, f"sandbox{bot_id}_bot", f"Sandbox {bot_id}")
     config = EmulatorConfig(
-        bots=bots, per_chat_rate=args.per_chat_rate, global_rate=args.global_rate
+        bots=bots,
+        per_chat_rate=args.per_chat_rate,
+        global_rate=args.global_rate,
+        webhook_attempts=args.webhook_attempts,
     )
+    return args, config
+
+
+def main(argv: list[str] | None = None) -> None:
+    configure_logging()
+    args, config = parse(argv)
+    bots = config.bots
     url = f"http://{args.host}:{args.port}"
     print(f"Telegram Bot API emulator: {url}", flush=True)
     print(

@@ -5,6 +5,8 @@ bot (default: the first). Errors: {"error": "..."} with 400, 404 or 409.
 GET  /sandbox/state                        bots, chats, users, flood limits
 POST /sandbox/users                        {"id", "first_name", "username", "language_code",
                                             "started"} -> user
+POST /sandbox/users/bulk                   {"first_id", "count", "language_code", "started"}
+                                            -> {"created", "first_id", "last_id"}
 POST /sandbox/users/{id}/send              {"text", "reply_to"} -> message
 POST /sandbox/users/{id}/press             {"message_id", "callback_data"} -> {"callback_query_id"}
 POST /sandbox/users/{id}/document          {"filename", "content" | "content_base64",
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
     from shopbot.sandbox.telegram.emulator import Emulator
 
 Route = Callable[[web.Request], Awaitable[Any]]
+MAX_BULK_USERS = 100_000
+"""Users one POST /sandbox/users/bulk may create (a broadcast drill needs thousands)."""
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -104,6 +108,24 @@ def setup(app: web.Application, emu: "Emulator") -> None:
             bot=bot_of(request),
         )
         return user.to_api()
+
+    async def create_users(request: web.Request) -> Any:
+        """Many users at once (a broadcast's audience): ids first_id .. first_id+count-1,
+        named User<id>; `started` opens each private chat as in create_user."""
+        body = await read_json_object(request)
+        first, count = as_int(body.get("first_id"), "first_id"), as_int(body.get("count"), "count")
+        if not 1 <= count <= MAX_BULK_USERS:
+            raise SandboxError(f"count must be 1..{MAX_BULK_USERS}")
+        if first < 1:
+            raise SandboxError("first_id must be a positive user id")
+        for user_id in range(first, first + count):
+            emu.create_user(
+                user_id,
+                language_code=body.get("language_code", "en"),
+                started=bool(body.get("started")),
+                bot=bot_of(request),
+            )
+        return {"created": count, "first_id": first, "last_id": first + count - 1}
 
     async def send(request: web.Request) -> Any:
         body = await read_json_object(request)
@@ -219,6 +241,7 @@ def setup(app: web.Application, emu: "Emulator") -> None:
     router = app.router
     router.add_get("/sandbox/state", route(state))
     router.add_post("/sandbox/users", route(create_user))
+    router.add_post("/sandbox/users/bulk", route(create_users))
     for name, handler in (
         ("send", send),
         ("press", press),

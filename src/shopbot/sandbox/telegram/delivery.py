@@ -2,7 +2,8 @@
 order, with `X-Telegram-Bot-Api-Secret-Token` when a secret is set. A non-2xx answer, a
 connection error or a timeout keeps the update queued and retries it after
 min(base * 2**(n-1), max) seconds; after `webhook_attempts` failures it is dropped.
-Every attempt is recorded. A method in a 2xx answer (aiogram answers with one when a
+Every attempt is recorded, with `from_id`, the user whose action the update carries
+(None for an update without a sender). A method in a 2xx answer (aiogram answers with one when a
 handler *returns* a method) is executed like Telegram does, its result discarded.
 """
 
@@ -91,6 +92,7 @@ class WebhookWorker:
         record: dict[str, Any] = {
             "update_id": update.update_id,
             "type": update.type,
+            "from_id": (update.payload.get("from") or {}).get("id"),
             "attempt": update.attempts,
             "url": webhook.url,
             "status": None,
