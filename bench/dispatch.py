@@ -2,7 +2,7 @@
 each in a process of its own with the Telegram Bot API emulator in that process (loopback).
 
     python bench/dispatch.py [--users 300] [--rounds 3] [--concurrency 8]
-                             [--redis redis://127.0.0.1:6379/0 | --no-redis]
+                             [--redis redis://127.0.0.1:6379/13 | --no-redis]
                              [--no-metrics] [--profile shop.prof]
 
 Each simulated user sends `/start` and then presses the Balance button under the answer
@@ -232,7 +232,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")  # the benches' db
     parser.add_argument("--no-redis", action="store_true")
     parser.add_argument("--no-metrics", action="store_true", help="METRICS_ENABLED=false")
     parser.add_argument("--profile", help="write the shop's cProfile stats here (last round)")

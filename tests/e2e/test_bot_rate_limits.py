@@ -191,3 +191,29 @@ async def test_a_repeated_update_takes_no_second_token(pg_url: str) -> None:
             await stack.dispatcher.feed_update(stack.bot, update)
 
         assert alice.bot_texts()[1:] == [plain(EN("help.text"))] * 2  # two and three
+
+
+async def test_in_webhook_mode_a_burst_beyond_the_global_limit_is_deferred(pg_url: str) -> None:
+    """The global limit defers, it does not drop: what it refuses is answered non-2xx
+    and handled on Telegram's redelivery, so after a burst (Telegram redelivering what an
+    outage failed) every user still gets exactly one answer."""
+    await forget_update_markers(REDIS["redis_url"])
+    limits = {**LIMITS, "rate_limit_burst": 10, "rate_limit_global_per_second": 2}
+    async with bot_stack(pg_url, mode="webhook", **limits, **REDIS) as stack:
+        users = [stack.user(fresh_id(), f"U{n}") for n in range(6)]
+        before = refused("global")
+        for user in users:  # six at once against two a second
+            user.emulator.send_text(user.id, "/help")
+        await stack.idle()
+        await stack.emulator.wait_for(
+            lambda: all(plain(EN("help.text")) in u.bot_texts() for u in users), timeout=30
+        )
+        await stack.idle()
+
+        deliveries = stack.emulator.deliveries()
+        answered = [d for d in deliveries if d.get("ok")]
+        assert refused("global") > before  # the limit did refuse some
+        assert any(not d.get("ok") for d in deliveries)  # ... and they came back
+        assert len({d["update_id"] for d in answered}) == len(answered) == len(users)
+        for user in users:
+            assert user.bot_texts() == [plain(EN("help.text"))]  # once, no notice

@@ -121,3 +121,26 @@ def test_a_dead_holders_claim_lapses_within_telegrams_retries() -> None:
         for n in range(config.webhook_attempts - 1)
     ]
     assert sum(delays) > BUSY_TTL + 5
+
+
+async def test_a_failing_holder_leaves_another_holders_claim(store: Coordination, bot: Bot) -> None:
+    """A handler that fails after its claim lapsed (renewals failed, another instance
+    took the redelivery) must not delete the other instance's claim: the update would be
+    handled a third time."""
+    dedupe = UpdateDedupeMiddleware(store, busy_ttl=1, renew_every=60)  # no renewal in time
+    update, key = an_update()
+
+    async def fails_late(event: object, data: dict[str, object]) -> str:
+        for _ in range(40):  # until the claim lapsed
+            if await store.get(key) is None:
+                break
+            await asyncio.sleep(0.1)
+        assert await store.set_if_absent(key, "busy:other-instance", 60)
+        raise RuntimeError("the handler failed")
+
+    with pytest.raises(RuntimeError, match="the handler failed"):
+        await dedupe(fails_late, update, {"bot": bot})
+
+    assert await store.get(key) == "busy:other-instance"
+    assert await store.delete_if_held(key, "busy:other-instance")
+    assert await store.get(key) is None

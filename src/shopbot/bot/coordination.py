@@ -27,12 +27,23 @@ class Coordination(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def delete_if_held(self, key: str, value: str) -> bool:
+        """Deletes `key` only if it still holds `value` (one atomic step: a claim that
+        lapsed and was taken by another holder is left to it); True if it did."""
+        ...
+
     async def close(self) -> None: ...
 
 
 EXTEND_IF_HELD = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+DELETE_IF_HELD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
 end
 return 0
 """
@@ -59,6 +70,10 @@ class RedisCoordination:
 
     async def delete(self, key: str) -> None:
         await self.client.delete(key)
+
+    async def delete_if_held(self, key: str, value: str) -> bool:
+        done = self.client.eval(DELETE_IF_HELD, 1, key, value)
+        return bool(await done)
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -97,6 +112,12 @@ class MemoryCoordination:
 
     async def delete(self, key: str) -> None:
         self._values.pop(key, None)
+
+    async def delete_if_held(self, key: str, value: str) -> bool:
+        if self._live(key) != value:
+            return False
+        self._values.pop(key, None)
+        return True
 
     async def close(self) -> None:
         self._values.clear()

@@ -91,7 +91,8 @@ def create_dispatcher(ctx: BotContext) -> Dispatcher:
     # Inside dedupe: a redelivered update takes no second token, and a limited one is
     # "done" (2xx, not redelivered). Before the chat check and the unit of work: a
     # flood, from a group too, costs no database work.
-    dispatcher.update.outer_middleware(RateLimitMiddleware(ctx.rate_limiter))
+    webhook = ctx.settings.bot_mode == "webhook"  # Telegram redelivers a deferred update
+    dispatcher.update.outer_middleware(RateLimitMiddleware(ctx.rate_limiter, defer_global=webhook))
     # Before the context: group traffic registers nobody and reaches no router.
     dispatcher.update.outer_middleware(PrivateChatsOnly(ctx))
     # One unit of work for the whole update, registration included; the error middleware

@@ -88,7 +88,9 @@ async def remove_invoice_buttons(
     paid; its text stays as the record. `replaced` is a (chat id, message id) the caller
     is rewriting itself (the pressed "Check payment"), so it is left alone. Telegram's
     refusals (the message was deleted, ...) are logged, not raised."""
-    async with ctx.uows.autocommit() as uow:  # one statement: no BEGIN and COMMIT
+    # Autocommit: a read and a conditional UPDATE, each committed at once (the UPDATE
+    # re-checks the message under its row lock, so one of two concurrent takers wins).
+    async with ctx.uows.autocommit() as uow:
         shown = await uow.topups.take_shown_message(invoice_id)
     if shown is None or shown == replaced:
         return

@@ -207,8 +207,9 @@ async def begin_read_only(session: AsyncSession) -> None:
     """Begin the session's transaction READ ONLY (PostgreSQL; SQLite has no such
     transaction mode and never has replicas, so its sessions begin as they are). On
     PostgreSQL the connection's `postgresql_readonly` option makes asyncpg open it with
-    one `BEGIN READ ONLY` (SQLAlchemy resets the option when the connection goes back to
-    the pool), sent with the first statement instead of a `SET TRANSACTION` of its own."""
+    `BEGIN READ ONLY` (its own round trip, just before the first statement) instead of
+    BEGIN and then `SET TRANSACTION READ ONLY`; SQLAlchemy resets the option when the
+    connection goes back to the pool."""
     if session.get_bind().dialect.name == "postgresql":
         await session.connection(execution_options={"postgresql_readonly": True})
 

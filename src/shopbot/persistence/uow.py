@@ -19,7 +19,9 @@ class SqlUnitOfWork:
 
     With `autocommit`, there is no transaction: each statement commits on its own (for
     work that is one statement anyway, so BEGIN and COMMIT would be two more round trips:
-    the registration every bot update begins with)."""
+    the registration every bot update begins with, a balance read). Nothing can be rolled
+    back there, so money cannot move through it: its ledger refuses postings (a posting
+    is several statements that must commit together) and `rollback()` raises."""
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], *, autocommit: bool = False
@@ -32,7 +34,7 @@ class SqlUnitOfWork:
         if self._autocommit:  # SQLAlchemy restores the level when the connection goes back
             await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         self.users = SqlUserRepository(self.session)
-        self.ledger = SqlLedgerRepository(self.session)
+        self.ledger = SqlLedgerRepository(self.session, postings=not self._autocommit)
         self.catalog = SqlCatalogRepository(self.session)
         self.stock = SqlStockRepository(self.session)
         self.orders = SqlOrderRepository(self.session)
@@ -57,6 +59,8 @@ class SqlUnitOfWork:
         await self.session.commit()
 
     async def rollback(self) -> None:
+        if self._autocommit:
+            raise RuntimeError("an autocommit unit of work has nothing to roll back")
         await self.session.rollback()
 
 

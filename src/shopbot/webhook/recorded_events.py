@@ -3,14 +3,15 @@
 Heleket delivers a webhook again when it got no 200 in time, and a duplicate of an event
 that is recorded already changes nothing (the `(provider, uuid, status)` UNIQUE claim in
 `payment_events` settles it). Answering one still cost a database transaction: a
-checkout, BEGIN, the claim, the rollback. This process remembers the events it has seen
+checkout, BEGIN, the claim, COMMIT. This process remembers the events it has seen
 committed (applied, or found recorded), and answers their redeliveries 200 "duplicate"
 after the signature check only.
 
 Only committed events are remembered, so the database stays the one judge: an event not
 remembered here (another instance recorded it, the process restarted, it fell out of the
 bounded memory) goes to the database as before. The memory holds `capacity` keys, the
-least recently seen dropped first (~150 bytes each: 20,000 keys are ~3 MiB).
+least recently seen dropped first (~270 bytes each with Heleket's UUIDs and statuses:
+20,000 keys are ~5 MiB).
 """
 
 from collections import OrderedDict

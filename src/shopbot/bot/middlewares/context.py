@@ -2,9 +2,11 @@
 
 The registration is committed at once, outside the update's unit of work: the user
 exists whatever the handler does, and no row lock of it is held while the handler talks
-to Telegram. It is one statement in autocommit (`UnitOfWorkFactory.autocommit`,
-`SqlUserRepository.register`): one database round trip for every update, instead of
-BEGIN, the statements and COMMIT (bench/dispatch.py, docs/performance.md)."""
+to Telegram. It runs in autocommit (`UnitOfWorkFactory.autocommit`,
+`SqlUserRepository.register`): for a known user whose username did not change, one
+statement and one round trip on PostgreSQL, instead of BEGIN, the statements and COMMIT
+(bench/dispatch.py, docs/performance.md); a changed username, a referral link or SQLite
+add a statement or two, each committed on its own."""
 
 import re
 from collections.abc import Awaitable, Callable

@@ -74,7 +74,9 @@ class UpdateDedupeMiddleware(BaseMiddleware):
             result = await handler(event, data)
         except BaseException:
             await _stop(renewing)
-            await self.coordination.delete(key)
+            # Only this handling's claim: had it lapsed (renewals failing for BUSY_TTL),
+            # the key may be another instance's claim or its "done" by now.
+            await self.coordination.delete_if_held(key, claim)
             raise
         await _stop(renewing)
         await self.coordination.set(key, "done", DONE_TTL)

@@ -12,6 +12,14 @@ messages (`successful_payment`, `refunded_payment`: real money to credit), pre-c
 queries (Telegram waits 10 s for the answer) and other update types are never limited.
 Starting an invoice is also limited as "payment", in the top-up and Stars routers.
 The limiter itself allows every request when Redis fails (a warning is logged).
+
+The global limit guards the shop's outgoing budget, not against any one user, so in
+webhook mode an update it refuses is deferred, not dropped: `GlobalLimitReached` is
+raised, the update's claim is released, and Telegram gets a non-2xx and delivers it
+again later. After an outage Telegram redelivers what failed in a burst; dropping the
+part of it beyond the limit lost customers' commands (found by the full-scale failure
+drill, tests/docker/live/drills.py). In polling mode nothing would redeliver it, so it
+is dropped with the notice, like a per-user refusal.
 """
 
 from collections.abc import Awaitable, Callable
@@ -38,9 +46,18 @@ def category_of(update: Update) -> Category | None:
     return None
 
 
+class GlobalLimitReached(Exception):
+    """The shop's global rate limit refused this update; answer non-2xx so Telegram
+    delivers it again (webhook mode)."""
+
+
 class RateLimitMiddleware(BaseMiddleware):
-    def __init__(self, limiter: RateLimiter) -> None:
+    """`defer_global`: raise GlobalLimitReached for a global refusal (webhook mode)
+    instead of dropping the update with a notice."""
+
+    def __init__(self, limiter: RateLimiter, *, defer_global: bool = False) -> None:
         self.limiter = limiter
+        self.defer_global = defer_global
 
     async def __call__(
         self,
@@ -55,6 +72,8 @@ class RateLimitMiddleware(BaseMiddleware):
         limited = await self.limiter.check(sender.id, category)
         if limited is None:
             return await handler(event, data)
+        if limited.category is Category.GLOBAL and self.defer_global:
+            raise GlobalLimitReached(f"retry in {limited.retry_after_seconds} s")
         assert isinstance(event, Update)
         target = event.message or event.callback_query
         assert target is not None  # category_of found one of them

@@ -94,13 +94,21 @@ def _new_account(code: str) -> dict[str, Any]:
 
 
 class SqlLedgerRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    """`postings=False` (a session in autocommit, `SqlUnitOfWork`): `post` raises
+    RuntimeError, since its statements would each commit and a failure halfway (an
+    overdraft refused at the debit) would leave the idempotency key claimed with no
+    entries, the operation stuck for good."""
+
+    def __init__(self, session: AsyncSession, *, postings: bool = True) -> None:
         self._session = session
+        self._postings = postings
 
     def _statements(self) -> PostingStatements:
         return posting_statements(self._session.get_bind().dialect.name)
 
     async def post(self, transaction: LedgerTransaction) -> PostedTransaction:
+        if not self._postings:
+            raise RuntimeError("ledger postings need a transaction, not autocommit")
         claim = {
             "key": transaction.idempotency_key,
             "kind": transaction.kind.value,
