@@ -199,7 +199,7 @@ async def test_in_webhook_mode_a_burst_beyond_the_global_limit_is_deferred(pg_ur
     outage failed) every user still gets exactly one answer."""
     await forget_update_markers(REDIS["redis_url"])
     limits = {**LIMITS, "rate_limit_burst": 10, "rate_limit_global_per_second": 2}
-    async with bot_stack(pg_url, mode="webhook", **limits, **REDIS) as stack:
+    async with bot_stack(pg_url, mode="webhook", redis_url=REDIS["redis_url"], **limits) as stack:
         users = [stack.user(fresh_id(), f"U{n}") for n in range(6)]
         before = refused("global")
         for user in users:  # six at once against two a second
