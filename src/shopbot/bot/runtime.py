@@ -4,7 +4,9 @@ mode behind nginx (several instances). Both serve `GET /health` (alive, no I/O) 
 webhook app beside `/webhook/telegram`, the polling bot on a small server of its own.
 
 Webhook mode answers Telegram only after the update was handled (aiogram's
-`handle_in_background=False`): a failure answers non-2xx and Telegram redelivers.
+`handle_in_background=False`): a failure answers non-2xx and Telegram redelivers. An
+update the shop's global rate limit deferred is answered 429 with Retry-After (not a
+500: nothing failed; operators and the failure drills tell the two apart).
 `setWebhook` at start-up never drops pending updates: they are real customers' taps.
 """
 
@@ -14,8 +16,10 @@ import logging
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from shopbot.bot.context import BotContext
+from shopbot.bot.middlewares.rate_limit import GlobalLimitReached
 from shopbot.config import require_secrets
 from shopbot.http.stop_signals import on_stop_signal
 from shopbot.observability.health import ReadinessProbe
@@ -34,7 +38,7 @@ def webhook_app(
     require_secrets(ctx.settings, "telegram_webhook_secret", "public_base_url")
     secret = ctx.settings.telegram_webhook_secret
     assert secret is not None
-    app = web.Application()
+    app = web.Application(middlewares=[answer_deferred_updates])
     SimpleRequestHandler(
         dispatcher, bot, handle_in_background=False, secret_token=secret.get_secret_value()
     ).register(app, path=WEBHOOK_PATH)
@@ -50,6 +54,21 @@ def webhook_app(
 
     app.on_startup.append(on_startup)
     return app
+
+
+@web.middleware
+async def answer_deferred_updates(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """429 with Retry-After for an update the global rate limit deferred
+    (`GlobalLimitReached`); Telegram delivers it again later, like after any non-2xx."""
+    try:
+        return await handler(request)
+    except GlobalLimitReached as deferred:
+        log.info("update deferred by the global rate limit (%s)", deferred)
+        return web.json_response(
+            {"status": "deferred", "reason": "global rate limit"},
+            status=429,
+            headers={"Retry-After": str(deferred.retry_after_seconds)},
+        )
 
 
 def add_health_routes(app: web.Application, readiness: ReadinessProbe) -> None:

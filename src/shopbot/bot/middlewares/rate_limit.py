@@ -48,7 +48,11 @@ def category_of(update: Update) -> Category | None:
 
 class GlobalLimitReached(Exception):
     """The shop's global rate limit refused this update; answer non-2xx so Telegram
-    delivers it again (webhook mode)."""
+    delivers it again (webhook mode: bot/runtime.py answers 429 with Retry-After)."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"retry in {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
 
 
 class RateLimitMiddleware(BaseMiddleware):
@@ -73,7 +77,7 @@ class RateLimitMiddleware(BaseMiddleware):
         if limited is None:
             return await handler(event, data)
         if limited.category is Category.GLOBAL and self.defer_global:
-            raise GlobalLimitReached(f"retry in {limited.retry_after_seconds} s")
+            raise GlobalLimitReached(limited.retry_after_seconds)
         assert isinstance(event, Update)
         target = event.message or event.callback_query
         assert target is not None  # category_of found one of them
