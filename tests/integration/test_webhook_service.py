@@ -2,7 +2,9 @@
 body does (nothing), exactly-once crediting under concurrent deliveries, health."""
 
 import asyncio
+import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -11,6 +13,7 @@ from sqlalchemy import func, select
 from shopbot.domain.ledger import user_account
 from shopbot.persistence.models import PaymentEventRow
 from shopbot.persistence.uow import UnitOfWorkFactory
+from shopbot.webhook.routes import heleket as heleket_route
 from tests.integration.webhook_fixtures import (
     PAYOUT_KEY,
     open_invoice,
@@ -86,6 +89,40 @@ async def test_a_redelivery_of_an_event_seen_committed_skips_the_database(
     assert (again.status_code, again.json()["outcome"], remembered) == (200, "duplicate", 0)
     assert refused.status_code == 401  # remembered events still need a valid signature
     assert (elsewhere.json()["outcome"], asked > 0) == ("duplicate", True)
+    assert await balance(pg_uow) == Decimal("25.00")
+    assert await events(pg_uow) == 1
+
+
+async def test_a_byte_identical_redelivery_is_known_before_parsing(
+    pg_url: str, pg_uow: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same bytes again are answered without parsing or the signature check (they
+    verified once, so they would again); the same event in other bytes (re-spaced JSON,
+    the same signature) is verified, and then known by its bytes too."""
+    verified: list[bytes] = []
+    real_verify = heleket_route.verify_webhook
+
+    def counting_verify(raw: bytes, key: str, **kwargs: Any) -> dict[str, Any]:
+        verified.append(raw)
+        return real_verify(raw, key, **kwargs)
+
+    await open_invoice(pg_uow)
+    body = signed(paid_payload())
+    respaced = json.dumps(json.loads(body)).encode()
+    monkeypatch.setattr(heleket_route, "verify_webhook", counting_verify)
+    async with webhook_service(webhook_settings(pg_url)) as client:
+        first = await client.post("/webhook/heleket", content=body, headers=JSON)
+        again = await client.post("/webhook/heleket", content=body, headers=JSON)
+        other_bytes = await client.post("/webhook/heleket", content=respaced, headers=JSON)
+        other_again = await client.post("/webhook/heleket", content=respaced, headers=JSON)
+
+    assert [a.json()["outcome"] for a in (first, again, other_bytes, other_again)] == [
+        "applied",
+        "duplicate",
+        "duplicate",
+        "duplicate",
+    ]
+    assert verified == [body, respaced]
     assert await balance(pg_uow) == Decimal("25.00")
     assert await events(pg_uow) == 1
 

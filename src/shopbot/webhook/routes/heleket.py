@@ -1,7 +1,8 @@
 """POST /webhook/heleket: verify, record once, apply in one transaction, answer 200.
 
-A redelivery of an event this process saw committed is answered 200 after the signature
-check, without the database (`recorded_events.py`).
+A redelivery of an event this process saw committed is answered 200 without the database:
+a byte-identical body before it is even parsed, any other after its signature check
+(`recorded_events.py`).
 
 4xx (nothing changes) for bodies that are not from Heleket; 5xx when the database or
 anything else transient fails, so Heleket delivers again later.
@@ -98,6 +99,10 @@ async def heleket_webhook(request: Request) -> JSONResponse:
     if raw is None:
         count_webhook("error")
         return _answer(413, "too large")
+    if services.recorded.seen_body(raw):
+        count_event(EventResult(Outcome.DUPLICATE))
+        log.info("heleket webhook: duplicate (the same body seen committed)")
+        return _answer(200, "ok", outcome=Outcome.DUPLICATE.value)
     try:
         decoded = php_json_decode(raw)
     except ValueError:
@@ -118,6 +123,7 @@ async def heleket_webhook(request: Request) -> JSONResponse:
         count_webhook("error")
         return _answer(400, "malformed", detail=str(exc))
     if services.recorded.seen(event.uuid, event.status):
+        services.recorded.remember(event.uuid, event.status, raw)
         count_event(EventResult(Outcome.DUPLICATE))
         log.info("heleket webhook %s/%s: duplicate (seen committed)", event.uuid, event.status)
         return _answer(200, "ok", outcome=Outcome.DUPLICATE.value)
@@ -129,7 +135,7 @@ async def heleket_webhook(request: Request) -> JSONResponse:
         log.exception("heleket webhook %s/%s: database unavailable", event.uuid, event.status)
         count_webhook("error")
         return _answer(503, "unavailable")
-    services.recorded.remember(event.uuid, event.status)
+    services.recorded.remember(event.uuid, event.status, raw)
     count_event(result)
     log.info(
         "heleket webhook %s/%s: %s%s",
