@@ -1,10 +1,23 @@
 import functools
 import json
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, case, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopbot.domain.ids import is_id
@@ -22,14 +35,17 @@ from shopbot.persistence.models import PaymentEventRow, TopupInvoiceRow
 from shopbot.persistence.repositories._sql import insert_or_ignore
 from shopbot.persistence.types import utcnow
 
+TOPUPS = cast(Table, TopupInvoiceRow.__table__)
+"""The table, for Core statements: the hot path (a webhook's claim, read and state
+change) needs no ORM identity map, whose bookkeeping cost more CPU than the SQL."""
+EVENTS = cast(Table, PaymentEventRow.__table__)
+
 
 @functools.cache
 def _stored_rank() -> ColumnElement[int]:
     """The rank (models.STATUS_RANK) of the row's current gateway status, in SQL, so the
-    comparison happens under the row lock of the UPDATE itself and a race cannot win.
-    Built once: a CASE over every status, which composing per webhook cost a tenth of
-    the webhook service's CPU (bench/webhook.py, profiled)."""
-    column = TopupInvoiceRow.gateway_status
+    comparison happens under the row lock of the UPDATE itself and a race cannot win."""
+    column = TOPUPS.c.gateway_status
     return case(
         (column.is_(None), NO_STATUS_RANK),
         *[(column == status, rank) for status, rank in STATUS_RANK.items()],
@@ -37,19 +53,78 @@ def _stored_rank() -> ColumnElement[int]:
     )
 
 
-@functools.lru_cache(maxsize=256)
-def _forward(status: str) -> ColumnElement[str]:
-    """`status` if it ranks above the stored one, else the stored status unchanged (an
-    immutable expression, kept per status: Heleket's statuses are a handful)."""
-    return case(
-        (_stored_rank() < status_rank(status), literal(status)),
-        else_=TopupInvoiceRow.gateway_status,
+STATUS = bindparam("status", type_=String())
+STATUS_RANK_PARAM = bindparam("status_rank", type_=Integer())
+
+
+def _status_params(status: str) -> dict[str, object]:
+    return {"status": status, "status_rank": status_rank(status)}
+
+
+CONDITIONS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "states": lambda: TOPUPS.c.state.in_(bindparam("states", expanding=True)),
+    "refund_states": lambda: TOPUPS.c.refund_state.in_(bindparam("refund_states", expanding=True)),
+    "ranks_below": lambda: _stored_rank() < STATUS_RANK_PARAM,
+}
+"""Conditions of `_update_statement` by name, each with bind parameters of its own:
+`states` and `refund_states` (lists of values), `ranks_below` (`status_rank`: the stored
+gateway status ranks below it)."""
+
+
+@functools.cache
+def _update_statement(conditions: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """UPDATE of one invoice (`invoice_id`) under `conditions` (names in CONDITIONS),
+    setting each of `columns` from the parameter `new_<column>`, RETURNING the row.
+
+    `gateway_status` is set from `status`: as given under `ranks_below`, else only if it
+    ranks above the stored one (`status_rank`), so a status never moves back. Built once
+    per shape: composing it per webhook (the CASE over every status above all) cost more
+    CPU than running it (bench/webhook.py, profiled)."""
+    values: dict[str, Any] = {
+        column: bindparam(f"new_{column}", type_=TOPUPS.c[column].type)
+        for column in columns
+        if column != "gateway_status"
+    }
+    if "gateway_status" in columns:
+        values["gateway_status"] = (
+            STATUS
+            if "ranks_below" in conditions
+            else case((_stored_rank() < STATUS_RANK_PARAM, STATUS), else_=TOPUPS.c.gateway_status)
+        )
+    values["updated_at"] = bindparam("new_updated_at", type_=TOPUPS.c.updated_at.type)
+    return (
+        update(TOPUPS)
+        .where(TOPUPS.c.id == bindparam("invoice_id"), *(CONDITIONS[c]() for c in conditions))
+        .values(values)
+        .returning(*TOPUPS.c)
     )
 
 
-TOPUPS = cast(Table, TopupInvoiceRow.__table__)
-"""The table, for Core statements: the hot path (a webhook's claim, read and state
-change) needs no ORM identity map, whose bookkeeping cost more CPU than the SQL."""
+@functools.cache
+def _select_invoice(column: str) -> Any:
+    """SELECT every column of the invoice whose `column` equals the parameter `match`."""
+    return select(*TOPUPS.c).where(TOPUPS.c[column] == bindparam("match"))
+
+
+@functools.cache
+def _event_statements(dialect: str) -> tuple[Any, Any]:
+    """(claim, outcome): INSERT ... ON CONFLICT DO NOTHING RETURNING id of a status
+    report, and the UPDATE of its outcome (`event_id`, `new_outcome`, `new_note`)."""
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    claim = (
+        insert_(EVENTS)
+        .on_conflict_do_nothing(index_elements=["provider", "uuid", "status"])
+        .returning(EVENTS.c.id)
+    )
+    outcome = (
+        update(EVENTS)
+        .where(EVENTS.c.id == bindparam("event_id"))
+        .values(
+            outcome=bindparam("new_outcome", type_=EVENTS.c.outcome.type),
+            note=bindparam("new_note", type_=EVENTS.c.note.type),
+        )
+    )
+    return claim, outcome
 
 
 def _invoice(row: Any) -> TopupInvoice:
@@ -107,17 +182,17 @@ class SqlTopupRepository:
             .returning(TopupInvoiceRow.id)
         )
         invoice_id = created.scalar_one_or_none()
-        return None if invoice_id is None else await self._get(TopupInvoiceRow.id == invoice_id)
+        return None if invoice_id is None else await self._get("id", invoice_id)
 
-    async def _get(self, condition: object) -> TopupInvoice | None:
-        found = await self._session.execute(select(*TOPUPS.c).where(condition))  # type: ignore[arg-type]
+    async def _get(self, column: str, value: object) -> TopupInvoice | None:
+        found = await self._session.execute(_select_invoice(column), {"match": value})
         row = found.one_or_none()
         return _invoice(row) if row else None
 
     async def get(self, invoice_id: int) -> TopupInvoice | None:
         if not is_id(invoice_id):  # no row has it, and SQL would overflow
             return None
-        return await self._get(TopupInvoiceRow.id == invoice_id)
+        return await self._get("id", invoice_id)
 
     async def then_buy_product_id(self, invoice_id: int) -> int | None:
         return await self._session.scalar(
@@ -158,24 +233,38 @@ class SqlTopupRepository:
         return None if taken.scalar_one_or_none() is None else (chat_id, message_id)
 
     async def get_by_request_key(self, request_key: str) -> TopupInvoice | None:
-        return await self._get(TopupInvoiceRow.request_key == request_key)
+        return await self._get("request_key", request_key)
 
     async def get_by_uuid(self, uuid: str) -> TopupInvoice | None:
-        return await self._get(TopupInvoiceRow.uuid == uuid)
+        return await self._get("uuid", uuid)
 
     async def get_by_order_id(self, order_id: str) -> TopupInvoice | None:
-        return await self._get(TopupInvoiceRow.order_id == order_id)
+        return await self._get("order_id", order_id)
 
     async def _update(
-        self, invoice_id: int, *conditions: object, **values: object
+        self,
+        invoice_id: int,
+        values: dict[str, object],
+        *,
+        status: str | None = None,
+        states: list[str] | None = None,
+        refund_states: list[str] | None = None,
+        ranks_below: bool = False,
     ) -> TopupInvoice | None:
-        """One conditional UPDATE returning the changed invoice, or None if none matched."""
-        changed = await self._session.execute(
-            update(TOPUPS)
-            .where(TOPUPS.c.id == invoice_id, *conditions)  # type: ignore[arg-type]
-            .values(**values, updated_at=utcnow())
-            .returning(*TOPUPS.c)
-        )
+        """One conditional UPDATE returning the changed invoice, or None if none matched:
+        `values` by column, the gateway `status` (moved forward only, `_update_statement`),
+        if any, and only where the state is one of `states`, the refund state one of
+        `refund_states`, and (`ranks_below`) the stored status ranks below `status`."""
+        given = {"states": states, "refund_states": refund_states}
+        params: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+        conditions = tuple(params) + (("ranks_below",) if ranks_below else ())
+        columns = tuple(values) + (("gateway_status",) if status is not None else ())
+        statement = _update_statement(conditions, columns)
+        params.update(invoice_id=invoice_id, new_updated_at=utcnow())
+        params.update({f"new_{column}": value for column, value in values.items()})
+        if status is not None:
+            params.update(_status_params(status))
+        changed = await self._session.execute(statement, params)
         row = changed.one_or_none()
         return _invoice(row) if row else None
 
@@ -190,16 +279,13 @@ class SqlTopupRepository:
     ) -> None:
         """Store Heleket's answer to the create (or info) call. Its status only replaces
         a lower-ranked one: a webhook may have moved the invoice on meanwhile."""
-        await self._update(
-            invoice_id, uuid=uuid, url=url, expires_at=expires_at, gateway_status=_forward(status)
-        )
+        values: dict[str, object] = {"uuid": uuid, "url": url, "expires_at": expires_at}
+        await self._update(invoice_id, values, status=status)
 
     async def set_gateway_status(self, invoice_id: int, status: str) -> TopupInvoice | None:
         """Move the gateway status forward to `status` (models.STATUS_RANK); None, and
         nothing changed, when the stored status ranks the same or higher."""
-        return await self._update(
-            invoice_id, _stored_rank() < status_rank(status), gateway_status=status
-        )
+        return await self._update(invoice_id, {}, status=status, ranks_below=True)
 
     async def transition(
         self,
@@ -216,10 +302,8 @@ class SqlTopupRepository:
             values["credited_amount"] = credited_amount
         if note is not None:
             values["note"] = note
-        if gateway_status is not None:
-            values["gateway_status"] = _forward(gateway_status)
-        states = [state.value for state in allowed]
-        return await self._update(invoice_id, TopupInvoiceRow.state.in_(states), **values)
+        states = sorted(state.value for state in allowed)
+        return await self._update(invoice_id, values, status=gateway_status, states=states)
 
     async def set_refund(
         self,
@@ -232,8 +316,8 @@ class SqlTopupRepository:
         values: dict[str, object] = {"refund_state": to.value}
         if amount is not None:
             values["refund_amount"] = amount
-        states = [state.value for state in allowed]
-        return await self._update(invoice_id, TopupInvoiceRow.refund_state.in_(states), **values)
+        states = sorted(state.value for state in allowed)
+        return await self._update(invoice_id, values, refund_states=states)
 
     async def needing_reconciliation(
         self, *, created_before: datetime, limit: int
@@ -284,29 +368,25 @@ class SqlTopupRepository:
             network if isinstance(network, str) else None,
         )
 
+    def _events(self) -> tuple[Any, Any]:
+        return _event_statements(self._session.get_bind().dialect.name)
+
     async def record_event(self, event: PaymentEvent) -> int | None:
         recorded = await self._session.execute(
-            insert_or_ignore(
-                self._session, PaymentEventRow, conflict_on=["provider", "uuid", "status"]
-            )
-            .values(
-                provider="heleket",
-                uuid=event.uuid,
-                status=event.status,
-                kind=event.kind,
-                order_id=event.order_id,
-                source=event.source,
-                body=event.body,
-                received_at=utcnow(),
-            )
-            .returning(PaymentEventRow.id)
+            self._events()[0],
+            {
+                "provider": "heleket",
+                "uuid": event.uuid,
+                "status": event.status,
+                "kind": event.kind,
+                "order_id": event.order_id,
+                "source": event.source,
+                "body": event.body,
+                "received_at": utcnow(),
+            },
         )
         return recorded.scalar_one_or_none()
 
     async def set_event_outcome(self, event_id: int, outcome: str, note: str | None) -> None:
-        await self._session.execute(
-            update(PaymentEventRow)
-            .where(PaymentEventRow.id == event_id)
-            .values(outcome=outcome, note=note)
-            .execution_options(synchronize_session=False)
-        )
+        params = {"event_id": event_id, "new_outcome": outcome, "new_note": note}
+        await self._session.execute(self._events()[1], params)
