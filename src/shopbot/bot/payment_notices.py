@@ -92,8 +92,21 @@ async def remove_invoice_buttons(
     # re-checks the message under its row lock, so one of two concurrent takers wins).
     async with ctx.uows.autocommit() as uow:
         shown = await uow.topups.take_shown_message(invoice_id)
-    if shown is None or shown == replaced:
-        return
+    if shown is not None and shown != replaced:
+        await _edit_off_buttons(bot, invoice_id, shown)
+
+
+async def _remove_shown_buttons(
+    bot: Bot, ctx: BotContext, invoice_id: int, shown: tuple[int, int]
+) -> None:
+    """`remove_invoice_buttons` for a message the caller has read already."""
+    async with ctx.uows.autocommit() as uow:
+        taken = await uow.topups.forget_shown_message(invoice_id, shown)
+    if taken:  # else another taker (the pressed "Check payment") has it
+        await _edit_off_buttons(bot, invoice_id, shown)
+
+
+async def _edit_off_buttons(bot: Bot, invoice_id: int, shown: tuple[int, int]) -> None:
     chat_id, message_id = shown
     try:
         await bot.edit_message_reply_markup(
@@ -159,21 +172,20 @@ async def announce_payment(bot: Bot, ctx: BotContext, result: EventResult) -> No
     invoice = result.invoice
     if invoice is None or (result.credited is None and result.refund is None):
         return
-    # Three reads for a message, each its own statement (READ COMMITTED would give each
-    # its own snapshot in a transaction too): no BEGIN and ROLLBACK around them.
+    # One read, in autocommit: no BEGIN and ROLLBACK around it.
     async with ctx.uows.autocommit() as uow:
-        user = await uow.users.get(invoice.user_id)
-        balance = await uow.ledger.balance(user_account(invoice.user_id))
-        product_id = await uow.topups.then_buy_product_id(invoice.id)
-    if user is None:
+        owner = await uow.topups.owner(invoice.id, user_account(invoice.user_id))
+    if owner is None:
         return
+    user, balance, product_id = owner.user, owner.balance, owner.then_buy_product_id
     t = Texts(user.language)
     if result.credited is None:
         amount = money(invoice.refund_amount or Decimal(0))
         key = "topup.refund_paid" if result.refund is RefundState.PAID else "topup.refund_failed"
         await send(bot, user.id, t(key, amount=amount, currency=invoice.currency), record_menu(t))
         return
-    await remove_invoice_buttons(bot, ctx, invoice.id)
+    if owner.shown_message is not None:
+        await _remove_shown_buttons(bot, ctx, invoice.id, owner.shown_message)
     text = credited_text(
         t,
         amount=result.credited,

@@ -5,6 +5,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from shopbot.domain.users.models import User
+
 
 class InvoiceState(StrEnum):
     """The shop's view of a top-up invoice (Heleket's own status is kept beside it)."""
@@ -127,6 +129,18 @@ class TopupInvoice:
     note: str | None
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceOwner:
+    """What telling an invoice's owner about a payment needs, read at once: the user, their
+    balance now, the product they were topping up for, and the message showing the
+    invoice's buttons (chat id, message id), if any."""
+
+    user: User
+    balance: Decimal
+    then_buy_product_id: int | None
+    shown_message: tuple[int, int] | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from shopbot.domain.payments.models import (
+    InvoiceOwner,
     InvoiceState,
     PaymentEvent,
     RefundState,
@@ -40,6 +41,17 @@ class TopupRepository(Protocol):
     async def take_shown_message(self, invoice_id: int) -> tuple[int, int] | None:
         """(chat id, message id) of the message showing the invoice's buttons, forgotten
         in the same statement so only one caller gets it; None when there is none."""
+        ...
+
+    async def forget_shown_message(self, invoice_id: int, shown: tuple[int, int]) -> bool:
+        """Forget the message `shown` (chat id, message id) if the invoice still names it:
+        True for the one caller that does so."""
+        ...
+
+    async def owner(self, invoice_id: int, account: str) -> InvoiceOwner | None:
+        """The invoice's owner, the balance of their ledger `account`, the product they
+        were topping up for and the message showing the invoice, in one read; None
+        when there is no such invoice."""
         ...
 
     async def get_by_request_key(self, request_key: str) -> TopupInvoice | None: ...

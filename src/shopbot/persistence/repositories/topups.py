@@ -13,6 +13,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    literal,
     or_,
     select,
     update,
@@ -25,6 +26,7 @@ from shopbot.domain.payments.models import (
     CREDITING,
     NO_STATUS_RANK,
     STATUS_RANK,
+    InvoiceOwner,
     InvoiceState,
     PaymentEvent,
     RefundState,
@@ -33,6 +35,8 @@ from shopbot.domain.payments.models import (
 )
 from shopbot.persistence.models import PaymentEventRow, TopupInvoiceRow
 from shopbot.persistence.repositories._sql import insert_or_ignore
+from shopbot.persistence.repositories.ledger import ACCOUNTS
+from shopbot.persistence.repositories.users import USER_COLUMNS, USERS, user_from_row
 from shopbot.persistence.types import utcnow
 
 TOPUPS = cast(Table, TopupInvoiceRow.__table__)
@@ -104,6 +108,29 @@ def _update_statement(conditions: tuple[str, ...], columns: tuple[str, ...]) -> 
 def _select_invoice(column: str) -> Any:
     """SELECT every column of the invoice whose `column` equals the parameter `match`."""
     return select(*TOPUPS.c).where(TOPUPS.c[column] == bindparam("match"))
+
+
+@functools.cache
+def _owner_statement() -> Any:
+    """The invoice (`invoice_id`), its owner's row and the balance of their ledger
+    `account` (0.00 before their first money movement): one statement for what a payment
+    notice reads."""
+    balance = func.coalesce(ACCOUNTS.c.balance, literal(Decimal("0.00"), ACCOUNTS.c.balance.type))
+    return (
+        select(
+            *USER_COLUMNS,
+            balance.label("balance"),
+            TOPUPS.c.then_buy_product_id,
+            TOPUPS.c.shown_chat_id,
+            TOPUPS.c.shown_message_id,
+        )
+        .select_from(
+            TOPUPS.join(USERS, USERS.c.id == TOPUPS.c.user_id).outerjoin(
+                ACCOUNTS, ACCOUNTS.c.code == bindparam("account", type_=ACCOUNTS.c.code.type)
+            )
+        )
+        .where(TOPUPS.c.id == bindparam("invoice_id"))
+    )
 
 
 @functools.cache
@@ -209,28 +236,45 @@ class SqlTopupRepository:
     async def take_shown_message(self, invoice_id: int) -> tuple[int, int] | None:
         shown = (
             await self._session.execute(
-                select(TopupInvoiceRow.shown_chat_id, TopupInvoiceRow.shown_message_id).where(
-                    TopupInvoiceRow.id == invoice_id
+                select(TOPUPS.c.shown_chat_id, TOPUPS.c.shown_message_id).where(
+                    TOPUPS.c.id == invoice_id
                 )
             )
         ).one_or_none()
         if shown is None or shown[0] is None or shown[1] is None:
             return None
-        chat_id, message_id = int(shown[0]), int(shown[1])
+        message = (int(shown[0]), int(shown[1]))
+        return message if await self.forget_shown_message(invoice_id, message) else None
+
+    async def forget_shown_message(self, invoice_id: int, shown: tuple[int, int]) -> bool:
         # Forgotten only if still the same message (RETURNING would give the new NULLs):
         # of two concurrent takers (webhook and "Check payment") one gets it.
         taken = await self._session.execute(
-            update(TopupInvoiceRow)
+            update(TOPUPS)
             .where(
-                TopupInvoiceRow.id == invoice_id,
-                TopupInvoiceRow.shown_chat_id == chat_id,
-                TopupInvoiceRow.shown_message_id == message_id,
+                TOPUPS.c.id == invoice_id,
+                TOPUPS.c.shown_chat_id == shown[0],
+                TOPUPS.c.shown_message_id == shown[1],
             )
             .values(shown_chat_id=None, shown_message_id=None)
-            .returning(TopupInvoiceRow.id)
-            .execution_options(synchronize_session=False)
+            .returning(TOPUPS.c.id)
         )
-        return None if taken.scalar_one_or_none() is None else (chat_id, message_id)
+        return taken.scalar_one_or_none() is not None
+
+    async def owner(self, invoice_id: int, account: str) -> InvoiceOwner | None:
+        found = await self._session.execute(
+            _owner_statement(), {"invoice_id": invoice_id, "account": account}
+        )
+        row = found.one_or_none()
+        if row is None:
+            return None
+        shown = row.shown_chat_id, row.shown_message_id
+        return InvoiceOwner(
+            user=user_from_row(row),
+            balance=row.balance,
+            then_buy_product_id=row.then_buy_product_id,
+            shown_message=None if None in shown else (int(shown[0]), int(shown[1])),
+        )
 
     async def get_by_request_key(self, request_key: str) -> TopupInvoice | None:
         return await self._get("request_key", request_key)

@@ -51,7 +51,8 @@ INSERT_OR_IGNORE = text(_INSERT).bindparams(_NOW).columns(*USER_COLUMNS)
 ROW = text(_SELECT).columns(*USER_COLUMNS)
 
 
-def _user(row: Any) -> User:
+def user_from_row(row: Any) -> User:
+    """A User from a row holding USER_COLUMNS (ORM or Core)."""
     return User(
         id=row.id,
         username=row.username,
@@ -75,7 +76,7 @@ class SqlUserRepository:
         if not is_id(user_id):  # no row has it, and SQL would overflow
             return None
         row = await self._session.get(UserRow, user_id, populate_existing=True)
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
     async def register(
         self,
@@ -108,7 +109,7 @@ class SqlUserRepository:
                     .returning(*USER_COLUMNS)
                 )
             ).one()
-        return _user(row)
+        return user_from_row(row)
 
     async def _insert_or_read(self, inserted: dict[str, Any], user_id: int) -> Row[Any]:
         """The user's row after `inserted` (INSERT ... ON CONFLICT DO NOTHING on SQLite)
@@ -141,7 +142,7 @@ class SqlUserRepository:
             .limit(1)
             .execution_options(populate_existing=True)
         )
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
     async def reachable_ids(self, *, after_id: int, limit: int) -> list[int]:
         ids = await self._session.scalars(
