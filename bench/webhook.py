@@ -20,6 +20,7 @@ ratio of the medians (the cost of the metrics). Needs `wrk` (apt-get install wrk
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -65,6 +66,9 @@ class Result:
     cpu_ms: float | None = None
     """CPU time the service process spent per answered request (user + system, from
     /proc/<pid>/stat): unlike throughput, hardly moved by other load on the machine."""
+    database_cpu_ms: float | None = None
+    """CPU time PostgreSQL's backends serving the bench's database spent per answered
+    request (its background writers, shared with everything else, are not counted)."""
 
     @property
     def rate(self) -> float:
@@ -214,6 +218,36 @@ def measured(pid: int, run: Callable[[], Result]) -> Result:
     return result
 
 
+async def backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to `url`'s database (the
+    server runs on this machine: its processes' /proc entries are readable)."""
+    database = make_url(url).database
+    admin = make_url(ADMIN_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(admin)
+    try:
+        pids = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1", database
+        )
+    finally:
+        await connection.close()
+    seconds = {}
+    for row in pids:
+        with contextlib.suppress(OSError):  # a backend that ended meanwhile
+            seconds[row["pid"]] = cpu_seconds(row["pid"])
+    return seconds
+
+
+async def measured_with_database(url: str, pid: int, run: Callable[[], Result]) -> Result:
+    """`measured`, and the CPU of the database's backends per request (backends that
+    appear during the run count from zero; none end, the service's pool keeps them)."""
+    before = await backend_cpu(url)
+    result = await asyncio.to_thread(measured, pid, run)
+    after = await backend_cpu(url)
+    spent = sum(seconds - before.get(backend, 0.0) for backend, seconds in after.items())
+    result.database_cpu_ms = spent * 1000 / max(result.requests, 1)
+    return result
+
+
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         args,
@@ -289,7 +323,8 @@ async def run_service(options: argparse.Namespace, metrics: bool) -> Run:
         await wait_ready(f"http://127.0.0.1:{port}/health")
         webhook_url = f"http://127.0.0.1:{port}/webhook/heleket"
         args = (options.seconds, options.connections)
-        first = measured(
+        first = await measured_with_database(
+            url,
             service.pid,
             lambda: wrk(f"first-time `paid` (ledger tx each), {label}", webhook_url, bodies, *args),
         )
@@ -297,7 +332,8 @@ async def run_service(options: argparse.Namespace, metrics: bool) -> Run:
         sent = bodies.read_text().splitlines(keepends=True)[: first.requests]
         duplicates = workdir / "duplicates.jsonl"
         duplicates.write_text("".join(sent))
-        duplicate = measured(
+        duplicate = await measured_with_database(
+            url,
             service.pid,
             lambda: wrk(f"duplicate deliveries, {label}", webhook_url, duplicates, *args),
         )
@@ -354,6 +390,10 @@ async def run_bare(options: argparse.Namespace) -> Result:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def print_ratio(runs: list[Run]) -> None:
     """Medians per mode over the rounds, and the ratios on / off."""
     print(
@@ -407,12 +447,15 @@ async def main() -> None:
         f"wrk -t1 -c{options.connections} -d{options.seconds}s; "
         f"{options.invoices} invoices seeded; {os.cpu_count()} CPUs shared by everything"
     )
-    print("| scenario | requests | req/s | p50 ms | p99 ms | CPU ms/req | errors | vs bare |")
-    print("|---|---:|---:|---:|---:|---:|---|---:|")
+    print(
+        "| scenario | requests | req/s | p50 ms | p99 ms | CPU ms/req "
+        "| PostgreSQL CPU ms/req | errors | vs bare |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
     for result in [r for run in runs for r in (run.first, run.duplicate)] + [baseline]:
         print(
             f"| {result.name} | {result.requests} | {result.rate:.0f} | {result.p50_ms:.2f} "
-            f"| {result.p99_ms:.2f} | {'-' if result.cpu_ms is None else f'{result.cpu_ms:.2f}'} "
+            f"| {result.p99_ms:.2f} | {_ms(result.cpu_ms)} | {_ms(result.database_cpu_ms)} "
             f"| {result.errors} | {result.rate / baseline.rate:.2f} |"
         )
     for run in runs:
