@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
+from shopbot.adapters.heleket import signature
 from shopbot.domain.ledger import user_account
 from shopbot.persistence.models import PaymentEventRow
 from shopbot.persistence.uow import UnitOfWorkFactory
@@ -100,7 +101,7 @@ async def test_a_byte_identical_redelivery_is_known_before_parsing(
     verified once, so they would again); the same event in other bytes (re-spaced JSON,
     the same signature) is verified, and then known by its bytes too."""
     verified: list[bytes] = []
-    real_verify = heleket_route.verify_webhook
+    real_verify = signature.verify_webhook
 
     def counting_verify(raw: bytes, key: str, **kwargs: Any) -> dict[str, Any]:
         verified.append(raw)
