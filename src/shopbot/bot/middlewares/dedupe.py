@@ -8,11 +8,19 @@ The claim holds a nonce of this handling: a SET NX retried through a Redis failo
 for another instance's.
 
 The claim is a lease: it lapses BUSY_TTL seconds after its holder stops renewing it, and
-the holder renews it every RENEW_EVERY seconds while the handler runs. An instance killed
-in the middle of an update (SIGKILL, out of memory) therefore blocks Telegram's
-redelivery of that update for at most BUSY_TTL, not for as long as a slow handler may
-take; the failure drill found the update dropped when the claim outlived Telegram's
-retries (tests/docker/live/drills.py).
+the holder renews it at least every RENEW_EVERY seconds while the handler runs. An
+instance killed in the middle of an update (SIGKILL, out of memory) therefore blocks
+Telegram's redelivery of that update for at most BUSY_TTL, not for as long as a slow
+handler may take; the failure drill found the update dropped when the claim outlived
+Telegram's retries (tests/docker/live/drills.py).
+
+One renewer per middleware (so per process) renews every claim in flight: every
+RENEW_EVERY seconds it starts one renewal per claim held at that moment (a claim whose
+last renewal is still retrying through a failover is skipped, as a holder's own loop
+would have waited for it), and it ends once a tick finds no claim held. An update
+therefore costs a dictionary entry, not an asyncio task created and cancelled
+(bench/dispatch.py); a claim is renewed at most RENEW_EVERY seconds after it was taken,
+as before.
 """
 
 import asyncio
@@ -52,6 +60,11 @@ class UpdateDedupeMiddleware(BaseMiddleware):
     ) -> None:
         self.coordination = coordination
         self.busy_ttl, self.renew_every = busy_ttl, renew_every
+        self._held: dict[str, str] = {}
+        """key -> claim of each update this middleware is handling now."""
+        self._renewer: asyncio.Task[None] | None = None
+        self._renewing: dict[str, asyncio.Task[None]] = {}
+        """key -> its renewal under way (held here: the loop keeps only weak references)."""
 
     async def __call__(
         self,
@@ -69,33 +82,43 @@ class UpdateDedupeMiddleware(BaseMiddleware):
                 return None
             if held != claim:
                 raise UpdateInProgress(event.update_id)
-        renewing = asyncio.create_task(self._renew(key, claim))
+        self._hold(key, claim)
         try:
             result = await handler(event, data)
         except BaseException:
-            await _stop(renewing)
+            self._held.pop(key, None)
             # Only this handling's claim: had it lapsed (renewals failing for BUSY_TTL),
             # the key may be another instance's claim or its "done" by now.
             await self.coordination.delete_if_held(key, claim)
             raise
-        await _stop(renewing)
+        self._held.pop(key, None)
         await self.coordination.set(key, "done", DONE_TTL)
         return result
 
-    async def _renew(self, key: str, claim: str) -> None:
-        """Keeps the claim alive until cancelled, or until it is no longer this one's."""
-        while True:
+    def _hold(self, key: str, claim: str) -> None:
+        """Puts the claim under renewal, starting the renewer if none runs."""
+        self._held[key] = claim
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.create_task(self._renew_held())
+
+    async def _renew_held(self) -> None:
+        """Every `renew_every` seconds, starts a renewal of each claim held; returns once
+        none is (the next claim starts a new renewer). A renewal racing the end of its
+        update is harmless: renewing and releasing both check the claim in one atomic
+        step, so a claim released meanwhile (deleted, or "done") is left alone."""
+        while self._held:
             await asyncio.sleep(self.renew_every)
-            try:
-                if not await self.coordination.extend_if_held(key, claim, self.busy_ttl):
-                    log.warning("the claim on %s lapsed while its update was handled", key)
-                    return
-            except Exception:  # Redis beyond its failover window: the next renewal may do
-                log.warning("could not renew the claim on %s", key, exc_info=True)
+            for key, claim in list(self._held.items()):
+                if key not in self._renewing:
+                    self._renewing[key] = asyncio.create_task(self._renew(key, claim))
 
-
-async def _stop(task: "asyncio.Task[None]") -> None:
-    """Cancels the renewal and waits for it to end (`wait` never raises the task's
-    CancelledError, so a cancellation of the update itself still propagates)."""
-    task.cancel()
-    await asyncio.wait([task])
+    async def _renew(self, key: str, claim: str) -> None:
+        try:
+            renewed = await self.coordination.extend_if_held(key, claim, self.busy_ttl)
+            if not renewed and self._held.get(key) == claim:  # not merely released meanwhile
+                log.warning("the claim on %s lapsed while its update was handled", key)
+                del self._held[key]  # not this handling's any more: renew no longer
+        except Exception:  # Redis beyond its failover window: the next renewal may do
+            log.warning("could not renew the claim on %s", key, exc_info=True)
+        finally:
+            del self._renewing[key]
