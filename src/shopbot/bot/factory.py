@@ -87,7 +87,9 @@ def create_dispatcher(ctx: BotContext) -> Dispatcher:
     if metrics:  # first: its clock covers the whole update, dropped ones too
         dispatcher.update.outer_middleware(UpdateMetrics())
     dispatcher.update.outer_middleware(UpdateLogContext())  # every line has update_id
-    dispatcher.update.outer_middleware(UpdateDedupeMiddleware(ctx.coordination))
+    # It takes the user's rate-limit token with the claim where one script can.
+    dedupe = UpdateDedupeMiddleware(ctx.coordination, limiter=ctx.rate_limiter)
+    dispatcher.update.outer_middleware(dedupe)
     # Inside dedupe: a redelivered update takes no second token, and a limited one is
     # "done" (2xx, not redelivered). Before the chat check and the unit of work: a
     # flood, from a group too, costs no database work.

@@ -14,6 +14,13 @@ Telegram's redelivery of that update for at most BUSY_TTL, not for as long as a 
 handler may take; the failure drill found the update dropped when the claim outlived
 Telegram's retries (tests/docker/live/drills.py).
 
+On a single Redis server the claim and the user's rate-limit token are taken in one
+script (`RedisTokenBuckets.claim_and_take`: no token is taken for an update that is not
+claimed, as when the rate limit middleware, inside this one, takes it); the verdict is
+handed to `RateLimitMiddleware` (`TAKEN`). On a cluster the two keys may lie in two
+slots, so the claim is a SET NX of its own there, as it is in memory and for updates
+that take no token.
+
 One renewer per middleware (so per process) renews every claim in flight: every
 RENEW_EVERY seconds it starts one renewal per claim held at that moment (a claim whose
 last renewal is still retrying through a failover is skipped, as a holder's own loop
@@ -32,7 +39,10 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
-from shopbot.bot.coordination import Coordination
+from shopbot.bot.coordination import Coordination, RedisCoordination
+from shopbot.bot.middlewares.rate_limit import TAKEN, limited_sender
+from shopbot.bot.rate_limits.limiter import RateLimiter
+from shopbot.bot.rate_limits.redis_buckets import RedisTokenBuckets
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +65,24 @@ class UpdateDedupeMiddleware(BaseMiddleware):
         self,
         coordination: Coordination,
         *,
+        limiter: RateLimiter | None = None,
         busy_ttl: int = BUSY_TTL,
         renew_every: float = RENEW_EVERY,
     ) -> None:
+        """`limiter`: the rate limiter of the `RateLimitMiddleware` inside this one; its
+        user tokens are taken with the claim when both live on one Redis server."""
         self.coordination = coordination
+        self.limiter = limiter
+        store = limiter.store if limiter is not None else None
+        self._together = (
+            store
+            if isinstance(store, RedisTokenBuckets)
+            and store.one_server
+            and isinstance(coordination, RedisCoordination)
+            and coordination.client is store.client
+            else None
+        )
+        """The token buckets that take the claim and the token in one script, if any."""
         self.busy_ttl, self.renew_every = busy_ttl, renew_every
         self._held: dict[str, str] = {}
         """key -> claim of each update this middleware is handling now."""
@@ -76,11 +100,11 @@ class UpdateDedupeMiddleware(BaseMiddleware):
             return await handler(event, data)
         key = f"shopbot:update:{data['bot'].id}:{event.update_id}"
         claim = f"busy:{secrets.token_hex(8)}"
-        if not await self.coordination.set_if_absent(key, claim, self.busy_ttl):
-            held = await self.coordination.get(key)
+        claimed, held = await self._claim(key, claim, event, data)
+        if not claimed:
             if held == "done":
                 return None
-            if held != claim:
+            if held != claim:  # not this handling's own SET, applied before a retry
                 raise UpdateInProgress(event.update_id)
         self._hold(key, claim)
         try:
@@ -94,6 +118,24 @@ class UpdateDedupeMiddleware(BaseMiddleware):
         self._held.pop(key, None)
         await self.coordination.set(key, "done", DONE_TTL)
         return result
+
+    async def _claim(
+        self, key: str, claim: str, event: Update, data: dict[str, Any]
+    ) -> tuple[bool, str | None]:
+        """(True, None) when this handling took the claim, else (False, the value held
+        then, None if it lapsed meanwhile). Takes the user's token as well when it can
+        (`_together`), putting its verdict in `data[TAKEN]`."""
+        request = limited_sender(event, data) if self._together is not None else None
+        own = self.limiter.own_bucket(*request) if request and self.limiter else None
+        if self._together is not None and own is not None:
+            held, verdict = await self._together.claim_and_take(key, claim, self.busy_ttl, *own)
+            if verdict is None:
+                return False, held
+            data[TAKEN] = verdict
+            return True, None
+        if await self.coordination.set_if_absent(key, claim, self.busy_ttl):
+            return True, None
+        return False, await self.coordination.get(key)
 
     def _hold(self, key: str, claim: str) -> None:
         """Puts the claim under renewal, starting the renewer if none runs."""
