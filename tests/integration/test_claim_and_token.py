@@ -11,8 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import Chat, Message, Update, User
+from redis.asyncio import Redis
 
 from shopbot.bot.coordination import (
     Coordination,
@@ -22,9 +27,11 @@ from shopbot.bot.coordination import (
 )
 from shopbot.bot.middlewares.dedupe import UpdateDedupeMiddleware
 from shopbot.bot.middlewares.rate_limit import RateLimitMiddleware
-from shopbot.bot.rate_limits.buckets import Bucket, MemoryTokenBuckets, TokenBuckets
+from shopbot.bot.middlewares.state import DeferredStateRead, ReadState
+from shopbot.bot.rate_limits.buckets import Bucket, MemoryTokenBuckets, TokenBuckets, Verdict
 from shopbot.bot.rate_limits.limiter import Category, RateLimiter
 from shopbot.bot.rate_limits.redis_buckets import RedisTokenBuckets
+from shopbot.bot.update_claim import Claimed, Held, RedisUpdateClaim
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 BOT_ID = 4244
@@ -64,41 +71,45 @@ async def bot() -> AsyncIterator[Bot]:
     await made.session.close()
 
 
-async def test_one_script_claims_and_takes_a_token_only_when_it_claims() -> None:
+async def test_one_script_claims_then_takes_a_token_and_reads_the_state() -> None:
     client = redis_client(REDIS_URL, [])
-    assert client is not None
+    assert isinstance(client, Redis)
+    script = RedisUpdateClaim(client)
     buckets = RedisTokenBuckets(client)
-    assert buckets.one_server
     prefix = f"shopbot:test:claims:{uuid.uuid4().hex}"
-    claim_key, bucket_key = f"{prefix}:update", f"{prefix}:{{7}}:message"
+    claim_key, bucket_key, state_key = (f"{prefix}:{part}" for part in ("u", "{7}:m", "state"))
     bucket = Bucket(capacity=2, refill=1, period_ms=MINUTE)
+    await client.set(state_key, "Dialog:amount")
     try:
-        held, verdict = await buckets.claim_and_take(
-            claim_key, "busy:first", 15, bucket_key, bucket, now_ms=T0
+        answer = await script.claim(
+            claim_key, "busy:first", 15, token=(bucket_key, bucket), state_key=state_key, now_ms=T0
         )
-        assert held is None
-        assert verdict is not None
-        assert verdict.allowed
+        assert answer == Claimed(Verdict(True), "Dialog:amount")
         assert await client.get(claim_key) == b"busy:first"
         assert 14 <= await client.ttl(claim_key) <= 15
-        # A second claim finds the first and takes no token.
-        held, verdict = await buckets.claim_and_take(
-            claim_key, "busy:second", 15, bucket_key, bucket, now_ms=T0
+        # A second claim finds the first, and takes no token.
+        answer = await script.claim(
+            claim_key, "busy:second", 15, token=(bucket_key, bucket), state_key=state_key, now_ms=T0
         )
-        assert (held, verdict) == ("busy:first", None)
+        assert answer == Held("busy:first")
         assert (await buckets.take(bucket_key, bucket, now_ms=T0)).allowed  # the 2nd token
         assert not (await buckets.take(bucket_key, bucket, now_ms=T0)).allowed
-        # Against a bucket with no token left, the claim is still taken: refused, told.
-        held, verdict = await buckets.claim_and_take(
-            f"{claim_key}:2", "busy:third", 15, bucket_key, bucket, now_ms=T0
+        # Against an empty bucket the claim is still taken: refused, to be told.
+        await client.delete(state_key)
+        answer = await script.claim(
+            f"{claim_key}:2",
+            "busy:3",
+            15,
+            token=(bucket_key, bucket),
+            state_key=state_key,
+            now_ms=T0,
         )
-        assert held is None
-        assert verdict is not None
-        assert not verdict.allowed
-        assert verdict.retry_after_ms == MINUTE
-        assert await client.get(f"{claim_key}:2") == b"busy:third"
+        assert answer == Claimed(Verdict(False, MINUTE, False), None)  # told in this window
+        # Neither a token nor a state asked for: the claim alone.
+        assert await script.claim(f"{claim_key}:3", "busy:4", 15) == Claimed(None, None)
+        assert await client.get(f"{claim_key}:3") == b"busy:4"
     finally:
-        await client.delete(claim_key, f"{claim_key}:2", bucket_key)
+        await client.delete(*(f"{claim_key}{n}" for n in ("", ":2", ":3")), bucket_key, state_key)
         await client.aclose()
 
 
@@ -121,7 +132,7 @@ async def test_each_update_takes_one_token_and_a_redelivery_none(stores: Stores,
     buckets: dict[Category, Bucket | None] = {Category.MESSAGE: bucket}
     limiter = RateLimiter(stores.buckets, buckets, frozenset(), prefix=stores.prefix)
     dedupe = UpdateDedupeMiddleware(stores.coordination, limiter=limiter)
-    assert (dedupe._together is not None) is (stores.kind == "redis")
+    assert (dedupe._script is not None) is (stores.kind == "redis")
     limit = RateLimitMiddleware(limiter)
     user_id = uuid.uuid4().int % 2**40
     handled: list[int] = []
@@ -151,3 +162,62 @@ async def test_each_update_takes_one_token_and_a_redelivery_none(stores: Stores,
             await stores.coordination.delete(key)
         if isinstance(stores.coordination, RedisCoordination):
             await stores.coordination.delete(limiter.user_key(user_id, Category.MESSAGE))
+
+
+async def test_handlers_see_the_state_read_once_with_the_claim_where_it_can(
+    stores: Stores, bot: Bot
+) -> None:
+    """A dispatcher stacked as bot/factory.py stacks it (aiogram's state read deferred):
+    the handler sees the user's state, set or not; on one server the update costs the
+    claim's script and the "done" SET, on a cluster and in memory the calls one by one."""
+    client = (
+        stores.coordination.client if isinstance(stores.coordination, RedisCoordination) else None
+    )
+    storage: BaseStorage = RedisStorage(client) if client is not None else MemoryStorage()  # type: ignore[arg-type]
+    dispatcher = Dispatcher(storage=storage, disable_fsm=True)
+    bucket = Bucket(capacity=5, refill=1, period_ms=MINUTE)
+    limiter = RateLimiter(
+        stores.buckets, {Category.MESSAGE: bucket}, frozenset(), prefix=stores.prefix
+    )
+    dispatcher.update.outer_middleware(DeferredStateRead.like(dispatcher.fsm))
+    dispatcher.update.outer_middleware(UpdateDedupeMiddleware(stores.coordination, limiter=limiter))
+    dispatcher.update.outer_middleware(RateLimitMiddleware(limiter))
+    dispatcher.update.outer_middleware(ReadState())
+    seen: list[str | None] = []
+
+    @dispatcher.message()
+    async def handler(message: Message, raw_state: str | None) -> None:
+        seen.append(raw_state)
+
+    commands: list[str] = []
+    if client is not None:
+        execute = client.execute_command
+
+        async def counted(*args: Any, **options: Any) -> Any:
+            commands.append(str(args[0]))
+            return await execute(*args, **options)
+
+        client.execute_command = counted  # type: ignore[method-assign]
+    user_id = uuid.uuid4().int % 2**40
+    context = FSMContext(storage, StorageKey(bot_id=BOT_ID, chat_id=user_id, user_id=user_id))
+    update_ids = [uuid.uuid4().int % 2**31 for _ in range(3)]
+    try:
+        await dispatcher.feed_update(bot, message_update(update_ids[0], user_id))
+        await context.set_state("Dialog:amount")
+        commands.clear()
+        await dispatcher.feed_update(bot, message_update(update_ids[1], user_id))
+        one_update = list(commands)
+        await context.clear()
+        await dispatcher.feed_update(bot, message_update(update_ids[2], user_id))
+        assert seen == [None, "Dialog:amount", None]
+        if stores.kind == "redis":
+            assert one_update == ["EVALSHA", "SET"]
+        elif stores.kind == "cluster":  # the claim, the token, the state, "done"
+            assert one_update == ["SET", "EVALSHA", "GET", "SET"]
+    finally:
+        if client is not None:
+            client.execute_command = execute  # type: ignore[method-assign]
+        for update_id in update_ids:
+            await stores.coordination.delete(f"shopbot:update:{BOT_ID}:{update_id}")
+        await stores.coordination.delete(limiter.user_key(user_id, Category.MESSAGE))
+        await context.clear()

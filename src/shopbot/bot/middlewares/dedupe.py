@@ -14,12 +14,12 @@ Telegram's redelivery of that update for at most BUSY_TTL, not for as long as a 
 handler may take; the failure drill found the update dropped when the claim outlived
 Telegram's retries (tests/docker/live/drills.py).
 
-On a single Redis server the claim and the user's rate-limit token are taken in one
-script (`RedisTokenBuckets.claim_and_take`: no token is taken for an update that is not
-claimed, as when the rate limit middleware, inside this one, takes it); the verdict is
-handed to `RateLimitMiddleware` (`TAKEN`). On a cluster the two keys may lie in two
-slots, so the claim is a SET NX of its own there, as it is in memory and for updates
-that take no token.
+On a single Redis server the claim, the user's rate-limit token and the user's FSM
+state are one script (bot/update_claim.py: no token is taken and nothing is read for an
+update that is not claimed, as when the middlewares inside this one ask for them); the
+token's verdict goes to `RateLimitMiddleware` (`TAKEN`), the state to the handlers
+(`raw_state`, middlewares/state.py). On a cluster the keys lie in different slots, so
+the claim is a SET NX of its own there, as in memory, and the others ask for theirs.
 
 One renewer per middleware (so per process) renews every claim in flight: every
 RENEW_EVERY seconds it starts one renewal per claim held at that moment (a claim whose
@@ -31,18 +31,25 @@ as before.
 """
 
 import asyncio
+import contextvars
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import TelegramObject, Update
+from redis.asyncio import Redis
 
 from shopbot.bot.coordination import Coordination, RedisCoordination
 from shopbot.bot.middlewares.rate_limit import TAKEN, limited_sender
+from shopbot.bot.middlewares.state import RAW_STATE, STATE
+from shopbot.bot.rate_limits.buckets import Bucket
 from shopbot.bot.rate_limits.limiter import RateLimiter
 from shopbot.bot.rate_limits.redis_buckets import RedisTokenBuckets
+from shopbot.bot.update_claim import Held, RedisUpdateClaim
 
 log = logging.getLogger(__name__)
 
@@ -69,21 +76,18 @@ class UpdateDedupeMiddleware(BaseMiddleware):
         busy_ttl: int = BUSY_TTL,
         renew_every: float = RENEW_EVERY,
     ) -> None:
-        """`limiter`: the rate limiter of the `RateLimitMiddleware` inside this one; its
-        user tokens are taken with the claim when both live on one Redis server."""
+        """`limiter`: the rate limiter of the `RateLimitMiddleware` inside this one;
+        its user tokens are taken with the claim when both live on one Redis server."""
         self.coordination = coordination
         self.limiter = limiter
-        store = limiter.store if limiter is not None else None
-        self._together = (
-            store
-            if isinstance(store, RedisTokenBuckets)
-            and store.one_server
-            and isinstance(coordination, RedisCoordination)
-            and coordination.client is store.client
-            else None
-        )
-        """The token buckets that take the claim and the token in one script, if any."""
         self.busy_ttl, self.renew_every = busy_ttl, renew_every
+        client = coordination.client if isinstance(coordination, RedisCoordination) else None
+        self._script = RedisUpdateClaim(client) if isinstance(client, Redis) else None
+        """The script that claims an update on a single server (None on a cluster, in
+        memory)."""
+        store = limiter.store if limiter is not None else None
+        self._tokens_here = isinstance(store, RedisTokenBuckets) and store.client is client
+        """The limiter's buckets live where the claims do (the script may take tokens)."""
         self._held: dict[str, str] = {}
         """key -> claim of each update this middleware is handling now."""
         self._renewer: asyncio.Task[None] | None = None
@@ -123,25 +127,53 @@ class UpdateDedupeMiddleware(BaseMiddleware):
         self, key: str, claim: str, event: Update, data: dict[str, Any]
     ) -> tuple[bool, str | None]:
         """(True, None) when this handling took the claim, else (False, the value held
-        then, None if it lapsed meanwhile). Takes the user's token as well when it can
-        (`_together`), putting its verdict in `data[TAKEN]`."""
-        request = limited_sender(event, data) if self._together is not None else None
-        own = self.limiter.own_bucket(*request) if request and self.limiter else None
-        if self._together is not None and own is not None:
-            held, verdict = await self._together.claim_and_take(key, claim, self.busy_ttl, *own)
-            if verdict is None:
-                return False, held
-            data[TAKEN] = verdict
-            return True, None
-        if await self.coordination.set_if_absent(key, claim, self.busy_ttl):
-            return True, None
-        return False, await self.coordination.get(key)
+        then, None if it lapsed meanwhile). With the script, also takes the user's token
+        (its verdict in `data[TAKEN]`) and reads the state (`data[RAW_STATE]`) where
+        they live on the same server."""
+        if self._script is None:
+            if await self.coordination.set_if_absent(key, claim, self.busy_ttl):
+                return True, None
+            return False, await self.coordination.get(key)
+        token = self._token(event, data)
+        state_key = self._state_key(data)
+        answer = await self._script.claim(
+            key, claim, self.busy_ttl, token=token, state_key=state_key
+        )
+        if isinstance(answer, Held):
+            return False, answer.value
+        if answer.verdict is not None:
+            data[TAKEN] = answer.verdict
+        if state_key is not None:
+            data[RAW_STATE] = answer.state
+        return True, None
+
+    def _token(self, event: Update, data: dict[str, Any]) -> tuple[str, Bucket] | None:
+        """The key and bucket of the token `RateLimitMiddleware` would take first."""
+        if not self._tokens_here or self.limiter is None:
+            return None
+        request = limited_sender(event, data)
+        return self.limiter.own_bucket(*request) if request is not None else None
+
+    def _state_key(self, data: dict[str, Any]) -> str | None:
+        """The Redis key of the update's FSM state, when it lives on this server."""
+        context = data.get(STATE)
+        if not isinstance(context, FSMContext) or RAW_STATE in data:
+            return None
+        storage = context.storage
+        if not isinstance(storage, RedisStorage) or self._script is None:
+            return None
+        if storage.redis is not self._script.client:
+            return None
+        return storage.key_builder.build(context.key, "state")
 
     def _hold(self, key: str, claim: str) -> None:
         """Puts the claim under renewal, starting the renewer if none runs."""
         self._held[key] = claim
         if self._renewer is None or self._renewer.done():
-            self._renewer = asyncio.create_task(self._renew_held())
+            # A context of its own: not the log context (update_id) of the update that
+            # happened to start it; its warnings name the claim's key.
+            renewer = self._renew_held()
+            self._renewer = asyncio.create_task(renewer, context=contextvars.Context())
 
     async def _renew_held(self) -> None:
         """Every `renew_every` seconds, starts a renewal of each claim held; returns once

@@ -11,9 +11,7 @@ integers.
   that must share a cluster slot (`limiter.user_key`).
 - Redis unreachable or failing: the check allows the request and logs a warning. Rate
   limiting protects the shop; an outage of it must not turn every customer away.
-- On a single server, `claim_and_take` takes an update's de-duplication claim and the
-  user's token in one script (one round trip instead of two, bench/dispatch.py); it
-  touches two keys, so a cluster, whose scripts touch one slot, never runs it.
+- `TAKE` is also part of the script that claims an update (bot/update_claim.py).
 """
 
 import logging
@@ -71,23 +69,6 @@ return take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), no
 """
 )
 
-CLAIM_AND_TAKE_SCRIPT = (
-    TAKE
-    + """
-local now = server_ms(ARGV[6])
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  return {0, redis.call('GET', KEYS[1]) or ''}
-end
-local verdict = take(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), now)
-return {1, '', verdict[1], verdict[2], verdict[3]}
-"""
-)
-"""SET `KEYS[1]` to the claim `ARGV[1]` if absent, with a TTL of `ARGV[2]` seconds, and
-only if it was absent, take a token from the bucket at `KEYS[2]` (capacity, refill,
-period and now in ARGV[3..6], as BUCKET_SCRIPT's ARGV[1..4]): {1, '', allowed, retry_ms,
-notify} when claimed, {0, value held} when not (no token taken). The claim of
-bot/middlewares/dedupe.py and the user's token in one round trip."""
-
 
 class RedisTokenBuckets:
     """Token buckets on a Redis server or cluster (the coordination client)."""
@@ -95,44 +76,6 @@ class RedisTokenBuckets:
     def __init__(self, client: "Redis | RedisCluster") -> None:
         self.client = client
         self._script = client.register_script(BUCKET_SCRIPT)
-        self._claim_and_take = client.register_script(CLAIM_AND_TAKE_SCRIPT)
-
-    @property
-    def one_server(self) -> bool:
-        """True on a single Redis server, where one script may touch any keys; a
-        cluster's script may touch only keys of one slot."""
-        return not isinstance(self.client, RedisCluster)
-
-    async def claim_and_take(
-        self,
-        claim_key: str,
-        claim: str,
-        claim_ttl_seconds: int,
-        key: str,
-        bucket: Bucket,
-        *,
-        now_ms: int | None = None,
-    ) -> tuple[str | None, Verdict | None]:
-        """SET `claim_key` to `claim` if absent (expiring after `claim_ttl_seconds`) and,
-        only then, one token from the bucket at `key`, in one script: (None, the
-        token's verdict) when claimed, (the value held, None) when not. Only on one
-        server (`one_server`: on a cluster the keys may lie in two slots). Raises
-        RedisError or OSError when Redis cannot be asked: the claim is what failed, and
-        it fails the update as a failed SET NX would."""
-        args: list[str | int] = [
-            claim,
-            claim_ttl_seconds,
-            bucket.capacity,
-            bucket.refill,
-            bucket.period_ms,
-            "" if now_ms is None else now_ms,
-        ]
-        answer = await self._claim_and_take(keys=[claim_key, key], args=args)
-        if not answer[0]:
-            held = answer[1]
-            return (held.decode() if isinstance(held, bytes) else str(held)), None
-        allowed, retry, notify = answer[2:]
-        return None, Verdict(bool(allowed), int(retry), bool(notify))
 
     async def take(self, key: str, bucket: Bucket, *, now_ms: int | None = None) -> Verdict:
         """One token from the bucket at `key`, atomically; ALLOWED (with a warning
