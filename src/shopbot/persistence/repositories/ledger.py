@@ -205,9 +205,7 @@ class SqlLedgerRepository:
         return int(credited.scalar_one())
 
     async def balance(self, account: str) -> Decimal:
-        value = await self._session.scalar(
-            select(AccountRow.balance).where(AccountRow.code == account)
-        )
+        value = await self._session.scalar(_balance_statement(), {"account": account})
         return value if value is not None else Decimal("0.00")
 
     async def history(self, account: str, limit: int) -> list[HistoryLine]:
@@ -257,6 +255,12 @@ class SqlLedgerRepository:
             ],
             negative_user_balances=list(negative),
         )
+
+
+@functools.cache
+def _balance_statement() -> Any:
+    """An account's balance (`account` bound), built once like `_history_statement`."""
+    return select(AccountRow.balance).where(AccountRow.code == bindparam("account"))
 
 
 @functools.cache
