@@ -42,20 +42,40 @@ async def test_start_catalog_and_buy(pg_url: str, pg_uow: UnitOfWorkFactory, mod
 async def test_journey_with_redis_for_state_and_dedupe(
     pg_url: str, pg_uow: UnitOfWorkFactory
 ) -> None:
-    """Several instances share FSM state and the update markers through Redis."""
+    """Several instances share FSM state and the update markers through Redis. On a
+    single server the state is read by the script that claims the update
+    (bot/update_claim.py): a dialog is routed by it."""
+    from aiogram.fsm.storage.base import StorageKey
     from redis.asyncio import Redis
+
+    from shopbot.bot.routers.support import SupportStates
+    from tests.e2e.bot_stack import BOT_ID
 
     await add_product(pg_uow, "key", price="2.00", stock=["KEY-R"])
     redis = Redis.from_url("redis://127.0.0.1:6379/0")
     # Each emulator starts update ids at 1 (Telegram never repeats them): forget old runs.
     for key in await redis.keys("shopbot:update:123456:*"):
         await redis.delete(key)
-    async with bot_stack(pg_url, mode="webhook", redis_url="redis://127.0.0.1:6379/0") as stack:
+    async with bot_stack(
+        pg_url, mode="webhook", admin_ids=[900], redis_url="redis://127.0.0.1:6379/0"
+    ) as stack:
+        state_key = stack.dispatcher.storage.key_builder.build(  # type: ignore[attr-defined]
+            StorageKey(bot_id=BOT_ID, chat_id=1002, user_id=1002), "state"
+        )
+        await redis.delete(state_key)
+        admin = stack.user(900, "Admin")
+        await admin.send("/start")
         bob = stack.user(1002, "Bob", language="ru")
         await bob.send("/start")
         await add_user(pg_uow, 1002, balance="2.00")  # already registered by the bot: credits
         await buy_the_key_in_russian(bob)
         assert "KEY-R" in bob.last_text()
+        await bob.send("/start")
+        await bob.press("Поддержка")
+        assert await redis.get(state_key) == (SupportStates.writing.state or "").encode()
+        await bob.send("Где мой ключ?")
+        assert "Где мой ключ?" in admin.last_text()  # routed by the state read back
+        assert await redis.get(state_key) is None
         handled = [d["update_id"] for d in stack.emulator.deliveries() if d.get("ok")]
     try:
         markers = [await redis.get(f"shopbot:update:123456:{u}") for u in handled]

@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from aiogram import Bot
@@ -16,7 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
-from shopbot.bot.coordination import RedisCoordination, redis_client
+from shopbot.bot.coordination import Coordination, RedisCoordination, redis_client
 from shopbot.bot.middlewares.dedupe import UpdateDedupeMiddleware
 from shopbot.bot.redis_failover import call_through_failover, ride_out_failover
 from shopbot.http.serve import free_port
@@ -129,9 +130,22 @@ async def test_zero_leaves_the_client_as_redis_py_makes_it() -> None:
         await client.aclose()
 
 
-async def test_a_claim_whose_reply_was_lost_is_recognised_as_ours() -> None:
-    """The update de-duplication's SET NX is applied, its reply lost with the connection,
-    and retried: the retry finds the key taken, by its own nonce, and handles the update
+class ClaimsBySetNx:
+    """The Redis coordination, but not a RedisCoordination: the de-duplication claims by
+    SET NX, as on a cluster, instead of the single server's script."""
+
+    def __init__(self, inner: RedisCoordination) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("claim", ["script", "SET NX"])
+async def test_a_claim_whose_reply_was_lost_is_recognised_as_ours(claim: str) -> None:
+    """The update de-duplication's claim (the script of bot/update_claim.py on a single
+    server, a SET NX on a cluster) is applied, its reply lost with the connection, and
+    retried: the retry finds the key taken, by its own nonce, and handles the update
     once instead of taking it for another instance's claim."""
     client = redis_client("redis://127.0.0.1:6379/0", [], retry_seconds=0)
     assert isinstance(client, Redis)
@@ -140,7 +154,8 @@ async def test_a_claim_whose_reply_was_lost_is_recognised_as_ours() -> None:
 
     async def reply_lost_once(*args: object, **options: object) -> object:
         result = await send(*args, **options)
-        if args[0] == "SET" and "NX" in args and not lost:
+        claiming = args[0] == "EVALSHA" if claim == "script" else "NX" in args
+        if claiming and not lost:
             lost.append(args)
             raise RedisConnectionError("connection reset before the reply")
         return result
@@ -157,7 +172,9 @@ async def test_a_claim_whose_reply_was_lost_is_recognised_as_ours() -> None:
     bot = Bot("4242:TEST-token", default=None)
     key = f"shopbot:update:4242:{update_id}"
     try:
-        dedupe = UpdateDedupeMiddleware(RedisCoordination(client))
+        coordination = RedisCoordination(client)
+        claims = coordination if claim == "script" else ClaimsBySetNx(coordination)
+        dedupe = UpdateDedupeMiddleware(cast(Coordination, claims))
         update = Update(update_id=update_id)
         assert await dedupe(handler, update, {"bot": bot}) == "handled"
         assert await dedupe(handler, update, {"bot": bot}) is None  # a redelivery

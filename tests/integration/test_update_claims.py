@@ -144,3 +144,39 @@ async def test_a_failing_holder_leaves_another_holders_claim(store: Coordination
     assert await store.get(key) == "busy:other-instance"
     assert await store.delete_if_held(key, "busy:other-instance")
     assert await store.get(key) is None
+
+
+async def test_updates_in_flight_share_one_renewer_that_ends_when_idle(
+    store: Coordination, bot: Bot
+) -> None:
+    """Claims taken at different moments all outlive their TTL through one renewer (not
+    a task per update); once no update is in flight the renewer ends by itself."""
+    dedupe = UpdateDedupeMiddleware(store, busy_ttl=1, renew_every=0.2)
+    updates = [an_update() for _ in range(3)]
+    release = asyncio.Event()
+    renewers: set[object] = set()
+
+    async def slow(event: object, data: dict[str, object]) -> str:
+        renewers.add(dedupe._renewer)
+        await release.wait()
+        return "handled"
+
+    handling = []
+    for update, _ in updates:
+        handling.append(asyncio.create_task(dedupe(slow, update, {"bot": bot})))
+        await asyncio.sleep(0.35)  # each claim taken at another point of the renewal cycle
+    await asyncio.sleep(1.5)  # past every claim's own TTL
+    for update, key in updates:
+        assert (await store.get(key) or "").startswith("busy:")
+        with pytest.raises(UpdateInProgress):
+            await dedupe(slow, update, {"bot": bot})
+    assert len(renewers) == 1
+    assert None not in renewers
+    release.set()
+    assert await asyncio.gather(*handling) == ["handled"] * 3
+    renewer = dedupe._renewer
+    assert renewer is not None
+    await asyncio.wait_for(renewer, 1)  # ends at its next tick: nothing is held
+    for _, key in updates:
+        assert await store.get(key) == "done"
+        await store.delete(key)

@@ -28,6 +28,7 @@ from shopbot.bot.middlewares.metrics import HandlerMetrics, TelegramApiMetrics, 
 from shopbot.bot.middlewares.private_chats import PrivateChatsOnly
 from shopbot.bot.middlewares.rate_limit import RateLimitMiddleware
 from shopbot.bot.middlewares.reads import ReadOnlyUnitOfWorkMiddleware
+from shopbot.bot.middlewares.state import DeferredStateRead, ReadState
 from shopbot.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
 from shopbot.bot.response_models import KeepResponseModels
 from shopbot.bot.routers import ROUTERS
@@ -82,12 +83,17 @@ def create_dispatcher(ctx: BotContext) -> Dispatcher:
     no read-only units of work (`ctx.reads`): the browsing handlers need them."""
     if ctx.reads is None:
         raise ValueError("the bot's context needs `reads` (composition.resources.open_reads)")
-    dispatcher = Dispatcher(storage=create_storage(ctx))
+    # aiogram's FSM middleware reads the state first thing for every update; this one
+    # leaves that to the claim's script (one server) or to ReadState below.
+    dispatcher = Dispatcher(storage=create_storage(ctx), disable_fsm=True)
+    dispatcher.update.outer_middleware(DeferredStateRead.like(dispatcher.fsm))
     metrics = ctx.settings.metrics_enabled
     if metrics:  # first: its clock covers the whole update, dropped ones too
         dispatcher.update.outer_middleware(UpdateMetrics())
     dispatcher.update.outer_middleware(UpdateLogContext())  # every line has update_id
-    dispatcher.update.outer_middleware(UpdateDedupeMiddleware(ctx.coordination))
+    # It takes the user's rate-limit token with the claim where one script can.
+    dedupe = UpdateDedupeMiddleware(ctx.coordination, limiter=ctx.rate_limiter)
+    dispatcher.update.outer_middleware(dedupe)
     # Inside dedupe: a redelivered update takes no second token, and a limited one is
     # "done" (2xx, not redelivered). Before the chat check and the unit of work: a
     # flood, from a group too, costs no database work.
@@ -99,6 +105,8 @@ def create_dispatcher(ctx: BotContext) -> Dispatcher:
     # rolls it back before it answers a failure.
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(ctx.uows))
     dispatcher.update.outer_middleware(ShopContextMiddleware(ctx))
+    # Last: the filters and handlers inside all see `raw_state`.
+    dispatcher.update.outer_middleware(ReadState())
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.pre_checkout_query):
         observer.middleware(ErrorMiddleware())
     # After ErrorMiddleware (inside it): it sees a handler's failure before it is answered.

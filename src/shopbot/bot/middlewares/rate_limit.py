@@ -12,6 +12,8 @@ messages (`successful_payment`, `refunded_payment`: real money to credit), pre-c
 queries (Telegram waits 10 s for the answer) and other update types are never limited.
 Starting an invoice is also limited as "payment", in the top-up and Stars routers.
 The limiter itself allows every request when Redis fails (a warning is logged).
+On a single Redis server the user's own token is taken by `UpdateDedupeMiddleware`, in
+the script that claims the update (`TAKEN`): the same token, one round trip fewer.
 
 The global limit guards the shop's outgoing budget, not against any one user, so in
 webhook mode an update it refuses is deferred, not dropped: `GlobalLimitReached` is
@@ -46,6 +48,22 @@ def category_of(update: Update) -> Category | None:
     return None
 
 
+TAKEN = "rate_limit_taken"
+"""Middleware data key: the verdict of the user's own token when `UpdateDedupeMiddleware`
+took it with the update's claim (one script on a single Redis server); this middleware
+then takes no second one."""
+
+
+def limited_sender(event: TelegramObject, data: dict[str, Any]) -> tuple[int, Category] | None:
+    """The sender's id and the limit the update counts against; None when it is never
+    limited (its type, no sender, a bot)."""
+    sender: TelegramUser | None = data.get("event_from_user")
+    category = category_of(event) if isinstance(event, Update) else None
+    if category is None or sender is None or sender.is_bot:
+        return None
+    return sender.id, category
+
+
 class GlobalLimitReached(Exception):
     """The shop's global rate limit refused this update; answer non-2xx so Telegram
     delivers it again (webhook mode: bot/runtime.py answers 429 with Retry-After)."""
@@ -69,11 +87,11 @@ class RateLimitMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        sender: TelegramUser | None = data.get("event_from_user")
-        category = category_of(event) if isinstance(event, Update) else None
-        if category is None or sender is None or sender.is_bot:
+        request = limited_sender(event, data)
+        if request is None:
             return await handler(event, data)
-        limited = await self.limiter.check(sender.id, category)
+        sender_id, category = request
+        limited = await self.limiter.check(sender_id, category, taken=data.pop(TAKEN, None))
         if limited is None:
             return await handler(event, data)
         if limited.category is Category.GLOBAL and self.defer_global:
@@ -81,6 +99,7 @@ class RateLimitMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         target = event.message or event.callback_query
         assert target is not None  # category_of found one of them
+        sender: TelegramUser = data["event_from_user"]
         # Before registration: the language Telegram reports, not the stored choice.
         await tell_limited(target, limited, Texts(pick_language(sender.language_code)))
         return None

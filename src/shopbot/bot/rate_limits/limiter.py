@@ -94,19 +94,37 @@ class RateLimiter:
     def global_key(self) -> str:
         return f"{self.prefix}:{{global}}"
 
+    def own_bucket(self, user_id: int, category: Category) -> tuple[str, Bucket] | None:
+        """The key and bucket of the token `check` takes first for `user_id` and
+        `category`; None when it takes none (an admin, or the limit is off)."""
+        if user_id in self.admin_ids:
+            return None
+        own = self.buckets.get(category)
+        return None if own is None else (self.user_key(user_id, category), own)
+
     async def check(
-        self, user_id: int, category: Category, *, now_ms: int | None = None
+        self,
+        user_id: int,
+        category: Category,
+        *,
+        taken: Verdict | None = None,
+        now_ms: int | None = None,
     ) -> Limited | None:
         """Take one request of `category` (message, operation or payment) for `user_id`:
         None when allowed, else why not. Messages and operations also count against the
         global limit; payments were counted there as the press that started them.
         Counts refusals in `shopbot_rate_limited_total`. Never raises for a store
-        outage (the Redis store allows and logs). `now_ms`: for tests."""
+        outage (the Redis store allows and logs). `taken`: the verdict of the token
+        from `own_bucket`, when the caller took it already (with the update's claim,
+        `RedisTokenBuckets.claim_and_take`); `now_ms`: for tests."""
         if user_id in self.admin_ids:
             return None
         own = self.buckets.get(category)
         if own is not None:
-            verdict = await self.store.take(self.user_key(user_id, category), own, now_ms=now_ms)
+            verdict = taken
+            if verdict is None:
+                key = self.user_key(user_id, category)
+                verdict = await self.store.take(key, own, now_ms=now_ms)
             if not verdict.allowed:
                 return self._refused(category, verdict, verdict.notify)
         shared = self.buckets.get(Category.GLOBAL)

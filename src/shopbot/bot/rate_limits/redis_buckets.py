@@ -11,6 +11,7 @@ integers.
   that must share a cluster slot (`limiter.user_key`).
 - Redis unreachable or failing: the check allows the request and logs a warning. Rate
   limiting protects the shop; an outage of it must not turn every customer away.
+- `TAKE` is also part of the script that claims an update (bot/update_claim.py).
 """
 
 import logging
@@ -23,40 +24,50 @@ from shopbot.bot.rate_limits.buckets import ALLOWED, Bucket, Verdict
 
 log = logging.getLogger(__name__)
 
-BUCKET_SCRIPT = """
-local capacity = tonumber(ARGV[1])
-local refill = tonumber(ARGV[2])
-local period = tonumber(ARGV[3])
-local now = tonumber(ARGV[4])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local full = capacity * period
-local state = redis.call('HMGET', KEYS[1], 'u', 'a', 'n')
-local units = tonumber(state[1]) or full
-local at = tonumber(state[2]) or now
-local noticed = tonumber(state[3]) or 0
-if now > at then
-  units = math.min(full, units + math.min(now - at, full) * refill)
-  at = now
-end
-local allowed, retry, notify = 0, 0, 0
-if units >= period then
-  units = units - period
-  allowed = 1
-else
-  retry = math.ceil((period - units) / refill)
-  if now >= noticed then
-    notify = 1
-    noticed = now + period
+TAKE = """
+local function take(key, capacity, refill, period, now)
+  local full = capacity * period
+  local state = redis.call('HMGET', key, 'u', 'a', 'n')
+  local units = tonumber(state[1]) or full
+  local at = tonumber(state[2]) or now
+  local noticed = tonumber(state[3]) or 0
+  if now > at then
+    units = math.min(full, units + math.min(now - at, full) * refill)
+    at = now
   end
+  local allowed, retry, notify = 0, 0, 0
+  if units >= period then
+    units = units - period
+    allowed = 1
+  else
+    retry = math.ceil((period - units) / refill)
+    if now >= noticed then
+      notify = 1
+      noticed = now + period
+    end
+  end
+  redis.call('HSET', key, 'u', units, 'a', at, 'n', noticed)
+  local ttl = math.max(math.ceil((full - units) / refill), noticed - now, 1)
+  redis.call('PEXPIRE', key, ttl)
+  return {allowed, retry, notify}
 end
-redis.call('HSET', KEYS[1], 'u', units, 'a', at, 'n', noticed)
-local ttl = math.max(math.ceil((full - units) / refill), noticed - now, 1)
-redis.call('PEXPIRE', KEYS[1], ttl)
-return {allowed, retry, notify}
+local function server_ms(given)
+  local now = tonumber(given)
+  if now then return now end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 """
+"""`take(key, capacity, refill, period_ms, now_ms)`: the steps of `buckets.take_token`
+on the hash at `key`, returning {allowed, retry_ms, notify} as 0/1 integers."""
+
+BUCKET_SCRIPT = (
+    TAKE
+    + """
+local now = server_ms(ARGV[4])
+return take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), now)
+"""
+)
 
 
 class RedisTokenBuckets:
