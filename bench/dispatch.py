@@ -57,6 +57,7 @@ from bench.webhook import fresh_database
 
 from shopbot.bot.callbacks import MenuCB, MenuTarget
 from shopbot.composition.bot import bot_process
+from shopbot.composition.gc_tuning import freeze_startup_objects
 from shopbot.config import Settings
 from shopbot.http.serve_aiohttp import serve_aiohttp
 from shopbot.sandbox.telegram import EMULATOR, EmulatorConfig, create_app
@@ -177,6 +178,7 @@ async def one_round(options: argparse.Namespace) -> dict[str, Any]:
         if options.bot == "shop":
             settings = shop_settings(options, options.database_url, url, token)
             shop = await stack.enter_async_context(bot_process(settings))
+            freeze_startup_objects()  # as `shopbot bot` does once started (cli/bot.py)
             bot, dispatcher = shop.bot, shop.dispatcher
         else:
             bot = await stack.enter_async_context(bot_on(token, url))

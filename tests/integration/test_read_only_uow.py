@@ -1,6 +1,6 @@
 """The read-only unit of work with no replicas configured (the default, and always with
-SQLite): the primary serves it, every read repository answers, and on PostgreSQL the
-transaction is READ ONLY."""
+SQLite): the primary serves it, every read repository answers, and on PostgreSQL each
+statement is its own READ ONLY transaction (a read-only engine in autocommit)."""
 
 import asyncio
 import uuid
@@ -11,19 +11,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shopbot.domain.catalog.models import LocalizedText
 from shopbot.domain.catalog.spec import CategorySpec
 from shopbot.domain.ledger import user_account
 from shopbot.persistence import migrate
-from shopbot.persistence.engine import create_engine, create_session_factory
+from shopbot.persistence.engine import (
+    create_engine,
+    create_read_only_engine,
+    create_session_factory,
+)
 from shopbot.persistence.replicas import ReadRouter, ReplicaPolicy
 from shopbot.persistence.uow import ReadOnlyUnitOfWorkFactory, UnitOfWorkFactory
 from tests.conftest import add_product, add_user
 
-BACKEND_PID = text("SELECT pg_backend_pid()")
 READ_ONLY_MODE = text("SHOW transaction_read_only")
+# The transaction's start: two statements that read the same one ran in one transaction.
+STARTED = text("SELECT now()")
 
 
 @pytest.fixture
@@ -46,14 +51,33 @@ def engine(request: pytest.FixtureRequest) -> AsyncEngine:
     return own
 
 
-async def test_without_replicas_the_primary_serves_every_read(engine: AsyncEngine) -> None:
+@pytest.fixture
+async def read_sessions(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The reads' sessions on `engine`'s database, as `open_reads` makes them: a
+    read-only engine of their own on PostgreSQL, the same engine on SQLite."""
+    if engine.dialect.name != "postgresql":
+        yield create_session_factory(engine)
+        return
+    own = create_read_only_engine(engine.url.render_as_string(hide_password=False))
+    yield create_session_factory(own)
+    await own.dispose()
+
+
+@pytest.fixture
+async def pg_read_sessions(pg_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    own = create_read_only_engine(pg_url)
+    yield create_session_factory(own)
+    await own.dispose()
+
+
+async def test_without_replicas_the_primary_serves_every_read(
+    engine: AsyncEngine, read_sessions: async_sessionmaker[AsyncSession]
+) -> None:
     uows = UnitOfWorkFactory(create_session_factory(engine))
     await add_user(uows, 77, balance="12.50")
     product_id = await add_product(uows, "key-1", stock=["K1", "K2", "K3"])
     served: list[str] = []
-    reads = ReadOnlyUnitOfWorkFactory(
-        ReadRouter(create_session_factory(engine), on_read=served.append)
-    )
+    reads = ReadOnlyUnitOfWorkFactory(ReadRouter(read_sessions, on_read=served.append))
 
     async with reads() as uow:
         products = await uow.catalog.products_in(None)
@@ -69,14 +93,16 @@ async def test_without_replicas_the_primary_serves_every_read(engine: AsyncEngin
     assert [line.amount for line in history] == [Decimal("12.50")]
 
 
-async def test_history_is_each_accounts_own_newest_first_and_limited(engine: AsyncEngine) -> None:
+async def test_history_is_each_accounts_own_newest_first_and_limited(
+    engine: AsyncEngine, read_sessions: async_sessionmaker[AsyncSession]
+) -> None:
     """The history statement is built once with bound parameters: each call reads its
     own account and limit."""
     uows = UnitOfWorkFactory(create_session_factory(engine))
     for amount in ("1.00", "2.00", "3.00"):  # the first registers, each tops up
         await add_user(uows, 78, balance=amount)
     await add_user(uows, 79, balance="9.00")
-    reads = ReadOnlyUnitOfWorkFactory(ReadRouter(create_session_factory(engine)))
+    reads = ReadOnlyUnitOfWorkFactory(ReadRouter(read_sessions))
 
     async with reads() as uow:
         two = await uow.ledger.history(user_account(78), 2)
@@ -88,8 +114,10 @@ async def test_history_is_each_accounts_own_newest_first_and_limited(engine: Asy
     assert [line.amount for line in every] == [Decimal("3.00"), Decimal("2.00"), Decimal("1.00")]
 
 
-async def test_a_write_through_reads_on_the_primary_fails(pg_engine: AsyncEngine) -> None:
-    reads = ReadOnlyUnitOfWorkFactory(ReadRouter(create_session_factory(pg_engine)))
+async def test_a_write_through_reads_on_the_primary_fails(
+    pg_read_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    reads = ReadOnlyUnitOfWorkFactory(ReadRouter(pg_read_sessions))
     category = CategorySpec(
         slug=f"c-{uuid.uuid4().hex[:8]}", title=LocalizedText("к", "c"), position=1
     )
@@ -100,7 +128,7 @@ async def test_a_write_through_reads_on_the_primary_fails(pg_engine: AsyncEngine
 
 
 async def test_a_replica_that_never_answers_falls_back_to_the_primary(
-    pg_engine: AsyncEngine, pg_uow: UnitOfWorkFactory
+    pg_read_sessions: async_sessionmaker[AsyncSession], pg_uow: UnitOfWorkFactory
 ) -> None:
     """A replica host that accepts connections and then says nothing (a hung server, a
     firewall that drops): after `open_timeout` the primary serves, and the replica cools
@@ -113,10 +141,10 @@ async def test_a_replica_that_never_answers_falls_back_to_the_primary(
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    replica = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres")
+    replica = create_read_only_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres")
     served: list[str] = []
     router = ReadRouter(
-        create_session_factory(pg_engine),
+        pg_read_sessions,
         [create_session_factory(replica)],
         ReplicaPolicy(open_timeout=0.5),
         on_read=served.append,
@@ -140,24 +168,27 @@ async def test_a_replica_that_never_answers_falls_back_to_the_primary(
     assert len(held) == 1  # the second read did not try the cooling replica
 
 
-async def test_a_connection_back_from_reads_writes_again(pg_url: str) -> None:
-    """`BEGIN READ ONLY` comes from a connection option (`begin_read_only`): the pool must
-    hand the same connection to a writer afterwards without it. One connection only, so
-    the writer gets the very one the reads used."""
-    engine = create_engine(pg_url, pool_size=1)
-    try:
-        sessions = create_session_factory(engine)
-        reads = ReadOnlyUnitOfWorkFactory(ReadRouter(sessions))
-        async with reads() as uow:
-            await uow.stats.users_total()
-            read_pid = (await uow.session.execute(BACKEND_PID)).scalar()
-        uows = UnitOfWorkFactory(sessions)
-        await add_user(uows, 515_000_001)
-        async with uows() as uow:
-            write_pid = (await uow.session.execute(BACKEND_PID)).scalar()
-            mode = (await uow.session.execute(READ_ONLY_MODE)).scalar()
-    finally:
-        await engine.dispose()
+async def test_reads_on_the_primary_are_read_only_statements_outside_a_transaction(
+    pg_read_sessions: async_sessionmaker[AsyncSession], pg_uow: UnitOfWorkFactory
+) -> None:
+    """Each read is a transaction of its own (no BEGIN and ROLLBACK round trips around
+    it) and READ ONLY; the writers' engine is untouched by the readers' settings."""
+    reads = ReadOnlyUnitOfWorkFactory(ReadRouter(pg_read_sessions))
+    async with reads() as uow:
+        await uow.stats.users_total()
+        read_mode = (await uow.session.execute(READ_ONLY_MODE)).scalar()
+        read_starts = [(await uow.session.execute(STARTED)).scalar_one() for _ in range(2)]
+    async with pg_uow() as writer:
+        await writer.stats.users_total()
+        write_mode = (await writer.session.execute(READ_ONLY_MODE)).scalar()
+        write_starts = [(await writer.session.execute(STARTED)).scalar_one() for _ in range(2)]
 
-    assert read_pid == write_pid
-    assert mode == "off"
+    assert read_mode == "on"
+    assert read_starts[0] < read_starts[1]  # a transaction each
+    assert write_mode == "off"
+    assert write_starts[0] == write_starts[1]  # the writers' one transaction
+
+
+def test_read_only_engines_are_for_postgresql_only() -> None:
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        create_read_only_engine("sqlite+aiosqlite:///shop.db")

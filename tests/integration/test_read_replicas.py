@@ -17,7 +17,11 @@ from shopbot.domain.catalog.models import LocalizedText
 from shopbot.domain.catalog.spec import CategorySpec
 from shopbot.domain.ledger import SystemAccount, user_account
 from shopbot.domain.ledger.use_cases import credit_topup
-from shopbot.persistence.engine import create_engine, create_session_factory
+from shopbot.persistence.engine import (
+    create_engine,
+    create_read_only_engine,
+    create_session_factory,
+)
 from shopbot.persistence.replicas import ReadRouter, ReplicaPolicy
 from shopbot.persistence.uow import ReadOnlyUnitOfWorkFactory, UnitOfWorkFactory
 from tests.conftest import add_product, add_user
@@ -58,13 +62,15 @@ class Cluster:
     replication: Replication
     primary: AsyncEngine
     standby: AsyncEngine
+    """Read-only, as the reads' engines are (`open_reads`); so is `primary_reads`."""
+    primary_reads: AsyncEngine
     uows: UnitOfWorkFactory
 
     def reads(
         self, policy: ReplicaPolicy, clock: Clock, seen: Seen, replicas: int = 1
     ) -> ReadOnlyUnitOfWorkFactory:
         router = ReadRouter(
-            create_session_factory(self.primary),
+            create_session_factory(self.primary_reads),
             [create_session_factory(self.standby)] * replicas,
             policy,
             clock=clock,
@@ -78,13 +84,15 @@ class Cluster:
 async def cluster() -> AsyncIterator[Cluster]:
     async with running_replication() as replication:
         primary = create_engine(replication.primary.url)
-        standby = create_engine(replication.standby.url)
+        standby = create_read_only_engine(replication.standby.url)
+        primary_reads = create_read_only_engine(replication.primary.url)
         uows = UnitOfWorkFactory(create_session_factory(primary))
         await add_product(uows, "key-1", stock=["K1", "K2"])
         await replayed(replication)
         try:
-            yield Cluster(replication, primary, standby, uows)
+            yield Cluster(replication, primary, standby, primary_reads, uows)
         finally:
+            await primary_reads.dispose()
             await standby.dispose()
             await primary.dispose()
 

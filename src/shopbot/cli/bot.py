@@ -9,6 +9,7 @@ from shopbot.bot.runtime import CannotListen, health_app, run_polling, serve_web
 from shopbot.cli.preflight import preflight, warn
 from shopbot.cli.runtime import load_settings
 from shopbot.composition.bot import bot_process
+from shopbot.composition.gc_tuning import freeze_startup_objects
 from shopbot.config import Settings
 from shopbot.observability.startup import log_startup
 
@@ -18,6 +19,7 @@ PORT = click.IntRange(1, 65535)
 
 async def run_bot(settings: Settings, host: str, port: int) -> None:
     async with bot_process(settings) as process:
+        freeze_startup_objects()
         if process.webhook_app is not None:
             await serve_webhook(process.webhook_app, host, port)
         else:

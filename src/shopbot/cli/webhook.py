@@ -7,6 +7,7 @@ import uvicorn
 
 from shopbot.cli.preflight import preflight, warn
 from shopbot.cli.runtime import load_settings
+from shopbot.composition.gc_tuning import freeze_startup_objects
 from shopbot.composition.webhook import webhook_service
 from shopbot.config import Settings
 from shopbot.http.stop_signals import on_stop_signal
@@ -15,6 +16,7 @@ from shopbot.observability.startup import log_startup
 
 async def serve(settings: Settings, host: str, port: int) -> None:
     async with webhook_service(settings) as service:
+        freeze_startup_objects()
         config = uvicorn.Config(
             service.app,
             host=host,

@@ -6,7 +6,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from aiogram import Bot
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shopbot.adapters.heleket.client import HeleketClient
 from shopbot.bot.context import BotContext
@@ -26,7 +26,11 @@ from shopbot.domain.payments.gateway import PaymentGateway
 from shopbot.observability.metrics import count_read, set_breaker_state, set_replica_lag
 from shopbot.observability.metrics.redis_commands import instrument_redis
 from shopbot.observability.metrics.sql import instrument_engine
-from shopbot.persistence.engine import create_engine, create_session_factory
+from shopbot.persistence.engine import (
+    create_engine,
+    create_read_only_engine,
+    create_session_factory,
+)
 from shopbot.persistence.replicas import ReadRouter, ReplicaPolicy
 from shopbot.persistence.uow import ReadOnlyUnitOfWorkFactory, UnitOfWorkFactory
 
@@ -57,23 +61,37 @@ def open_database(stack: AsyncExitStack, settings: Settings, *, pool_size: int =
 
 
 def open_reads(
-    stack: AsyncExitStack, settings: Settings, database: Database, *, pool_size: int = 10
+    stack: AsyncExitStack,
+    settings: Settings,
+    database: Database,
+    *,
+    pool_size: int = 10,
+    primary_pool_size: int = 5,
 ) -> ReadOnlyUnitOfWorkFactory:
     """Read-only units of work on DATABASE_REPLICA_URLS (in turn, skipping a replica that
-    fails or lags beyond DATABASE_REPLICA_MAX_LAG_SECONDS), else on `database`'s primary;
-    with no replicas, always the primary. Each replica's engine is disposed by the stack;
-    with METRICS_ENABLED its statements are timed like the primary's. The served target
+    fails or lags beyond DATABASE_REPLICA_MAX_LAG_SECONDS), else on the primary
+    (DATABASE_URL); with no replicas, always the primary. On PostgreSQL each is a
+    read-only engine of its own (`create_read_only_engine`: `pool_size` connections per
+    replica, `primary_pool_size` on the primary, beside the writers' pool), disposed by
+    the stack; SQLite's reads share `database`'s engine (no read-only mode, no replicas);
+    with METRICS_ENABLED their statements are timed like the writers'. The served target
     and each measured lag are always published (`shopbot_db_reads_total`,
     `shopbot_db_replica_lag_seconds`)."""
-    replicas = []
-    for url in settings.database_replica_urls:
-        engine = create_engine(url, pool_size=pool_size)
+
+    def sessions(url: str, size: int) -> async_sessionmaker[AsyncSession]:
+        engine = create_read_only_engine(url, pool_size=size)
         if settings.metrics_enabled:
             instrument_engine(engine)
         stack.push_async_callback(engine.dispose)
-        replicas.append(create_session_factory(engine))
+        return create_session_factory(engine)
+
+    replicas = [sessions(url, pool_size) for url in settings.database_replica_urls]
+    if database.engine.dialect.name == "postgresql":
+        primary = sessions(settings.database_url, primary_pool_size)
+    else:
+        primary = create_session_factory(database.engine)
     router = ReadRouter(
-        create_session_factory(database.engine),
+        primary,
         replicas,
         ReplicaPolicy(max_lag=settings.database_replica_max_lag_seconds),
         on_read=count_read,

@@ -28,10 +28,39 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             cursor.close()
 
         return engine
+    return _postgresql_engine(url, pool_size=pool_size, echo=echo)
+
+
+def create_read_only_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
+    """An engine for the reads that only show data (persistence/replicas.py). On
+    PostgreSQL each connection is opened with `default_transaction_read_only=on` and runs
+    in autocommit: every statement is its own READ ONLY transaction, so a write through it
+    fails ("cannot execute INSERT in a read-only transaction"), and a one-statement screen
+    costs one round trip instead of three (BEGIN READ ONLY, the statement, ROLLBACK).
+    Nothing is lost by the missing transaction: at READ COMMITTED, PostgreSQL's default
+    and this project's, each statement of a transaction takes its own snapshot anyway
+    (PostgreSQL docs, "Transaction Isolation").
+
+    `pool_size`: kept connections, as many again allowed in bursts; on the primary this
+    pool comes on top of the writers' (`create_engine`), so it counts against the
+    server's max_connections (docs/deployment.md). Raises ValueError for a database other
+    than PostgreSQL (SQLite has no read-only mode and no replicas: its reads share the
+    one engine)."""
+    if make_url(url).get_backend_name() != "postgresql":
+        raise ValueError("read-only engines are for PostgreSQL")
+    return _postgresql_engine(
+        url,
+        pool_size=pool_size,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"server_settings": {"default_transaction_read_only": "on"}},
+    )
+
+
+def _postgresql_engine(url: str, *, pool_size: int, **options: Any) -> AsyncEngine:
     # LIFO: the most recently used connection first, so with any steady traffic the
     # connections in use stay fresh and the idle ping below is rare.
     engine = create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True
+        url, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True, **options
     )
     ping_when_idle(engine)
     return engine

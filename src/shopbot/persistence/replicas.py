@@ -7,8 +7,10 @@ is usable the primary serves, so a replica's trouble never fails a request. The 
 measured on the connection just opened, at most once per `lag_ttl` per replica (not per
 request), and the verdict is cached in between.
 
-Every transaction opened here is `BEGIN READ ONLY` on PostgreSQL: a write
-through it fails loudly, replica or primary alike.
+The session factories handed to the router are on read-only engines
+(`engine.create_read_only_engine`): on PostgreSQL every statement runs in autocommit as
+its own READ ONLY transaction, so a write through it fails loudly, replica or primary
+alike, and a read costs no BEGIN and ROLLBACK round trips.
 """
 
 import asyncio
@@ -86,7 +88,9 @@ class Replica:
 
 
 class ReadRouter:
-    """Opens read-only sessions on a replica or the primary.
+    """Opens read-only sessions on a replica or the primary. `primary` and `replicas`:
+    session factories on read-only engines (`create_read_only_engine`); the router
+    begins no transaction of its own.
 
     `on_read(target)` is called once per opened session with "primary" or the replica's
     label; `on_lag(label, seconds)` after each lag measurement (None: not a streaming
@@ -114,20 +118,14 @@ class ReadRouter:
         self.on_lag = on_lag
 
     async def open(self) -> tuple[AsyncSession, str]:
-        """A session inside a READ ONLY transaction and the target serving it ("primary"
-        or "replica-N"). Never fails because of a replica; raises what opening the
-        primary raises (the database is down)."""
+        """A read-only session and the target serving it ("primary" or "replica-N").
+        Never fails because of a replica. On the primary nothing connects until the
+        first statement, which raises what the database being down raises."""
         for replica in self._in_turn():
             session = await self._try(replica)
             if session is not None:
                 return session, self._served(replica.label)
-        session = self._primary()
-        try:
-            await begin_read_only(session)
-        except BaseException:
-            await session.close()
-            raise
-        return session, self._served(PRIMARY)
+        return self._primary(), self._served(PRIMARY)
 
     def _served(self, target: str) -> str:
         if self.on_read is not None:
@@ -162,10 +160,10 @@ class ReadRouter:
         session = replica.sessions()
         try:
             async with asyncio.timeout(self.policy.open_timeout):
-                await begin_read_only(session)
                 if self._lag_fresh(replica, self._clock()):
-                    # The transaction begins with its first statement: this one, so a
-                    # replica gone since it served last fails here, where it is skipped.
+                    # With no ping at checkout (engine.py), this is what finds a replica
+                    # gone since it served last: here, where it is skipped. The session
+                    # keeps this connection for the reads that follow.
                     await session.execute(PROBE)
                 else:
                     await self._measure(replica, session)
@@ -201,17 +199,6 @@ class ReadRouter:
                 replica.lag,
                 self.policy.max_lag,
             )
-
-
-async def begin_read_only(session: AsyncSession) -> None:
-    """Begin the session's transaction READ ONLY (PostgreSQL; SQLite has no such
-    transaction mode and never has replicas, so its sessions begin as they are). On
-    PostgreSQL the connection's `postgresql_readonly` option makes asyncpg open it with
-    `BEGIN READ ONLY` (its own round trip, just before the first statement) instead of
-    BEGIN and then `SET TRANSACTION READ ONLY`; SQLAlchemy resets the option when the
-    connection goes back to the pool."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.connection(execution_options={"postgresql_readonly": True})
 
 
 async def _discard(session: AsyncSession) -> None:

@@ -127,8 +127,9 @@ class UnitOfWorkFactory:
 
 
 class SqlReadOnlyUnitOfWork:
-    """One READ ONLY transaction, on a replica or the primary as `router` chooses
-    (`target` says which). Only read repositories; leaving the block rolls back."""
+    """Reads on a replica or the primary as `router` chooses (`target` says which), each
+    statement its own READ ONLY transaction (`create_read_only_engine`). Only read
+    repositories; leaving the block gives the connection back."""
 
     def __init__(self, router: ReadRouter) -> None:
         self._router = router
@@ -148,10 +149,7 @@ class SqlReadOnlyUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
+        await self.session.close()
 
 
 class ReadOnlyUnitOfWorkFactory:
