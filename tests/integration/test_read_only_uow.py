@@ -114,6 +114,34 @@ async def test_history_is_each_accounts_own_newest_first_and_limited(
     assert [line.amount for line in every] == [Decimal("3.00"), Decimal("2.00"), Decimal("1.00")]
 
 
+async def test_a_statement_is_the_balance_and_the_lines_that_made_it(engine: AsyncEngine) -> None:
+    """`ledger.statement`: the balance and the latest lines, newest first, limited, each
+    account its own; an account nothing was posted to has 0.00 and no lines."""
+    uows = UnitOfWorkFactory(create_session_factory(engine))
+    for amount in ("1.00", "2.00", "3.00"):
+        await add_user(uows, 81, balance=amount)
+    await add_user(uows, 82, balance="9.00")
+
+    async with uows.autocommit() as uow:
+        two = await uow.ledger.statement(user_account(81), 2)
+        every = await uow.ledger.statement(user_account(81), 10)
+        other = await uow.ledger.statement(user_account(82), 10)
+        none = await uow.ledger.statement(user_account(83), 10)
+
+    assert two.balance == every.balance == Decimal("6.00")
+    assert [line.amount for line in two.lines] == [Decimal("3.00"), Decimal("2.00")]
+    assert [line.amount for line in every.lines] == [
+        Decimal("3.00"),
+        Decimal("2.00"),
+        Decimal("1.00"),
+    ]
+    assert (other.balance, [line.amount for line in other.lines]) == (
+        Decimal("9.00"),
+        [Decimal("9.00")],
+    )
+    assert (none.balance, none.lines) == (Decimal("0.00"), [])
+
+
 async def test_a_write_through_reads_on_the_primary_fails(
     pg_read_sessions: async_sessionmaker[AsyncSession],
 ) -> None:

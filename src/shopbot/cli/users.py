@@ -29,9 +29,8 @@ async def show(user_id: int, history: int) -> None:
         user = await uow.users.get(user_id)
         if user is None:
             raise UserNotFound(user_id)
-        account = user_account(user_id)
-        balance = await uow.ledger.balance(account)
-        lines = await uow.ledger.history(account, history)
+        statement = await uow.ledger.statement(user_account(user_id), history)
+        balance, lines = statement.balance, statement.lines
         orders = await uow.orders.list_for_user(user_id, history)
     click.echo(f"user      {user.id}  @{user.username or '-'}  language={user.language}")
     click.echo(f"status    {'BLOCKED' if user.is_blocked else 'active'}")

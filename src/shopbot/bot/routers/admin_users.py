@@ -84,9 +84,8 @@ async def render_user(
     user = await uow.users.get(user_id)
     if user is None:
         return t("admin.users.gone", user_id=user_id), rows(menu_button(t))
-    account = user_account(user_id)
-    balance = await uow.ledger.balance(account)
-    history = await uow.ledger.history(account, RECENT)
+    statement = await uow.ledger.statement(user_account(user_id), RECENT)
+    balance, history = statement.balance, statement.lines
     orders = await uow.orders.list_for_user(user_id, RECENT)
     unreachable = await uow.users.unreachable_since(user_id)
     if user.is_blocked:

@@ -13,7 +13,6 @@ from shopbot.bot.screens import show
 from shopbot.bot.texts import Texts
 from shopbot.domain.ledger import user_account
 from shopbot.domain.ledger.ports import HistoryLine
-from shopbot.domain.uow import ReadOnlyUnitOfWork
 from shopbot.domain.users import User
 
 HISTORY_LINES = 10
@@ -36,20 +35,14 @@ def history_line(t: Texts, line: HistoryLine, currency: str) -> str:
 
 
 async def balance(
-    query: CallbackQuery,
-    callback_data: MenuCB,
-    user: User,
-    t: Texts,
-    ctx: BotContext,
-    reads: ReadOnlyUnitOfWork,
+    query: CallbackQuery, callback_data: MenuCB, user: User, t: Texts, ctx: BotContext
 ) -> None:
-    """The balance from the primary (money is never read from a replica), one statement
-    in autocommit (no BEGIN and COMMIT around a single read); the history, display only,
-    from `reads`, which may trail it by the replica lag bound."""
-    account = user_account(user.id)
+    """The balance and the latest lines of its account from the primary (money is never
+    read from a replica), one statement in autocommit: the lines are the ones that made
+    the balance shown, which a replica trailing the primary could not promise."""
     async with ctx.uows.autocommit() as primary:
-        balance = await primary.ledger.balance(account)
-    history = await reads.ledger.history(account, HISTORY_LINES)
+        statement = await primary.ledger.statement(user_account(user.id), HISTORY_LINES)
+    balance, history = statement.balance, statement.lines
     parts = [t("balance.text", balance=money(balance), currency=ctx.currency), ""]
     if history:
         parts.append(t("balance.history_title"))

@@ -17,8 +17,8 @@ async def panel(stack: DemoStack, user_id: int) -> dict[str, Any]:
     account = user_account(user_id)
     gateway_invoices = await heleket_invoices(stack)
     async with stack.uows() as uow:
-        balance = await uow.ledger.balance(account)
-        history = await uow.ledger.history(account, HISTORY_LINES)
+        statement = await uow.ledger.statement(account, HISTORY_LINES)
+        balance, history = statement.balance, statement.lines
         orders = await uow.orders.list_for_user(user_id, LIST_LIMIT)
         stars = await uow.stars.list_for_user(user_id, LIST_LIMIT)
         shop = {code.value: await uow.ledger.balance(code.value) for code in SystemAccount}

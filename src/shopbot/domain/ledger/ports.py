@@ -22,6 +22,15 @@ class HistoryLine:
     created_at: str
 
 
+@dataclass(frozen=True, slots=True)
+class AccountStatement:
+    """An account's balance and its latest lines, read together: the lines are the
+    postings that made the balance, up to the limit asked for."""
+
+    balance: Decimal
+    lines: list[HistoryLine]
+
+
 class LedgerHistory(Protocol):
     """An account's past transactions, for display (a replica may serve it). No balance
     here: a balance decides what may be spent, so it is read on the primary only."""
@@ -38,5 +47,10 @@ class LedgerRepository(LedgerHistory, Protocol):
         ...
 
     async def balance(self, account: str) -> Decimal: ...
+
+    async def statement(self, account: str, limit: int) -> AccountStatement:
+        """The balance (0.00 for an account with no postings yet) and up to `limit` of
+        its postings, newest first, in one statement, so they agree."""
+        ...
 
     async def verify(self) -> LedgerReport: ...

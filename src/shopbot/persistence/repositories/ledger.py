@@ -3,13 +3,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopbot.domain.errors import IdempotencyKeyReused, InsufficientFunds
 from shopbot.domain.ledger.accounts import AccountKind, account_kind, user_id_of
-from shopbot.domain.ledger.ports import HistoryLine, PostedTransaction
+from shopbot.domain.ledger.ports import AccountStatement, HistoryLine, PostedTransaction
 from shopbot.domain.ledger.transactions import Entry, LedgerTransaction
 from shopbot.domain.ledger.verification import BalanceMismatch, LedgerReport
 from shopbot.persistence.models import AccountRow, LedgerEntryRow, LedgerTransactionRow
@@ -249,16 +249,17 @@ class SqlLedgerRepository:
 
     async def history(self, account: str, limit: int) -> list[HistoryLine]:
         query = _history_statement()
-        return [
-            HistoryLine(
-                transaction_id=row.id,
-                kind=row.kind,
-                amount=row.amount,
-                memo=row.memo,
-                created_at=row.created_at.isoformat(timespec="seconds"),
-            )
-            for row in await self._session.execute(query, {"account": account, "limit": limit})
-        ]
+        rows = await self._session.execute(query, {"account": account, "limit": limit})
+        return [_history_line(row) for row in rows]
+
+    async def statement(self, account: str, limit: int) -> AccountStatement:
+        query = _account_statement()
+        rows = (await self._session.execute(query, {"account": account, "limit": limit})).all()
+        if not rows:  # no account row: nothing was ever posted to it
+            return AccountStatement(Decimal("0.00"), [])
+        return AccountStatement(
+            rows[0].balance, [_history_line(row) for row in rows if row.id is not None]
+        )
 
     async def verify(self) -> LedgerReport:
         s = self._session
@@ -300,6 +301,38 @@ class SqlLedgerRepository:
 def _balance_statement() -> Any:
     """An account's balance (`account` bound), built once like `_history_statement`."""
     return select(AccountRow.balance).where(AccountRow.code == bindparam("account"))
+
+
+def _history_line(row: Any) -> HistoryLine:
+    return HistoryLine(
+        transaction_id=row.id,
+        kind=row.kind,
+        amount=row.amount,
+        memo=row.memo,
+        created_at=row.created_at.isoformat(timespec="seconds"),
+    )
+
+
+@functools.cache
+def _account_statement() -> Any:
+    """The account's balance beside each of its last entries (`account`, `limit` bound),
+    newest first; one row with no entry (NULL columns) when it has none. One statement
+    instead of a balance read and a history read: one round trip, and both see the same
+    moment."""
+    lines = _history_statement().subquery("lines")
+    return (
+        select(
+            AccountRow.balance,
+            lines.c.id,
+            lines.c.kind,
+            lines.c.amount,
+            lines.c.memo,
+            lines.c.created_at,
+        )
+        .outerjoin(lines, true())
+        .where(AccountRow.code == bindparam("account"))
+        .order_by(lines.c.id.desc())
+    )
 
 
 @functools.cache
