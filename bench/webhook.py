@@ -20,6 +20,7 @@ ratio of the medians (the cost of the metrics). Needs `wrk` (apt-get install wrk
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import os
 import re
@@ -75,15 +76,36 @@ class Result:
         return self.requests / self.seconds
 
 
+def admin_url() -> str:
+    """TEST_POSTGRES_URL's server, as asyncpg takes it."""
+    return make_url(ADMIN_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 async def fresh_database() -> str:
+    """A new database on TEST_POSTGRES_URL's server with the schema migrated in, dropped
+    when this process exits (a bench leaves nothing behind, even when it fails)."""
     name = f"shopbot_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_url(ADMIN_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(admin)
+    connection = await asyncpg.connect(admin_url())
     await connection.execute(f'CREATE DATABASE "{name}"')
     await connection.close()
+    atexit.register(drop_database, name)
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     await asyncio.to_thread(migrate.upgrade, url)
     return url
+
+
+def drop_database(name: str) -> None:
+    """Drops `name`; FORCE ends the connections a killed service may have left to it
+    (PostgreSQL 13+)."""
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(admin_url())
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
 
 
 async def seed(url: str, count: int, bodies_file: Path) -> None:
@@ -222,8 +244,7 @@ async def backend_cpu(url: str) -> dict[int, float]:
     """CPU seconds so far of each PostgreSQL backend connected to `url`'s database (the
     server runs on this machine: its processes' /proc entries are readable)."""
     database = make_url(url).database
-    admin = make_url(ADMIN_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(admin)
+    connection = await asyncpg.connect(admin_url())
     try:
         pids = await connection.fetch(
             "SELECT pid FROM pg_stat_activity WHERE datname = $1", database
