@@ -2,7 +2,7 @@ import functools
 from collections.abc import Callable
 from functools import cached_property
 from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,6 +15,33 @@ from shopbot.persistence.repositories.stars import SqlStarPaymentRepository
 from shopbot.persistence.repositories.stats import SqlStatsRepository
 from shopbot.persistence.repositories.topups import SqlTopupRepository
 from shopbot.persistence.repositories.users import SqlUserRepository
+
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A unit of work's repository, made from its `session` when first used and then
+    kept (like `cached_property`): `users = _Repository(SqlUserRepository)`."""
+
+    def __init__(self, make: Callable[[AsyncSession], R]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, unit: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, unit: "SqlUnitOfWork | SqlReadOnlyUnitOfWork", owner: type) -> R: ...
+    def __get__(
+        self, unit: "SqlUnitOfWork | SqlReadOnlyUnitOfWork | None", owner: type
+    ) -> "R | Self":
+        if unit is None:
+            return self
+        made = self._make(unit.session)
+        unit.__dict__[self._name] = made  # found before this descriptor from now on
+        return made
 
 
 class SqlUnitOfWork:
@@ -53,41 +80,18 @@ class SqlUnitOfWork:
         made: AsyncSession | None = self.__dict__.get("session")
         return made
 
-    @cached_property
-    def users(self) -> SqlUserRepository:
-        return SqlUserRepository(self.session)
+    users = _Repository(SqlUserRepository)
+    catalog = _Repository(SqlCatalogRepository)
+    stock = _Repository(SqlStockRepository)
+    orders = _Repository(SqlOrderRepository)
+    topups = _Repository(SqlTopupRepository)
+    stars = _Repository(SqlStarPaymentRepository)
+    stats = _Repository(SqlStatsRepository)
+    broadcasts = _Repository(SqlBroadcastRepository)
 
     @cached_property
     def ledger(self) -> SqlLedgerRepository:
         return SqlLedgerRepository(self.session, postings=not self._autocommit)
-
-    @cached_property
-    def catalog(self) -> SqlCatalogRepository:
-        return SqlCatalogRepository(self.session)
-
-    @cached_property
-    def stock(self) -> SqlStockRepository:
-        return SqlStockRepository(self.session)
-
-    @cached_property
-    def orders(self) -> SqlOrderRepository:
-        return SqlOrderRepository(self.session)
-
-    @cached_property
-    def topups(self) -> SqlTopupRepository:
-        return SqlTopupRepository(self.session)
-
-    @cached_property
-    def stars(self) -> SqlStarPaymentRepository:
-        return SqlStarPaymentRepository(self.session)
-
-    @cached_property
-    def stats(self) -> SqlStatsRepository:
-        return SqlStatsRepository(self.session)
-
-    @cached_property
-    def broadcasts(self) -> SqlBroadcastRepository:
-        return SqlBroadcastRepository(self.session)
 
     async def __aexit__(
         self,
@@ -147,13 +151,14 @@ class SqlReadOnlyUnitOfWork:
     def __init__(self, router: ReadRouter) -> None:
         self._router = router
 
+    catalog = _Repository(SqlCatalogRepository)
+    stock = _Repository(SqlStockRepository)
+    orders = _Repository(SqlOrderRepository)
+    ledger = _Repository(SqlLedgerRepository)
+    stats = _Repository(SqlStatsRepository)
+
     async def __aenter__(self) -> Self:
         self.session, self.target = await self._router.open()
-        self.catalog = SqlCatalogRepository(self.session)
-        self.stock = SqlStockRepository(self.session)
-        self.orders = SqlOrderRepository(self.session)
-        self.ledger = SqlLedgerRepository(self.session)
-        self.stats = SqlStatsRepository(self.session)
         return self
 
     async def __aexit__(
