@@ -5,6 +5,7 @@ attempts past theirs send no invoice; admins are never limited. Polling mode kee
 buckets in memory, webhook mode in Redis (user ids drawn per run: buckets outlive a
 test by up to a minute)."""
 
+import logging
 import random
 import re
 from typing import Any
@@ -193,7 +194,9 @@ async def test_a_repeated_update_takes_no_second_token(pg_url: str) -> None:
         assert alice.bot_texts()[1:] == [plain(EN("help.text"))] * 2  # two and three
 
 
-async def test_in_webhook_mode_a_burst_beyond_the_global_limit_is_deferred(pg_url: str) -> None:
+async def test_in_webhook_mode_a_burst_beyond_the_global_limit_is_deferred(
+    pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     """The global limit defers, it does not drop: what it refuses is answered non-2xx
     and handled on Telegram's redelivery, so after a burst (Telegram redelivering what an
     outage failed) every user still gets exactly one answer."""
@@ -224,3 +227,6 @@ async def test_in_webhook_mode_a_burst_beyond_the_global_limit_is_deferred(pg_ur
         assert len({d["update_id"] for d in answered}) == len(answered) == len(users)
         for user in users:
             assert user.bot_texts() == [plain(EN("help.text"))]  # once, no notice
+    # Deferred, not failed: no error (aiogram's traceback included) in the log.
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []

@@ -5,8 +5,9 @@ webhook app beside `/webhook/telegram`, the polling bot on a small server of its
 
 Webhook mode answers Telegram only after the update was handled (aiogram's
 `handle_in_background=False`): a failure answers non-2xx and Telegram redelivers. An
-update the shop's global rate limit deferred is answered 429 with Retry-After (not a
-500: nothing failed; operators and the failure drills tell the two apart).
+update the shop's global rate limit deferred is answered 429 with Retry-After, one
+another instance is handling 409 (not a 500: nothing failed; operators and the failure
+drills tell them apart).
 `setWebhook` at start-up never drops pending updates: they are real customers' taps.
 """
 
@@ -19,6 +20,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from shopbot.bot.context import BotContext
+from shopbot.bot.deferrals import quiet_deferrals
+from shopbot.bot.middlewares.dedupe import UpdateInProgress
 from shopbot.bot.middlewares.rate_limit import GlobalLimitReached
 from shopbot.config import require_secrets
 from shopbot.http.stop_signals import on_stop_signal
@@ -38,6 +41,7 @@ def webhook_app(
     require_secrets(ctx.settings, "telegram_webhook_secret", "public_base_url")
     secret = ctx.settings.telegram_webhook_secret
     assert secret is not None
+    quiet_deferrals()
     app = web.Application(middlewares=[answer_deferred_updates])
     SimpleRequestHandler(
         dispatcher, bot, handle_in_background=False, secret_token=secret.get_secret_value()
@@ -58,8 +62,10 @@ def webhook_app(
 
 @web.middleware
 async def answer_deferred_updates(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """429 with Retry-After for an update the global rate limit deferred
-    (`GlobalLimitReached`); Telegram delivers it again later, like after any non-2xx."""
+    """A deferred update (bot/deferrals.py) is answered with a status that says why,
+    not a failure's 500: 429 with Retry-After when the global rate limit put it off
+    (`GlobalLimitReached`), 409 while another instance is handling it
+    (`UpdateInProgress`). Telegram delivers it again later, like after any non-2xx."""
     try:
         return await handler(request)
     except GlobalLimitReached as deferred:
@@ -68,6 +74,11 @@ async def answer_deferred_updates(request: web.Request, handler: Handler) -> web
             {"status": "deferred", "reason": "global rate limit"},
             status=429,
             headers={"Retry-After": str(deferred.retry_after_seconds)},
+        )
+    except UpdateInProgress as busy:
+        log.info("update %s is being handled by another instance; deferred", busy)
+        return web.json_response(
+            {"status": "deferred", "reason": "handled by another instance"}, status=409
         )
 
 

@@ -93,8 +93,9 @@ def failures_explained(
 ) -> list[dict[str, Any]]:
     """Attempts that failed between `since` and `until` (epoch seconds) other than those
     whose handler met a 429 for that user's chat (refused sends are redelivered: the
-    flood limit's doing, not the fault's) and those the shop deferred with its own 429
-    (its global rate limit: Telegram delivers them again)."""
+    flood limit's doing, not the fault's) and those the shop deferred (bot/deferrals.py:
+    429 from its global rate limit, 409 while another instance handles the update;
+    Telegram delivers them again)."""
     refused: dict[int, list[float]] = defaultdict(list)
     for call in calls:
         if call.get("error_code") == 429 and "chat_id" in call["params"]:
@@ -102,7 +103,7 @@ def failures_explained(
     unexplained = []
     for attempt in deliveries:
         at = float(attempt["at"])
-        if attempt["ok"] or not since <= at <= until or attempt.get("status") == 429:
+        if attempt["ok"] or not since <= at <= until or attempt.get("status") in (409, 429):
             continue
         user = attempt.get("from_id")
         if user is None or not any(at <= t <= at + 60 for t in refused.get(int(user), [])):

@@ -44,6 +44,7 @@ from aiogram.types import TelegramObject, Update
 from redis.asyncio import Redis
 
 from shopbot.bot.coordination import Coordination, RedisCoordination
+from shopbot.bot.deferrals import UpdateDeferred
 from shopbot.bot.middlewares.rate_limit import TAKEN, limited_sender
 from shopbot.bot.middlewares.state import RAW_STATE, STATE
 from shopbot.bot.rate_limits.buckets import Bucket
@@ -63,8 +64,9 @@ RENEW_EVERY = 5
 its failover window) before the claim lapses."""
 
 
-class UpdateInProgress(Exception):
-    """Another instance is handling this update right now; answer non-2xx, retry later."""
+class UpdateInProgress(UpdateDeferred):
+    """Another instance is handling this update right now; answer non-2xx (409 in webhook
+    mode, bot/runtime.py), retry later."""
 
 
 class UpdateDedupeMiddleware(BaseMiddleware):

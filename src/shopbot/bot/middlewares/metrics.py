@@ -29,6 +29,7 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 
+from shopbot.bot.deferrals import UpdateDeferred
 from shopbot.domain.errors import DomainError
 from shopbot.observability.metrics import (
     TELEGRAM_DURATION,
@@ -70,21 +71,29 @@ class UpdateMetrics(BaseMiddleware):
     """Counts `shopbot_updates_total{update_type, handler, outcome}` and observes
     `shopbot_update_duration_seconds`. outcome: "error" when the update raised or its
     handler failed (a refusal of the shop's rules, DomainError, is no failure),
-    "dropped" when no handler took it, else "ok"."""
+    "deferred" when it was put off for Telegram's redelivery (bot/deferrals.py: the
+    global rate limit, another instance handling it), "dropped" when no handler took
+    it, else "ok"."""
 
     async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         record = data[RECORD] = UpdateRecord()
         started = time.perf_counter()
         kind = update_type(event) if isinstance(event, Update) else "unknown"
         result: Any = UNHANDLED
+        deferred = False
         try:
             result = await handler(event, data)
             return result
+        except UpdateDeferred:
+            deferred = True
+            raise
         except BaseException:
             record.failed = True
             raise
         finally:
-            if record.failed:
+            if deferred:
+                outcome = "deferred"
+            elif record.failed:
                 outcome = "error"
             elif record.handler == NO_HANDLER or result is UNHANDLED:
                 outcome = "dropped"

@@ -31,6 +31,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TelegramUser
 
+from shopbot.bot.deferrals import UpdateDeferred
 from shopbot.bot.rate_limits.limiter import Category, RateLimiter
 from shopbot.bot.rate_limits.notice import tell_limited
 from shopbot.bot.texts import Texts, pick_language
@@ -64,7 +65,7 @@ def limited_sender(event: TelegramObject, data: dict[str, Any]) -> tuple[int, Ca
     return sender.id, category
 
 
-class GlobalLimitReached(Exception):
+class GlobalLimitReached(UpdateDeferred):
     """The shop's global rate limit refused this update; answer non-2xx so Telegram
     delivers it again (webhook mode: bot/runtime.py answers 429 with Retry-After)."""
 
