@@ -83,35 +83,12 @@ async def test_without_replicas_the_primary_serves_every_read(
         products = await uow.catalog.products_in(None)
         left = await uow.stock.available(product_id)
         orders = await uow.orders.list_for_user(77, 10)
-        history = await uow.ledger.history(user_account(77), 10)
         users = await uow.stats.users_total()
 
     assert uow.target == "primary"
     assert served == ["primary"]
     assert [p.sku for p in products] == ["key-1"]
     assert (left, orders, users) == (3, [], 1)
-    assert [line.amount for line in history] == [Decimal("12.50")]
-
-
-async def test_history_is_each_accounts_own_newest_first_and_limited(
-    engine: AsyncEngine, read_sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    """The history statement is built once with bound parameters: each call reads its
-    own account and limit."""
-    uows = UnitOfWorkFactory(create_session_factory(engine))
-    for amount in ("1.00", "2.00", "3.00"):  # the first registers, each tops up
-        await add_user(uows, 78, balance=amount)
-    await add_user(uows, 79, balance="9.00")
-    reads = ReadOnlyUnitOfWorkFactory(ReadRouter(read_sessions))
-
-    async with reads() as uow:
-        two = await uow.ledger.history(user_account(78), 2)
-        other = await uow.ledger.history(user_account(79), 10)
-        every = await uow.ledger.history(user_account(78), 10)
-
-    assert [line.amount for line in two] == [Decimal("3.00"), Decimal("2.00")]
-    assert [line.amount for line in other] == [Decimal("9.00")]
-    assert [line.amount for line in every] == [Decimal("3.00"), Decimal("2.00"), Decimal("1.00")]
 
 
 async def test_a_statement_is_the_balance_and_the_lines_that_made_it(engine: AsyncEngine) -> None:

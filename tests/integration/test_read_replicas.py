@@ -220,17 +220,19 @@ async def test_a_replica_lagging_beyond_the_bound_is_skipped(cluster: Cluster) -
     assert lags[2] == 0.0
 
 
-async def test_balances_are_read_on_the_primary_while_a_replica_serves_history(
+async def test_the_balance_screen_is_read_on_the_primary_while_a_replica_lags(
     cluster: Cluster,
 ) -> None:
-    """The balance screen's two reads with the replica behind (replay paused, a bound
-    generous enough that it still serves): the balance, on the primary's unit of work,
-    has the new top-up; the history, on the read-only one, does not yet."""
+    """With the replica behind (replay paused, a bound generous enough that it still
+    serves), the balance screen's statement, read on the primary, has the new top-up in
+    its balance and its lines; the replica has not replayed it yet."""
     user_id = 5151
     await add_user(cluster.uows, user_id)
     await replayed(cluster.replication)
     reads = cluster.reads(ReplicaPolicy(max_lag=3600), Clock(), Seen())
     standby = cluster.replication.standby
+    memo = f"while the replica lags {uuid.uuid4()}"
+    topped_up = text("SELECT count(*) FROM ledger_transactions WHERE memo = :memo")
 
     await pause_replay(standby)
     try:
@@ -241,16 +243,17 @@ async def test_balances_are_read_on_the_primary_while_a_replica_serves_history(
                 amount=Decimal("25.00"),
                 provider=SystemAccount.HELEKET,
                 idempotency_key=f"test-topup:{uuid.uuid4()}",
-                memo="while the replica lags",
+                memo=memo,
             )
             await uow.commit()
-        async with cluster.uows() as uow:
-            balance = await uow.ledger.balance(user_account(user_id))
+        async with cluster.uows.autocommit() as primary:
+            statement = await primary.ledger.statement(user_account(user_id), 10)
         async with reads() as view:
-            history = await view.ledger.history(user_account(user_id), 10)
+            on_replica = (await view.session.execute(topped_up, {"memo": memo})).scalar()
     finally:
         await resume_replay(standby)
 
-    assert balance == Decimal("25.00")
+    assert statement.balance == Decimal("25.00")
+    assert [line.memo for line in statement.lines] == [memo]
     assert view.target == "replica-1"
-    assert history == []
+    assert on_replica == 0

@@ -9,7 +9,7 @@ from shopbot.domain.catalog.ports import (
     StockReader,
     StockRepository,
 )
-from shopbot.domain.ledger.ports import LedgerHistory, LedgerRepository
+from shopbot.domain.ledger.ports import LedgerRepository
 from shopbot.domain.orders.ports import OrderReader, OrderRepository
 from shopbot.domain.payments.ports import StarPaymentRepository, TopupRepository
 from shopbot.domain.stats import StatsRepository
@@ -49,13 +49,13 @@ UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 
 
 class ReadOnlyUnitOfWork(Protocol):
-    """One read-only transaction for screens that only show data: catalog browsing, a
-    customer's orders and transaction history, the admin's stats. It may be served by a
-    streaming replica, a bounded few seconds behind the primary (DATABASE_REPLICA_URLS,
-    DATABASE_REPLICA_MAX_LAG_SECONDS), so it offers no writes and no balance: whatever
-    decides or moves money (a balance, a purchase, a top-up) takes a `UnitOfWork`, which
-    is always the primary. The transaction is READ ONLY in the database as well, so a
-    write smuggled past these types fails instead of landing on the primary."""
+    """Reads for screens that only show data: catalog browsing, a customer's orders, the
+    admin's stats. They may be served by a streaming replica, a bounded few seconds
+    behind the primary (DATABASE_REPLICA_URLS, DATABASE_REPLICA_MAX_LAG_SECONDS), so it
+    offers no writes and no ledger: whatever shows or decides money (a balance and its
+    lines, a purchase, a top-up) takes a `UnitOfWork`, which is always the primary. Each
+    statement is READ ONLY in the database as well, so a write smuggled past these types
+    fails instead of landing on the primary."""
 
     @property
     def catalog(self) -> CatalogReader: ...
@@ -63,8 +63,6 @@ class ReadOnlyUnitOfWork(Protocol):
     def stock(self) -> StockReader: ...
     @property
     def orders(self) -> OrderReader: ...
-    @property
-    def ledger(self) -> LedgerHistory: ...
     @property
     def stats(self) -> StatsRepository: ...
 

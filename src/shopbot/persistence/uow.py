@@ -129,7 +129,7 @@ class UnitOfWorkFactory:
         # A copy of the engine sharing its pool (SQLAlchemy's Engine.execution_options):
         # SQLAlchemy sets autocommit when a connection is checked out for it and restores
         # the level when it goes back. Setting it per unit of work instead checked a
-        # connection out on entering and cost ~0.04 ms of CPU each (bench/dispatch.py).
+        # connection out on entering and cost ~0.05 ms of CPU each (bench/dispatch.py).
         engine: AsyncEngine = session_factory.kw["bind"]
         self._autocommit_sessions = functools.partial(
             session_factory, bind=engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -154,7 +154,6 @@ class SqlReadOnlyUnitOfWork:
     catalog = _Repository(SqlCatalogRepository)
     stock = _Repository(SqlStockRepository)
     orders = _Repository(SqlOrderRepository)
-    ledger = _Repository(SqlLedgerRepository)
     stats = _Repository(SqlStatsRepository)
 
     async def __aenter__(self) -> Self:

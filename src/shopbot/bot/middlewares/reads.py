@@ -3,9 +3,9 @@
 A handler that takes a `reads` argument (the domain's `ReadOnlyUnitOfWork`) gets one
 opened for it, on a healthy replica or else the primary (persistence/replicas.py), and
 closed when it returns; the other handlers never open one. It serves catalog browsing,
-order and transaction history and the admin's stats. Anything that reads a balance or
-moves money uses the update's `uow` (always the primary): `reads` has no balance and no
-writes, and its transaction is READ ONLY in the database too.
+order history and the admin's stats. Anything that reads a balance (or the ledger lines
+under it) or moves money uses the primary's units of work: `reads` has no ledger and no
+writes, and each of its statements is READ ONLY in the database too.
 
 An inner middleware (the handler is known by then), registered inside `ErrorMiddleware`,
 so a failure to open it (the primary down too) is answered like any other.

@@ -17,9 +17,9 @@ in a new transaction after that. Flows that must span a network call between two
 transactions (creating a Heleket invoice, a refund, the purchase after a top-up) take
 the factory `ctx.uows` instead and say so in their docstrings.
 
-Screens that only show data (catalog browsing, order and transaction history, the
-admin's stats) also take `reads`, a read-only unit of work that a replica may serve
-(`reads.py`); this one, on the primary, stays the only one that writes or reads money.
+Screens that only show data (catalog browsing, order history, the admin's stats) also
+take `reads`, a read-only unit of work that a replica may serve (`reads.py`); this one,
+on the primary, stays the only one that writes or reads money.
 """
 
 from collections.abc import Awaitable, Callable

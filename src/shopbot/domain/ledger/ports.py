@@ -31,16 +31,7 @@ class AccountStatement:
     lines: list[HistoryLine]
 
 
-class LedgerHistory(Protocol):
-    """An account's past transactions, for display (a replica may serve it). No balance
-    here: a balance decides what may be spent, so it is read on the primary only."""
-
-    async def history(self, account: str, limit: int) -> list[HistoryLine]:
-        """Up to `limit` of the account's postings, newest first."""
-        ...
-
-
-class LedgerRepository(LedgerHistory, Protocol):
+class LedgerRepository(Protocol):
     async def post(self, transaction: LedgerTransaction) -> PostedTransaction:
         """Apply the transaction once. Raises InsufficientFunds if a user balance would go
         negative; the caller's transaction must then be rolled back."""

@@ -114,7 +114,7 @@ DB_QUERY_DURATION = Histogram(
 )
 DB_READS = Counter(
     "shopbot_db_reads_total",
-    "Read-only units of work (catalog, order and transaction history, admin stats) by the "
+    "Read-only units of work (catalog, order history, admin stats) by the "
     "server that served them: primary, or replica-N (N: position in DATABASE_REPLICA_URLS).",
     ["target"],
 )

@@ -247,11 +247,6 @@ class SqlLedgerRepository:
         value = await self._session.scalar(_balance_statement(), {"account": account})
         return value if value is not None else Decimal("0.00")
 
-    async def history(self, account: str, limit: int) -> list[HistoryLine]:
-        query = _history_statement()
-        rows = await self._session.execute(query, {"account": account, "limit": limit})
-        return [_history_line(row) for row in rows]
-
     async def statement(self, account: str, limit: int) -> AccountStatement:
         query = _account_statement()
         rows = (await self._session.execute(query, {"account": account, "limit": limit})).all()
