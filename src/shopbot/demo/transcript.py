@@ -9,6 +9,8 @@ from shopbot.sandbox.telegram import Emulator, Message
 
 TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 USER, BOT, HELEKET, WEBHOOK, INFO = "👤", "🤖", "💳", "🔔", "•"
+EDITED = "(edited) "
+"""Marks a message the bot changed in place, printed again."""
 
 
 def plain(text: str) -> str:
@@ -52,8 +54,9 @@ class Transcript:
         self.say(INFO, "demo", "·", text)
 
     def bot_messages(self, emulator: Emulator, chat_id: int) -> list[Message]:
-        """Prints the bot's messages in the chat that are new or changed since last time;
-        returns them."""
+        """Prints the bot's messages in the chat that are new or changed since last time
+        (a changed one marked "edited": the bot edits a message in place, e.g. to take
+        the buttons off a paid invoice, and it is not a second message); returns them."""
         shown: list[Message] = []
         for message in emulator.messages(chat_id):
             if message.sender != "bot":
@@ -61,10 +64,11 @@ class Transcript:
             body = plain(message.text or message.caption or "")
             buttons = [b.get("text", "") for row in message.buttons for b in row]
             rendered = body + (f"\n[{'] ['.join(buttons)}]" if buttons else "")
-            if self._shown.get(message.message_id) == rendered:
+            before = self._shown.get(message.message_id)
+            if before == rendered:
                 continue
             self._shown[message.message_id] = rendered
-            self.say(BOT, self.bot_name, "◂", rendered)
+            self.say(BOT, self.bot_name, "◂", rendered if before is None else EDITED + rendered)
             shown.append(message)
         return shown
 
