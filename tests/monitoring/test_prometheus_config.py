@@ -168,6 +168,7 @@ CONTRACT_METRICS = {
     "pg_up",
     "redis_up",
     "pg_replication_slots_active",
+    "node_textfile_scrape_error",
 }
 # PromQL words that look like metric names in an expression
 PROMQL_WORDS = {
