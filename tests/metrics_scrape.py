@@ -1,5 +1,6 @@
 """Reading a `/metrics` answer the way Prometheus does (prometheus_client's parser)."""
 
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 Series = tuple[str, frozenset[tuple[str, str]]]
@@ -22,3 +23,14 @@ def value(samples: dict[Series, float], name: str, **labels: str) -> float:
 def series(samples: dict[Series, float], prefix: str) -> set[Series]:
     """The series whose sample name starts with `prefix`."""
     return {key for key in samples if key[0].startswith(prefix)}
+
+
+def registry_total(name: str, **labels: str) -> float:
+    """The sum of this process's samples named `name` (prometheus_client's REGISTRY)
+    whose labels include `labels`, whatever their other labels."""
+    return sum(
+        sample.value
+        for family in REGISTRY.collect()
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )

@@ -6,13 +6,13 @@ handled once on Telegram's redelivery after the other instance's claim lapses.""
 import logging
 
 import pytest
-from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from shopbot.bot.texts import Texts
 from tests.e2e.bot_stack import BOT_ID, bot_stack
 from tests.e2e.test_bot_customer import plain
 from tests.e2e.test_bot_rate_limits import fresh_id
+from tests.metrics_scrape import registry_total
 
 EN = Texts("en")
 # A Redis database of its own (as test_bot_rate_limits does for the global limit): the
@@ -22,14 +22,7 @@ REDIS_URL = "redis://127.0.0.1:6379/11"
 
 
 def deferred_updates() -> float:
-    total = 0.0
-    for metric in REGISTRY.collect():
-        if metric.name != "shopbot_updates":
-            continue
-        for sample in metric.samples:
-            if sample.name.endswith("_total") and sample.labels.get("outcome") == "deferred":
-                total += sample.value
-    return total
+    return registry_total("shopbot_updates_total", outcome="deferred")
 
 
 async def test_an_update_another_instance_holds_is_answered_409_and_handled_once(

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from shopbot.adapters.heleket import signature
@@ -23,6 +22,7 @@ from tests.integration.webhook_fixtures import (
     webhook_service,
     webhook_settings,
 )
+from tests.metrics_scrape import registry_total
 
 JSON = {"Content-Type": "application/json"}
 
@@ -57,13 +57,7 @@ def statements_run() -> float:
     """INSERT statements this process has run so far (the service runs in it): a webhook
     that goes to the database claims its event with one. Only inserts, because the
     service's background jobs (the ledger check's lease) run selects meanwhile."""
-    return sum(
-        sample.value
-        for metric in REGISTRY.collect()
-        for sample in metric.samples
-        if sample.name == "shopbot_db_query_duration_seconds_count"
-        and sample.labels.get("operation") == "insert"
-    )
+    return registry_total("shopbot_db_query_duration_seconds_count", operation="insert")
 
 
 async def test_a_redelivery_of_an_event_seen_committed_skips_the_database(

@@ -53,11 +53,16 @@ class Database:
 def open_database(stack: AsyncExitStack, settings: Settings, *, pool_size: int = 10) -> Database:
     """The engine on DATABASE_URL (nothing connects yet; with METRICS_ENABLED each
     statement is timed for `shopbot_db_query_duration_seconds`); disposed by the stack."""
-    engine = create_engine(settings.database_url, pool_size=pool_size)
+    engine = _managed(stack, settings, create_engine(settings.database_url, pool_size=pool_size))
+    return Database(engine, UnitOfWorkFactory(create_session_factory(engine)))
+
+
+def _managed(stack: AsyncExitStack, settings: Settings, engine: AsyncEngine) -> AsyncEngine:
+    """`engine`, its statements timed with METRICS_ENABLED, disposed by the stack."""
     if settings.metrics_enabled:
         instrument_engine(engine)
     stack.push_async_callback(engine.dispose)
-    return Database(engine, UnitOfWorkFactory(create_session_factory(engine)))
+    return engine
 
 
 def open_reads(
@@ -80,10 +85,7 @@ def open_reads(
 
     def sessions(url: str, size: int) -> async_sessionmaker[AsyncSession]:
         engine = create_read_only_engine(url, pool_size=size)
-        if settings.metrics_enabled:
-            instrument_engine(engine)
-        stack.push_async_callback(engine.dispose)
-        return create_session_factory(engine)
+        return create_session_factory(_managed(stack, settings, engine))
 
     replicas = [sessions(url, pool_size) for url in settings.database_replica_urls]
     if database.engine.dialect.name == "postgresql":
