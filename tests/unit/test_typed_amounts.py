@@ -215,6 +215,15 @@ def test_amounts_built_from_parts(
 
 
 @given(st.text(max_size=60))
+# found by hypothesis: escapes of characters repr cannot show, ten characters each
+@example(
+    "0" * 16
+    + "\x1f" * 7
+    + "\U00010b92\U00010bb0\U0001342f"
+    + "\U00018cd6" * 2
+    + "\U00018d09" * 3
+    + "\U0001dab0"
+)
 def test_any_text_is_an_amount_or_a_clear_refusal(text: str) -> None:
     amount = outcome(text)
     if isinstance(amount, InvalidAmount):

@@ -86,8 +86,20 @@ def shorten_typed(text: str) -> str:
 
 
 def _shown(text: str) -> str:
-    """`text` quoted for an error message, cut by `shorten_typed`."""
-    return repr(shorten_typed(text))
+    """`text` quoted for an error message (`repr`: what cannot be shown is escaped), at
+    most MAX_TYPED_LENGTH characters between the quotes, an escape counting as the
+    characters it takes; "…" at the cut, which falls between two typed characters.
+    Cutting the text before escaping it (`shorten_typed`) let escapes of up to ten
+    characters each make the message ten times longer."""
+    quoted = repr(text)
+    if len(quoted) - 2 <= MAX_TYPED_LENGTH:
+        return quoted
+    kept = ""
+    for char in text:
+        if len(repr(kept + char)) - 2 > MAX_TYPED_LENGTH - 1:
+            break
+        kept += char
+    return repr(kept + "…")
 
 
 def _ambiguous(text: str) -> InvalidAmount:
